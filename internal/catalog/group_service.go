@@ -1,0 +1,84 @@
+package catalog
+
+import (
+	"context"
+
+	"github.com/billingd/billingd/internal/apperr"
+)
+
+const kindProductGroup = "product_group"
+
+// CreateProductGroup creates a product group, generating its id when empty.
+func (s *Service) CreateProductGroup(ctx context.Context, in CreateProductGroupInput) (ProductGroup, error) {
+	if err := in.Validate(); err != nil {
+		return ProductGroup{}, err
+	}
+	g := in.Group
+	if g.ID == "" {
+		id, err := newID()
+		if err != nil {
+			return ProductGroup{}, err
+		}
+		g.ID = id
+	}
+	g.CreateTime = s.now()
+	g.UpdateTime = g.CreateTime
+	return createOnce(ctx, s.store, in.RequestID, kindProductGroup, func(tx Repository) (ProductGroup, string, error) {
+		return g, g.ID, tx.CreateProductGroup(ctx, g)
+	}, s.GetProductGroup)
+}
+
+// GetProductGroup returns the product group with this id.
+func (s *Service) GetProductGroup(ctx context.Context, id string) (ProductGroup, error) {
+	return s.store.GetProductGroup(ctx, id)
+}
+
+// ListProductGroups returns one page of groups in id order and the next page's token.
+func (s *Service) ListProductGroups(ctx context.Context, p ListProductGroupsParams) ([]ProductGroup, string, error) {
+	return s.store.ListProductGroups(ctx, p)
+}
+
+// UpdateProductGroup changes the masked fields.
+func (s *Service) UpdateProductGroup(ctx context.Context, in UpdateProductGroupInput) (ProductGroup, error) {
+	if err := in.Validate(); err != nil {
+		return ProductGroup{}, err
+	}
+	var out ProductGroup
+	err := s.store.InTx(ctx, func(tx Repository) error {
+		cur, err := tx.GetProductGroup(ctx, in.Group.ID)
+		if err != nil {
+			return err
+		}
+		next := cur
+		applyGroupMask(&next, in.Group, in.UpdateMask)
+		var v apperr.Invalid
+		validateGroup(&v, next, true)
+		if err := v.Err(); err != nil {
+			return err
+		}
+		next.UpdateTime = s.now()
+		if err := tx.UpdateProductGroup(ctx, next); err != nil {
+			return err
+		}
+		out = next
+		return nil
+	})
+	return out, err
+}
+
+// DeleteProductGroup deletes a group that has no products.
+func (s *Service) DeleteProductGroup(ctx context.Context, id string) error {
+	return s.store.InTx(ctx, func(tx Repository) error {
+		if _, err := tx.GetProductGroup(ctx, id); err != nil {
+			return err
+		}
+		ps, _, err := tx.ListProducts(ctx, ListProductsParams{GroupID: id, PageSize: 1})
+		if err != nil {
+			return err
+		}
+		if len(ps) > 0 {
+			return apperr.FailedPrecondition("product group %q still has products (e.g. %q)", id, ps[0].ID)
+		}
+		return tx.DeleteProductGroup(ctx, id)
+	})
+}

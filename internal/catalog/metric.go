@@ -1,0 +1,83 @@
+package catalog
+
+import "github.com/billingd/billingd/internal/apperr"
+
+// CreateMetricInput creates a metric. RequestID (optional UUID) makes the
+// create idempotent.
+type CreateMetricInput struct {
+	Metric    Metric
+	RequestID string
+}
+
+// Validate reports every format problem of the input.
+func (in CreateMetricInput) Validate() error {
+	var v apperr.Invalid
+	validateMetric(&v, in.Metric)
+	checkRequestID(&v, in.RequestID)
+	return v.Err()
+}
+
+// UpdateMetricInput changes the fields of Metric named by UpdateMask
+// (snake_case; empty means every mutable field). Metric.Key selects the metric.
+type UpdateMetricInput struct {
+	Metric     Metric
+	UpdateMask []string
+}
+
+// metricMask: aggregation is listed as mutable so that the service can answer
+// a change with FailedPrecondition (history would be rewritten) and accept
+// the unchanged value, as the domain spec asks.
+var metricMask = fieldMask{
+	mutable:   []string{"display_name", "description", "unit", "aggregation", "unique_dimension"},
+	immutable: []string{"key", "create_time", "update_time"},
+}
+
+// Validate checks the key and the mask; the merged metric is validated by
+// the service.
+func (in UpdateMetricInput) Validate() error {
+	var v apperr.Invalid
+	checkMetricKey(&v, "key", in.Metric.Key)
+	metricMask.check(&v, in.UpdateMask)
+	return v.Err()
+}
+
+func validateMetric(v *apperr.Invalid, m Metric) {
+	checkMetricKey(v, "key", m.Key)
+	checkText(v, "display_name", m.DisplayName, false, maxDisplayNameLen)
+	checkText(v, "description", m.Description, false, maxDescriptionLen)
+	checkText(v, "unit", m.Unit, true, maxUnitLen)
+	if !m.Aggregation.Valid() {
+		v.Add("aggregation", "is required")
+	}
+	switch {
+	case m.Aggregation == AggregationUniqueCount && m.UniqueDimension == "":
+		v.Add("unique_dimension", "is required for aggregation unique_count")
+	case m.Aggregation != AggregationUniqueCount && m.UniqueDimension != "":
+		v.Add("unique_dimension", "is allowed only for aggregation unique_count")
+	case m.UniqueDimension != "" && !dimensionKeyPattern.MatchString(m.UniqueDimension):
+		v.Add("unique_dimension", "must match %s", dimensionKeyPattern)
+	}
+}
+
+// applyMetricMask copies the masked fields of src onto dst. aggregation and
+// unique_dimension are copied too; the service refuses a change of them.
+func applyMetricMask(dst *Metric, src Metric, paths []string) {
+	for _, p := range metricMask.effective(paths) {
+		switch p {
+		case "display_name":
+			dst.DisplayName = src.DisplayName
+		case "description":
+			dst.Description = src.Description
+		case "unit":
+			dst.Unit = src.Unit
+		case "aggregation":
+			if src.Aggregation != AggregationUnspecified || len(paths) > 0 {
+				dst.Aggregation = src.Aggregation
+			}
+		case "unique_dimension":
+			if src.Aggregation != AggregationUnspecified || len(paths) > 0 {
+				dst.UniqueDimension = src.UniqueDimension
+			}
+		}
+	}
+}

@@ -1,0 +1,82 @@
+package catalog
+
+import (
+	"context"
+
+	"github.com/billingd/billingd/internal/apperr"
+)
+
+const kindMetric = "metric"
+
+// CreateMetric creates a metric whose key is its id.
+func (s *Service) CreateMetric(ctx context.Context, in CreateMetricInput) (Metric, error) {
+	if err := in.Validate(); err != nil {
+		return Metric{}, err
+	}
+	m := in.Metric
+	m.CreateTime = s.now()
+	m.UpdateTime = m.CreateTime
+	return createOnce(ctx, s.store, in.RequestID, kindMetric, func(tx Repository) (Metric, string, error) {
+		return m, m.Key, tx.CreateMetric(ctx, m)
+	}, s.GetMetric)
+}
+
+// GetMetric returns the metric with this key.
+func (s *Service) GetMetric(ctx context.Context, key string) (Metric, error) {
+	return s.store.GetMetric(ctx, key)
+}
+
+// ListMetrics returns one page of metrics in key order and the next page's token.
+func (s *Service) ListMetrics(ctx context.Context, p ListMetricsParams) ([]Metric, string, error) {
+	return s.store.ListMetrics(ctx, p)
+}
+
+// UpdateMetric changes the masked fields. The aggregation (and the unique
+// dimension it counts) cannot change: that would rewrite billed history, so
+// a different value is FailedPrecondition.
+func (s *Service) UpdateMetric(ctx context.Context, in UpdateMetricInput) (Metric, error) {
+	if err := in.Validate(); err != nil {
+		return Metric{}, err
+	}
+	var out Metric
+	err := s.store.InTx(ctx, func(tx Repository) error {
+		cur, err := tx.GetMetric(ctx, in.Metric.Key)
+		if err != nil {
+			return err
+		}
+		next := cur
+		applyMetricMask(&next, in.Metric, in.UpdateMask)
+		var v apperr.Invalid
+		validateMetric(&v, next)
+		if err := v.Err(); err != nil {
+			return err
+		}
+		if next.Aggregation != cur.Aggregation || next.UniqueDimension != cur.UniqueDimension {
+			return apperr.FailedPrecondition("metric %q: aggregation and unique_dimension cannot change after create (it would rewrite billed history)", cur.Key)
+		}
+		next.UpdateTime = s.now()
+		if err := tx.UpdateMetric(ctx, next); err != nil {
+			return err
+		}
+		out = next
+		return nil
+	})
+	return out, err
+}
+
+// DeleteMetric deletes a metric that no product uses.
+func (s *Service) DeleteMetric(ctx context.Context, key string) error {
+	return s.store.InTx(ctx, func(tx Repository) error {
+		if _, err := tx.GetMetric(ctx, key); err != nil {
+			return err
+		}
+		ps, _, err := tx.ListProducts(ctx, ListProductsParams{MetricKey: key, PageSize: 1})
+		if err != nil {
+			return err
+		}
+		if len(ps) > 0 {
+			return apperr.FailedPrecondition("metric %q is used by product %q", key, ps[0].ID)
+		}
+		return tx.DeleteMetric(ctx, key)
+	})
+}
