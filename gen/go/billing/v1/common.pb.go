@@ -7,6 +7,7 @@
 package billingv1
 
 import (
+	_ "github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2/options"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -145,7 +146,7 @@ var File_billing_v1_common_proto protoreflect.FileDescriptor
 const file_billing_v1_common_proto_rawDesc = "" +
 	"\n" +
 	"\x17billing/v1/common.proto\x12\n" +
-	"billing.v1*\x84\x01\n" +
+	"billing.v1\x1a.protoc-gen-openapiv2/options/annotations.proto*\x84\x01\n" +
 	"\vGranularity\x12\x1b\n" +
 	"\x17GRANULARITY_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10GRANULARITY_HOUR\x10\x01\x12\x13\n" +
@@ -157,7 +158,15 @@ const file_billing_v1_common_proto_rawDesc = "" +
 	"\x12BILLING_MODEL_PAYG\x10\x01\x12\x1b\n" +
 	"\x17BILLING_MODEL_COMMITTED\x10\x02\x12\x19\n" +
 	"\x15BILLING_MODEL_OVERAGE\x10\x03\x12\x1c\n" +
-	"\x18BILLING_MODEL_ADJUSTMENT\x10\x04B:Z8github.com/billingd/billingd/gen/go/billing/v1;billingv1b\x06proto3"
+	"\x18BILLING_MODEL_ADJUSTMENT\x10\x04B\x91\x03\x92A\xd3\x02\x12\xdb\x01\n" +
+	"\fbillingd API\x12\xb8\x01Headless billing for VMware-based cloud and backup providers: catalog, price lists, campaigns, contracts, usage ingestion and billing queries. Money and quantities are decimal strings.*\f\n" +
+	"\n" +
+	"Apache-2.02\x02v1*\x02\x01\x022\x10application/json:\x10application/jsonZ=\n" +
+	";\n" +
+	"\x06bearer\x121\b\x02\x12\x1cAPI key as 'Bearer <secret>'\x1a\rAuthorization \x02b\f\n" +
+	"\n" +
+	"\n" +
+	"\x06bearer\x12\x00Z8github.com/billingd/billingd/gen/go/billing/v1;billingv1b\x06proto3"
 
 var (
 	file_billing_v1_common_proto_rawDescOnce sync.Once
