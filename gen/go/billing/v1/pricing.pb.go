@@ -1149,7 +1149,9 @@ type ListPricesRequest struct {
 	PageSize    int32                  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	PageToken   string                 `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// Only prices of this product.
-	ProductId     string `protobuf:"bytes,4,opt,name=product_id,json=productId,proto3" json:"product_id,omitempty"`
+	ProductId string `protobuf:"bytes,4,opt,name=product_id,json=productId,proto3" json:"product_id,omitempty"`
+	// Only prices valid at this instant (valid_from <= valid_at < valid_to).
+	ValidAt       *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=valid_at,json=validAt,proto3" json:"valid_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1210,6 +1212,13 @@ func (x *ListPricesRequest) GetProductId() string {
 		return x.ProductId
 	}
 	return ""
+}
+
+func (x *ListPricesRequest) GetValidAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ValidAt
+	}
+	return nil
 }
 
 type ListPricesResponse struct {
@@ -1823,7 +1832,9 @@ type ListCampaignsRequest struct {
 	PageSize  int32                  `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	PageToken string                 `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// Only campaigns of this customer.
-	CustomerId    string `protobuf:"bytes,3,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	CustomerId string `protobuf:"bytes,3,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	// Only campaigns running at this instant (valid_from <= valid_at < valid_to).
+	ValidAt       *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=valid_at,json=validAt,proto3" json:"valid_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1877,6 +1888,13 @@ func (x *ListCampaignsRequest) GetCustomerId() string {
 		return x.CustomerId
 	}
 	return ""
+}
+
+func (x *ListCampaignsRequest) GetValidAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ValidAt
+	}
+	return nil
 }
 
 type ListCampaignsResponse struct {
@@ -2454,7 +2472,9 @@ type ListContractsRequest struct {
 	PageSize  int32                  `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	PageToken string                 `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// Only contracts of this customer.
-	CustomerId    string `protobuf:"bytes,3,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	CustomerId string `protobuf:"bytes,3,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	// Only contracts in force at this instant (start_time <= active_at < end_time).
+	ActiveAt      *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=active_at,json=activeAt,proto3" json:"active_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2508,6 +2528,13 @@ func (x *ListContractsRequest) GetCustomerId() string {
 		return x.CustomerId
 	}
 	return ""
+}
+
+func (x *ListContractsRequest) GetActiveAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ActiveAt
+	}
+	return nil
 }
 
 type ListContractsResponse struct {
@@ -2827,7 +2854,7 @@ const file_billing_v1_pricing_proto_rawDesc = "" +
 	"\rprice_list_id\x18\x01 \x01(\tB*\xbaH'r%2#^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$R\vpriceListId\x12E\n" +
 	"\bprice_id\x18\x02 \x01(\tB*\xbaH'r%2#^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$R\apriceId\";\n" +
 	"\x10GetPriceResponse\x12'\n" +
-	"\x05price\x18\x01 \x01(\v2\x11.billing.v1.PriceR\x05price\"\xde\x01\n" +
+	"\x05price\x18\x01 \x01(\v2\x11.billing.v1.PriceR\x05price\"\x95\x02\n" +
 	"\x11ListPricesRequest\x12N\n" +
 	"\rprice_list_id\x18\x01 \x01(\tB*\xbaH'r%2#^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$R\vpriceListId\x12'\n" +
 	"\tpage_size\x18\x02 \x01(\x05B\n" +
@@ -2835,7 +2862,8 @@ const file_billing_v1_pricing_proto_rawDesc = "" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x12'\n" +
 	"\n" +
-	"product_id\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\tproductId\"g\n" +
+	"product_id\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\tproductId\x125\n" +
+	"\bvalid_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\avalidAt\"g\n" +
 	"\x12ListPricesResponse\x12)\n" +
 	"\x06prices\x18\x01 \x03(\v2\x11.billing.v1.PriceR\x06prices\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x82\x01\n" +
@@ -2885,14 +2913,15 @@ const file_billing_v1_pricing_proto_rawDesc = "" +
 	"\vcampaign_id\x18\x01 \x01(\tB*\xbaH'r%2#^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$R\n" +
 	"campaignId\"G\n" +
 	"\x13GetCampaignResponse\x120\n" +
-	"\bcampaign\x18\x01 \x01(\v2\x14.billing.v1.CampaignR\bcampaign\"\x93\x01\n" +
+	"\bcampaign\x18\x01 \x01(\v2\x14.billing.v1.CampaignR\bcampaign\"\xca\x01\n" +
 	"\x14ListCampaignsRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12'\n" +
 	"\n" +
 	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x12)\n" +
 	"\vcustomer_id\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\n" +
-	"customerId\"s\n" +
+	"customerId\x125\n" +
+	"\bvalid_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\avalidAt\"s\n" +
 	"\x15ListCampaignsResponse\x122\n" +
 	"\tcampaigns\x18\x01 \x03(\v2\x14.billing.v1.CampaignR\tcampaigns\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x8e\x01\n" +
@@ -2942,14 +2971,15 @@ const file_billing_v1_pricing_proto_rawDesc = "" +
 	"\vcontract_id\x18\x01 \x01(\tB*\xbaH'r%2#^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$R\n" +
 	"contractId\"G\n" +
 	"\x13GetContractResponse\x120\n" +
-	"\bcontract\x18\x01 \x01(\v2\x14.billing.v1.ContractR\bcontract\"\x93\x01\n" +
+	"\bcontract\x18\x01 \x01(\v2\x14.billing.v1.ContractR\bcontract\"\xcc\x01\n" +
 	"\x14ListContractsRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12'\n" +
 	"\n" +
 	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x12)\n" +
 	"\vcustomer_id\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\n" +
-	"customerId\"s\n" +
+	"customerId\x127\n" +
+	"\tactive_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bactiveAt\"s\n" +
 	"\x15ListContractsResponse\x122\n" +
 	"\tcontracts\x18\x01 \x03(\v2\x14.billing.v1.ContractR\tcontracts\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x8e\x01\n" +
@@ -3089,81 +3119,84 @@ var file_billing_v1_pricing_proto_depIdxs = []int32{
 	15, // 16: billing.v1.CreatePriceRequest.price:type_name -> billing.v1.Price
 	15, // 17: billing.v1.CreatePriceResponse.price:type_name -> billing.v1.Price
 	15, // 18: billing.v1.GetPriceResponse.price:type_name -> billing.v1.Price
-	15, // 19: billing.v1.ListPricesResponse.prices:type_name -> billing.v1.Price
-	15, // 20: billing.v1.UpdatePriceRequest.price:type_name -> billing.v1.Price
-	50, // 21: billing.v1.UpdatePriceRequest.update_mask:type_name -> google.protobuf.FieldMask
-	15, // 22: billing.v1.UpdatePriceResponse.price:type_name -> billing.v1.Price
-	49, // 23: billing.v1.Campaign.valid_from:type_name -> google.protobuf.Timestamp
-	49, // 24: billing.v1.Campaign.valid_to:type_name -> google.protobuf.Timestamp
-	26, // 25: billing.v1.Campaign.entries:type_name -> billing.v1.CampaignEntry
-	49, // 26: billing.v1.Campaign.create_time:type_name -> google.protobuf.Timestamp
-	49, // 27: billing.v1.Campaign.update_time:type_name -> google.protobuf.Timestamp
-	27, // 28: billing.v1.CreateCampaignRequest.campaign:type_name -> billing.v1.Campaign
-	27, // 29: billing.v1.CreateCampaignResponse.campaign:type_name -> billing.v1.Campaign
-	27, // 30: billing.v1.GetCampaignResponse.campaign:type_name -> billing.v1.Campaign
-	27, // 31: billing.v1.ListCampaignsResponse.campaigns:type_name -> billing.v1.Campaign
-	27, // 32: billing.v1.UpdateCampaignRequest.campaign:type_name -> billing.v1.Campaign
-	50, // 33: billing.v1.UpdateCampaignRequest.update_mask:type_name -> google.protobuf.FieldMask
-	27, // 34: billing.v1.UpdateCampaignResponse.campaign:type_name -> billing.v1.Campaign
-	1,  // 35: billing.v1.Contract.model:type_name -> billing.v1.ContractModel
-	51, // 36: billing.v1.Contract.fee_granularity:type_name -> billing.v1.Granularity
-	49, // 37: billing.v1.Contract.start_time:type_name -> google.protobuf.Timestamp
-	49, // 38: billing.v1.Contract.end_time:type_name -> google.protobuf.Timestamp
-	2,  // 39: billing.v1.Contract.proration:type_name -> billing.v1.Proration
-	49, // 40: billing.v1.Contract.create_time:type_name -> google.protobuf.Timestamp
-	49, // 41: billing.v1.Contract.update_time:type_name -> google.protobuf.Timestamp
-	38, // 42: billing.v1.CreateContractRequest.contract:type_name -> billing.v1.Contract
-	38, // 43: billing.v1.CreateContractResponse.contract:type_name -> billing.v1.Contract
-	38, // 44: billing.v1.GetContractResponse.contract:type_name -> billing.v1.Contract
-	38, // 45: billing.v1.ListContractsResponse.contracts:type_name -> billing.v1.Contract
-	38, // 46: billing.v1.UpdateContractRequest.contract:type_name -> billing.v1.Contract
-	50, // 47: billing.v1.UpdateContractRequest.update_mask:type_name -> google.protobuf.FieldMask
-	38, // 48: billing.v1.UpdateContractResponse.contract:type_name -> billing.v1.Contract
-	4,  // 49: billing.v1.PricingService.CreatePriceList:input_type -> billing.v1.CreatePriceListRequest
-	6,  // 50: billing.v1.PricingService.GetPriceList:input_type -> billing.v1.GetPriceListRequest
-	8,  // 51: billing.v1.PricingService.ListPriceLists:input_type -> billing.v1.ListPriceListsRequest
-	10, // 52: billing.v1.PricingService.UpdatePriceList:input_type -> billing.v1.UpdatePriceListRequest
-	12, // 53: billing.v1.PricingService.DeletePriceList:input_type -> billing.v1.DeletePriceListRequest
-	16, // 54: billing.v1.PricingService.CreatePrice:input_type -> billing.v1.CreatePriceRequest
-	18, // 55: billing.v1.PricingService.GetPrice:input_type -> billing.v1.GetPriceRequest
-	20, // 56: billing.v1.PricingService.ListPrices:input_type -> billing.v1.ListPricesRequest
-	22, // 57: billing.v1.PricingService.UpdatePrice:input_type -> billing.v1.UpdatePriceRequest
-	24, // 58: billing.v1.PricingService.DeletePrice:input_type -> billing.v1.DeletePriceRequest
-	28, // 59: billing.v1.PricingService.CreateCampaign:input_type -> billing.v1.CreateCampaignRequest
-	30, // 60: billing.v1.PricingService.GetCampaign:input_type -> billing.v1.GetCampaignRequest
-	32, // 61: billing.v1.PricingService.ListCampaigns:input_type -> billing.v1.ListCampaignsRequest
-	34, // 62: billing.v1.PricingService.UpdateCampaign:input_type -> billing.v1.UpdateCampaignRequest
-	36, // 63: billing.v1.PricingService.DeleteCampaign:input_type -> billing.v1.DeleteCampaignRequest
-	39, // 64: billing.v1.PricingService.CreateContract:input_type -> billing.v1.CreateContractRequest
-	41, // 65: billing.v1.PricingService.GetContract:input_type -> billing.v1.GetContractRequest
-	43, // 66: billing.v1.PricingService.ListContracts:input_type -> billing.v1.ListContractsRequest
-	45, // 67: billing.v1.PricingService.UpdateContract:input_type -> billing.v1.UpdateContractRequest
-	47, // 68: billing.v1.PricingService.DeleteContract:input_type -> billing.v1.DeleteContractRequest
-	5,  // 69: billing.v1.PricingService.CreatePriceList:output_type -> billing.v1.CreatePriceListResponse
-	7,  // 70: billing.v1.PricingService.GetPriceList:output_type -> billing.v1.GetPriceListResponse
-	9,  // 71: billing.v1.PricingService.ListPriceLists:output_type -> billing.v1.ListPriceListsResponse
-	11, // 72: billing.v1.PricingService.UpdatePriceList:output_type -> billing.v1.UpdatePriceListResponse
-	13, // 73: billing.v1.PricingService.DeletePriceList:output_type -> billing.v1.DeletePriceListResponse
-	17, // 74: billing.v1.PricingService.CreatePrice:output_type -> billing.v1.CreatePriceResponse
-	19, // 75: billing.v1.PricingService.GetPrice:output_type -> billing.v1.GetPriceResponse
-	21, // 76: billing.v1.PricingService.ListPrices:output_type -> billing.v1.ListPricesResponse
-	23, // 77: billing.v1.PricingService.UpdatePrice:output_type -> billing.v1.UpdatePriceResponse
-	25, // 78: billing.v1.PricingService.DeletePrice:output_type -> billing.v1.DeletePriceResponse
-	29, // 79: billing.v1.PricingService.CreateCampaign:output_type -> billing.v1.CreateCampaignResponse
-	31, // 80: billing.v1.PricingService.GetCampaign:output_type -> billing.v1.GetCampaignResponse
-	33, // 81: billing.v1.PricingService.ListCampaigns:output_type -> billing.v1.ListCampaignsResponse
-	35, // 82: billing.v1.PricingService.UpdateCampaign:output_type -> billing.v1.UpdateCampaignResponse
-	37, // 83: billing.v1.PricingService.DeleteCampaign:output_type -> billing.v1.DeleteCampaignResponse
-	40, // 84: billing.v1.PricingService.CreateContract:output_type -> billing.v1.CreateContractResponse
-	42, // 85: billing.v1.PricingService.GetContract:output_type -> billing.v1.GetContractResponse
-	44, // 86: billing.v1.PricingService.ListContracts:output_type -> billing.v1.ListContractsResponse
-	46, // 87: billing.v1.PricingService.UpdateContract:output_type -> billing.v1.UpdateContractResponse
-	48, // 88: billing.v1.PricingService.DeleteContract:output_type -> billing.v1.DeleteContractResponse
-	69, // [69:89] is the sub-list for method output_type
-	49, // [49:69] is the sub-list for method input_type
-	49, // [49:49] is the sub-list for extension type_name
-	49, // [49:49] is the sub-list for extension extendee
-	0,  // [0:49] is the sub-list for field type_name
+	49, // 19: billing.v1.ListPricesRequest.valid_at:type_name -> google.protobuf.Timestamp
+	15, // 20: billing.v1.ListPricesResponse.prices:type_name -> billing.v1.Price
+	15, // 21: billing.v1.UpdatePriceRequest.price:type_name -> billing.v1.Price
+	50, // 22: billing.v1.UpdatePriceRequest.update_mask:type_name -> google.protobuf.FieldMask
+	15, // 23: billing.v1.UpdatePriceResponse.price:type_name -> billing.v1.Price
+	49, // 24: billing.v1.Campaign.valid_from:type_name -> google.protobuf.Timestamp
+	49, // 25: billing.v1.Campaign.valid_to:type_name -> google.protobuf.Timestamp
+	26, // 26: billing.v1.Campaign.entries:type_name -> billing.v1.CampaignEntry
+	49, // 27: billing.v1.Campaign.create_time:type_name -> google.protobuf.Timestamp
+	49, // 28: billing.v1.Campaign.update_time:type_name -> google.protobuf.Timestamp
+	27, // 29: billing.v1.CreateCampaignRequest.campaign:type_name -> billing.v1.Campaign
+	27, // 30: billing.v1.CreateCampaignResponse.campaign:type_name -> billing.v1.Campaign
+	27, // 31: billing.v1.GetCampaignResponse.campaign:type_name -> billing.v1.Campaign
+	49, // 32: billing.v1.ListCampaignsRequest.valid_at:type_name -> google.protobuf.Timestamp
+	27, // 33: billing.v1.ListCampaignsResponse.campaigns:type_name -> billing.v1.Campaign
+	27, // 34: billing.v1.UpdateCampaignRequest.campaign:type_name -> billing.v1.Campaign
+	50, // 35: billing.v1.UpdateCampaignRequest.update_mask:type_name -> google.protobuf.FieldMask
+	27, // 36: billing.v1.UpdateCampaignResponse.campaign:type_name -> billing.v1.Campaign
+	1,  // 37: billing.v1.Contract.model:type_name -> billing.v1.ContractModel
+	51, // 38: billing.v1.Contract.fee_granularity:type_name -> billing.v1.Granularity
+	49, // 39: billing.v1.Contract.start_time:type_name -> google.protobuf.Timestamp
+	49, // 40: billing.v1.Contract.end_time:type_name -> google.protobuf.Timestamp
+	2,  // 41: billing.v1.Contract.proration:type_name -> billing.v1.Proration
+	49, // 42: billing.v1.Contract.create_time:type_name -> google.protobuf.Timestamp
+	49, // 43: billing.v1.Contract.update_time:type_name -> google.protobuf.Timestamp
+	38, // 44: billing.v1.CreateContractRequest.contract:type_name -> billing.v1.Contract
+	38, // 45: billing.v1.CreateContractResponse.contract:type_name -> billing.v1.Contract
+	38, // 46: billing.v1.GetContractResponse.contract:type_name -> billing.v1.Contract
+	49, // 47: billing.v1.ListContractsRequest.active_at:type_name -> google.protobuf.Timestamp
+	38, // 48: billing.v1.ListContractsResponse.contracts:type_name -> billing.v1.Contract
+	38, // 49: billing.v1.UpdateContractRequest.contract:type_name -> billing.v1.Contract
+	50, // 50: billing.v1.UpdateContractRequest.update_mask:type_name -> google.protobuf.FieldMask
+	38, // 51: billing.v1.UpdateContractResponse.contract:type_name -> billing.v1.Contract
+	4,  // 52: billing.v1.PricingService.CreatePriceList:input_type -> billing.v1.CreatePriceListRequest
+	6,  // 53: billing.v1.PricingService.GetPriceList:input_type -> billing.v1.GetPriceListRequest
+	8,  // 54: billing.v1.PricingService.ListPriceLists:input_type -> billing.v1.ListPriceListsRequest
+	10, // 55: billing.v1.PricingService.UpdatePriceList:input_type -> billing.v1.UpdatePriceListRequest
+	12, // 56: billing.v1.PricingService.DeletePriceList:input_type -> billing.v1.DeletePriceListRequest
+	16, // 57: billing.v1.PricingService.CreatePrice:input_type -> billing.v1.CreatePriceRequest
+	18, // 58: billing.v1.PricingService.GetPrice:input_type -> billing.v1.GetPriceRequest
+	20, // 59: billing.v1.PricingService.ListPrices:input_type -> billing.v1.ListPricesRequest
+	22, // 60: billing.v1.PricingService.UpdatePrice:input_type -> billing.v1.UpdatePriceRequest
+	24, // 61: billing.v1.PricingService.DeletePrice:input_type -> billing.v1.DeletePriceRequest
+	28, // 62: billing.v1.PricingService.CreateCampaign:input_type -> billing.v1.CreateCampaignRequest
+	30, // 63: billing.v1.PricingService.GetCampaign:input_type -> billing.v1.GetCampaignRequest
+	32, // 64: billing.v1.PricingService.ListCampaigns:input_type -> billing.v1.ListCampaignsRequest
+	34, // 65: billing.v1.PricingService.UpdateCampaign:input_type -> billing.v1.UpdateCampaignRequest
+	36, // 66: billing.v1.PricingService.DeleteCampaign:input_type -> billing.v1.DeleteCampaignRequest
+	39, // 67: billing.v1.PricingService.CreateContract:input_type -> billing.v1.CreateContractRequest
+	41, // 68: billing.v1.PricingService.GetContract:input_type -> billing.v1.GetContractRequest
+	43, // 69: billing.v1.PricingService.ListContracts:input_type -> billing.v1.ListContractsRequest
+	45, // 70: billing.v1.PricingService.UpdateContract:input_type -> billing.v1.UpdateContractRequest
+	47, // 71: billing.v1.PricingService.DeleteContract:input_type -> billing.v1.DeleteContractRequest
+	5,  // 72: billing.v1.PricingService.CreatePriceList:output_type -> billing.v1.CreatePriceListResponse
+	7,  // 73: billing.v1.PricingService.GetPriceList:output_type -> billing.v1.GetPriceListResponse
+	9,  // 74: billing.v1.PricingService.ListPriceLists:output_type -> billing.v1.ListPriceListsResponse
+	11, // 75: billing.v1.PricingService.UpdatePriceList:output_type -> billing.v1.UpdatePriceListResponse
+	13, // 76: billing.v1.PricingService.DeletePriceList:output_type -> billing.v1.DeletePriceListResponse
+	17, // 77: billing.v1.PricingService.CreatePrice:output_type -> billing.v1.CreatePriceResponse
+	19, // 78: billing.v1.PricingService.GetPrice:output_type -> billing.v1.GetPriceResponse
+	21, // 79: billing.v1.PricingService.ListPrices:output_type -> billing.v1.ListPricesResponse
+	23, // 80: billing.v1.PricingService.UpdatePrice:output_type -> billing.v1.UpdatePriceResponse
+	25, // 81: billing.v1.PricingService.DeletePrice:output_type -> billing.v1.DeletePriceResponse
+	29, // 82: billing.v1.PricingService.CreateCampaign:output_type -> billing.v1.CreateCampaignResponse
+	31, // 83: billing.v1.PricingService.GetCampaign:output_type -> billing.v1.GetCampaignResponse
+	33, // 84: billing.v1.PricingService.ListCampaigns:output_type -> billing.v1.ListCampaignsResponse
+	35, // 85: billing.v1.PricingService.UpdateCampaign:output_type -> billing.v1.UpdateCampaignResponse
+	37, // 86: billing.v1.PricingService.DeleteCampaign:output_type -> billing.v1.DeleteCampaignResponse
+	40, // 87: billing.v1.PricingService.CreateContract:output_type -> billing.v1.CreateContractResponse
+	42, // 88: billing.v1.PricingService.GetContract:output_type -> billing.v1.GetContractResponse
+	44, // 89: billing.v1.PricingService.ListContracts:output_type -> billing.v1.ListContractsResponse
+	46, // 90: billing.v1.PricingService.UpdateContract:output_type -> billing.v1.UpdateContractResponse
+	48, // 91: billing.v1.PricingService.DeleteContract:output_type -> billing.v1.DeleteContractResponse
+	72, // [72:92] is the sub-list for method output_type
+	52, // [52:72] is the sub-list for method input_type
+	52, // [52:52] is the sub-list for extension type_name
+	52, // [52:52] is the sub-list for extension extendee
+	0,  // [0:52] is the sub-list for field type_name
 }
 
 func init() { file_billing_v1_pricing_proto_init() }
