@@ -50,6 +50,12 @@ func validateCampaign(v *apperr.Invalid, c Campaign, idRequired bool) {
 	checkID(v, "customer_id", c.CustomerID, false)
 	checkCurrency(v, "currency", c.Currency)
 	checkWindow(v, "valid_from", "valid_to", c.ValidFrom, c.ValidTo, true)
+	if c.Priority < 0 || c.Priority > maxPriority {
+		v.Add("priority", "must be in [0, %d]", maxPriority)
+	}
+	if len(c.Entries) == 0 {
+		v.Add("entries", "must have at least one entry")
+	}
 	if len(c.Entries) > maxEntries {
 		v.Add("entries", "must have at most %d entries", maxEntries)
 	}

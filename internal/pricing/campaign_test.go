@@ -35,6 +35,9 @@ func TestCampaigns(t *testing.T) {
 	cs, _, err := svc.ListCampaigns(ctx, pricing.ListCampaignsParams{CustomerID: "acme"})
 	must(t, err)
 	same(t, []any{len(cs), len(cs[0].Entries)}, []any{1, 2})
+	cs, _, err = svc.ListCampaigns(ctx, pricing.ListCampaignsParams{ValidAt: day(30)}) // valid_to is exclusive
+	must(t, err)
+	same(t, len(cs), 0)
 
 	c, err = svc.UpdateCampaign(ctx, pricing.UpdateCampaignInput{
 		Campaign:   pricing.Campaign{ID: "spring", Entries: []pricing.CampaignEntry{{ProductID: "p2", DiscountPercent: nullDec("100")}}},
@@ -84,6 +87,9 @@ func TestCampaignValidation(t *testing.T) {
 		{"discount over 100", func(c *pricing.Campaign) { c.Entries[1].DiscountPercent = nullDec("100.01") }, []string{"entries[1].discount_percent"}},
 		{"negative price", func(c *pricing.Campaign) { c.Entries[0].UnitPrice = nullDec("-1") }, []string{"entries[0].unit_price"}},
 		{"no product", func(c *pricing.Campaign) { c.Entries[0].ProductID = "" }, []string{"entries[0].product_id"}},
+		{"no entries", func(c *pricing.Campaign) { c.Entries = nil }, []string{"entries"}},
+		{"negative priority", func(c *pricing.Campaign) { c.Priority = -1 }, []string{"priority"}},
+		{"priority too high", func(c *pricing.Campaign) { c.Priority = 1_000_001 }, []string{"priority"}},
 		{"product twice", func(c *pricing.Campaign) { c.Entries[1].ProductID = "p1" }, []string{"entries[1].product_id"}},
 	} {
 		c := spring()

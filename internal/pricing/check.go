@@ -21,8 +21,9 @@ var (
 
 const (
 	maxDisplayNameLen = 200
-	maxTiers          = 100
+	maxTiers          = 32
 	maxEntries        = 1000
+	maxPriority       = 1_000_000
 )
 
 func checkID(v *apperr.Invalid, field, id string, required bool) {

@@ -50,6 +50,9 @@ func (s *Service) GetPriceList(ctx context.Context, id string) (PriceList, error
 
 // ListPriceLists returns one page of price lists in id order and the next page's token.
 func (s *Service) ListPriceLists(ctx context.Context, p ListPriceListsParams) ([]PriceList, string, error) {
+	if p.DefaultOnly && p.CustomerID != "" {
+		return nil, "", apperr.InvalidField("customer_id", "must be empty with default_only")
+	}
 	return s.store.ListPriceLists(ctx, p)
 }
 

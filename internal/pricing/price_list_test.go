@@ -52,6 +52,11 @@ func TestPriceLists(t *testing.T) {
 	ls, _, err = svc.ListPriceLists(ctx, pricing.ListPriceListsParams{CustomerID: "acme"})
 	must(t, err)
 	same(t, len(ls), 1)
+	ls, _, err = svc.ListPriceLists(ctx, pricing.ListPriceListsParams{DefaultOnly: true})
+	must(t, err)
+	same(t, len(ls), 2)
+	_, _, err = svc.ListPriceLists(ctx, pricing.ListPriceListsParams{DefaultOnly: true, CustomerID: "acme"})
+	wantFields(t, err, "customer_id")
 
 	l, err := svc.UpdatePriceList(ctx, pricing.UpdatePriceListInput{PriceList: pricing.PriceList{ID: "usd", DisplayName: "Dollars", Currency: "JPY"}})
 	must(t, err)

@@ -83,6 +83,13 @@ func TestPriceValidation(t *testing.T) {
 		{"unbounded middle tier", func(p *pricing.Price) { p.Tiers[1].UpTo = dec("0") }, []string{"tiers[1].up_to"}},
 		{"bounded last tier", func(p *pricing.Price) { p.Tiers[2].UpTo = dec("1000") }, []string{"tiers[2].up_to"}},
 		{"negative tier price", func(p *pricing.Price) { p.Tiers[0].UnitPrice = dec("-1") }, []string{"tiers[0].unit_price"}},
+		{"too many tiers", func(p *pricing.Price) {
+			p.Tiers = nil
+			for i := range 33 {
+				p.Tiers = append(p.Tiers, pricing.Tier{UpTo: dec(fmt.Sprint(i + 1)), UnitPrice: dec("1")})
+			}
+			p.Tiers[32].UpTo = dec("0")
+		}, []string{"tiers"}},
 		{"several", func(p *pricing.Price) { p.Granularity, p.Tiers[0].UpTo = 0, dec("-5") }, []string{"granularity", "tiers[0].up_to"}},
 	} {
 		p := tiered()

@@ -1,39 +1,47 @@
 package pricing
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // ListPriceListsParams pages through price lists in id order; CustomerID,
-// when set, keeps that customer's lists. PageSize 0 means 50; at most 1000.
-// PageToken is the NextPageToken of the previous page.
+// when set, keeps that customer's lists, DefaultOnly the default lists.
+// PageSize 0 means 50; at most 1000. PageToken is the NextPageToken of the
+// previous page.
 type ListPriceListsParams struct {
-	PageSize   int
-	PageToken  string
-	CustomerID string
+	PageSize    int
+	PageToken   string
+	CustomerID  string
+	DefaultOnly bool
 }
 
 // ListPricesParams pages through one list's prices in id order, optionally
-// only one product's.
+// only one product's and only those valid at ValidAt (non-zero).
 type ListPricesParams struct {
 	PriceListID string
 	PageSize    int
 	PageToken   string
 	ProductID   string
+	ValidAt     time.Time
 }
 
 // ListCampaignsParams pages through campaigns in id order, optionally only
-// one customer's.
+// one customer's and only those valid at ValidAt (non-zero).
 type ListCampaignsParams struct {
 	PageSize   int
 	PageToken  string
 	CustomerID string
+	ValidAt    time.Time
 }
 
 // ListContractsParams pages through contracts in id order, optionally only
-// one customer's.
+// one customer's and only those in force at ActiveAt (non-zero).
 type ListContractsParams struct {
 	PageSize   int
 	PageToken  string
 	CustomerID string
+	ActiveAt   time.Time
 }
 
 // Repository stores price lists, prices, campaigns (with their entries) and

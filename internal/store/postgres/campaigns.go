@@ -13,7 +13,9 @@ const (
 		priority, create_time, update_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
 	sqlGetCampaign   = "SELECT " + colsCampaign + " FROM " + tableCampaigns + " WHERE id = $1"
 	sqlListCampaigns = "SELECT " + colsCampaign + " FROM " + tableCampaigns + `
-		WHERE id > $1 AND ($3 = '' OR customer_id = $3) ORDER BY id LIMIT $2`
+		WHERE id > $1 AND ($3 = '' OR customer_id = $3)
+		  AND ($4::timestamptz IS NULL OR tstzrange(valid_from, valid_to) @> $4::timestamptz)
+		ORDER BY id LIMIT $2`
 	sqlUpdateCampaign = "UPDATE " + tableCampaigns + ` SET display_name = $2, valid_from = $3, valid_to = $4,
 		priority = $5, update_time = $6 WHERE id = $1`
 	sqlDeleteCampaign = "DELETE FROM " + tableCampaigns + " WHERE id = $1" // entries go with ON DELETE CASCADE
@@ -120,7 +122,7 @@ func (r *repo) ListCampaigns(ctx context.Context, p pricing.ListCampaignsParams)
 	if err != nil {
 		return nil, "", err
 	}
-	rows, err := r.q.Query(ctx, sqlListCampaigns, pg.after, pg.limit+1, p.CustomerID)
+	rows, err := r.q.Query(ctx, sqlListCampaigns, pg.after, pg.limit+1, p.CustomerID, nullTime(p.ValidAt))
 	cs, next, err := collectPage(rows, err, pg, scanCampaign, func(c pricing.Campaign) string { return c.ID })
 	if err != nil {
 		return nil, "", err

@@ -15,7 +15,9 @@ const (
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
 	sqlGetContract   = "SELECT " + colsContract + " FROM " + tableContracts + " WHERE id = $1"
 	sqlListContracts = "SELECT " + colsContract + " FROM " + tableContracts + `
-		WHERE id > $1 AND ($3 = '' OR customer_id = $3) ORDER BY id LIMIT $2`
+		WHERE id > $1 AND ($3 = '' OR customer_id = $3)
+		  AND ($4::timestamptz IS NULL OR tstzrange(start_time, end_time) @> $4::timestamptz)
+		ORDER BY id LIMIT $2`
 	sqlUpdateContract = "UPDATE " + tableContracts + ` SET model = $2, committed_quantity = $3, fee = $4,
 		fee_granularity = $5, overage_unit_price = $6, currency = $7, start_time = $8, end_time = $9,
 		proration = $10, update_time = $11 WHERE id = $1`
@@ -70,7 +72,7 @@ func (r *repo) ListContracts(ctx context.Context, p pricing.ListContractsParams)
 	if err != nil {
 		return nil, "", err
 	}
-	rows, err := r.q.Query(ctx, sqlListContracts, pg.after, pg.limit+1, p.CustomerID)
+	rows, err := r.q.Query(ctx, sqlListContracts, pg.after, pg.limit+1, p.CustomerID, nullTime(p.ActiveAt))
 	return collectPage(rows, err, pg, scanContract, func(c pricing.Contract) string { return c.ID })
 }
 

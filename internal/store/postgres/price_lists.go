@@ -13,7 +13,8 @@ const (
 		VALUES ($1, $2, $3, $4, $5, $6)`
 	sqlGetPriceList   = "SELECT " + colsPriceList + " FROM " + tablePriceLists + " WHERE id = $1"
 	sqlListPriceLists = "SELECT " + colsPriceList + " FROM " + tablePriceLists + `
-		WHERE id > $1 AND ($3 = '' OR customer_id = $3) ORDER BY id LIMIT $2`
+		WHERE id > $1 AND ($3 = '' OR customer_id = $3) AND (NOT $4 OR customer_id IS NULL)
+		ORDER BY id LIMIT $2`
 	sqlUpdatePriceList = "UPDATE " + tablePriceLists + " SET display_name = $2, update_time = $3 WHERE id = $1"
 	sqlDeletePriceList = "DELETE FROM " + tablePriceLists + " WHERE id = $1"
 	sqlFindPriceList   = "SELECT " + colsPriceList + " FROM " + tablePriceLists + `
@@ -47,7 +48,7 @@ func (r *repo) ListPriceLists(ctx context.Context, p pricing.ListPriceListsParam
 	if err != nil {
 		return nil, "", err
 	}
-	rows, err := r.q.Query(ctx, sqlListPriceLists, pg.after, pg.limit+1, p.CustomerID)
+	rows, err := r.q.Query(ctx, sqlListPriceLists, pg.after, pg.limit+1, p.CustomerID, p.DefaultOnly)
 	return collectPage(rows, err, pg, scanPriceList, func(l pricing.PriceList) string { return l.ID })
 }
 

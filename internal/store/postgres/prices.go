@@ -15,7 +15,9 @@ const (
 	sqlInsertPrice = "INSERT INTO " + tablePrices + " (" + colsPrice + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
 	sqlGetPrice    = "SELECT " + colsPrice + " FROM " + tablePrices + " WHERE price_list_id = $1 AND id = $2"
 	sqlListPrices  = "SELECT " + colsPrice + " FROM " + tablePrices + `
-		WHERE price_list_id = $3 AND id > $1 AND ($4 = '' OR product_id = $4) ORDER BY id LIMIT $2`
+		WHERE price_list_id = $3 AND id > $1 AND ($4 = '' OR product_id = $4)
+		  AND ($5::timestamptz IS NULL OR tstzrange(valid_from, valid_to) @> $5::timestamptz)
+		ORDER BY id LIMIT $2`
 	sqlUpdatePrice = "UPDATE " + tablePrices + ` SET unit_price = $3, granularity = $4, valid_from = $5, valid_to = $6,
 		tier_mode = $7, tiers = $8, update_time = $9 WHERE price_list_id = $1 AND id = $2`
 	sqlDeletePrice      = "DELETE FROM " + tablePrices + " WHERE price_list_id = $1 AND id = $2"
@@ -112,7 +114,7 @@ func (r *repo) ListPrices(ctx context.Context, p pricing.ListPricesParams) ([]pr
 	if err != nil {
 		return nil, "", err
 	}
-	rows, err := r.q.Query(ctx, sqlListPrices, pg.after, pg.limit+1, p.PriceListID, p.ProductID)
+	rows, err := r.q.Query(ctx, sqlListPrices, pg.after, pg.limit+1, p.PriceListID, p.ProductID, nullTime(p.ValidAt))
 	return collectPage(rows, err, pg, scanPrice, func(p pricing.Price) string { return p.ID })
 }
 

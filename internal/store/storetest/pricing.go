@@ -43,6 +43,9 @@ func testPriceLists(t *testing.T, s Stores) {
 	ls, _, err := r.ListPriceLists(ctx, pricing.ListPriceListsParams{CustomerID: "c1"})
 	must(t, err)
 	same(t, len(ls), 1)
+	ls, _, err = r.ListPriceLists(ctx, pricing.ListPriceListsParams{DefaultOnly: true})
+	must(t, err)
+	same(t, []string{ls[0].ID, ls[1].ID}, []string{"default-eur", "default-usd"})
 	ref, _ := s.Customers.CustomerReferrer(ctx, "c1")
 	same(t, ref, "priceLists/c1-eur")
 
@@ -100,6 +103,23 @@ func testPrices(t *testing.T, s Stores) {
 	ps, _, err := r.ListPrices(ctx, pricing.ListPricesParams{PriceListID: "eur", ProductID: "p1"})
 	must(t, err)
 	same(t, len(ps), 2)
+	for _, tc := range []struct {
+		at   time.Time
+		want []string
+	}{
+		{day(0), []string{"before", "other-product"}},
+		{day(10), []string{"open"}}, // valid_to is exclusive, valid_from inclusive
+		{day(1000), []string{"open"}},
+		{day(-1), nil},
+	} {
+		ps, _, err := r.ListPrices(ctx, pricing.ListPricesParams{PriceListID: "eur", ValidAt: tc.at})
+		must(t, err)
+		var ids []string
+		for _, p := range ps {
+			ids = append(ids, p.ID)
+		}
+		same(t, ids, tc.want)
+	}
 
 	before.UnitPrice, before.Granularity, before.ValidTo, before.UpdateTime = dec("1.5"), pricing.GranularityMonth, day(9), day(1)
 	must(t, r.UpdatePrice(ctx, before))
@@ -144,6 +164,9 @@ func testCampaigns(t *testing.T, s Stores) {
 	cs, _, err = r.ListCampaigns(ctx, pricing.ListCampaignsParams{CustomerID: "c1"})
 	must(t, err)
 	same(t, len(cs), 1)
+	cs, _, err = r.ListCampaigns(ctx, pricing.ListCampaignsParams{ValidAt: day(1)}) // "all" ended at day 1
+	must(t, err)
+	same(t, []any{len(cs), cs[0].ID}, []any{1, "spring"})
 
 	ref, _ := s.Catalog.ProductReferrer(ctx, "p1")
 	same(t, ref, "campaigns/spring")
@@ -198,6 +221,9 @@ func testContracts(t *testing.T, s Stores) {
 	cs, _, err := r.ListContracts(ctx, pricing.ListContractsParams{CustomerID: "c1"})
 	must(t, err)
 	same(t, []string{cs[0].ID, cs[1].ID}, []string{"k1", "k2"})
+	cs, _, err = r.ListContracts(ctx, pricing.ListContractsParams{ActiveAt: day(30)})
+	must(t, err)
+	same(t, []string{cs[0].ID, cs[1].ID}, []string{"k2", "k3"})
 
 	ref, _ := s.Customers.CustomerReferrer(ctx, "c2")
 	same(t, ref, "contracts/k3")
