@@ -31,7 +31,7 @@ func Default() Config {
 	return Config{
 		GRPCAddr:        ":9090",
 		HTTPAddr:        ":8080",
-		DataDir:         ".data",
+		DataDir:         "data",
 		LogLevel:        slog.LevelInfo,
 		LogFormat:       "text",
 		ShutdownTimeout: 15 * time.Second,
@@ -46,7 +46,7 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("--%s %q: %w", a.name, a.addr, err))
 		}
 	}
-	if c.GRPCAddr == c.HTTPAddr {
+	if c.GRPCAddr == c.HTTPAddr && !strings.HasSuffix(c.GRPCAddr, ":0") {
 		errs = append(errs, fmt.Errorf("--grpc-addr and --http-addr must differ (both %q)", c.GRPCAddr))
 	}
 	if c.DatabaseURL == "" && c.DataDir == "" {

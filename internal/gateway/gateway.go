@@ -1,0 +1,99 @@
+// Package gateway serves billingd's HTTP side: the REST/JSON gateway onto
+// the gRPC API, /openapi.json, /healthz, /readyz and /metrics. It forwards
+// REST calls to billingd's own gRPC listener so that validation, auth and
+// metrics apply to both transports alike; it holds no business logic.
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/encoding/protojson"
+)
+
+// RegisterFunc registers one generated service handler on the gateway mux,
+// e.g. billingv1.RegisterCatalogServiceHandler.
+type RegisterFunc func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error
+
+// Config is what the HTTP side needs.
+type Config struct {
+	Conn     *grpc.ClientConn    // client connection to billingd's own gRPC server
+	Services []RegisterFunc      // generated gateway registrations
+	OpenAPI  []byte              // the generated OpenAPI document
+	Ready    func(context.Context) error // nil error means ready (the database answers)
+	Gatherer prometheus.Gatherer // metrics registry
+	Logger   *slog.Logger
+}
+
+func (c Config) validate() error {
+	var errs []error
+	if c.Conn == nil {
+		errs = append(errs, errors.New("gateway: Conn is required"))
+	}
+	if c.Ready == nil {
+		errs = append(errs, errors.New("gateway: Ready is required"))
+	}
+	if c.Gatherer == nil {
+		errs = append(errs, errors.New("gateway: Gatherer is required"))
+	}
+	if c.Logger == nil {
+		errs = append(errs, errors.New("gateway: Logger is required"))
+	}
+	return errors.Join(errs...)
+}
+
+// New returns the HTTP handler of billingd.
+func New(ctx context.Context, cfg Config) (http.Handler, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	mux := runtime.NewServeMux(
+		// Field names as in the protos' JSON mapping (lowerCamel), and
+		// zero values included so clients see "0" amounts and empty lists.
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+			MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: true},
+			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
+		}),
+	)
+	for _, register := range cfg.Services {
+		if err := register(ctx, mux, cfg.Conn); err != nil {
+			return nil, err
+		}
+	}
+
+	root := http.NewServeMux()
+	root.Handle("/v1/", mux)
+	root.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(cfg.OpenAPI)
+	})
+	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	root.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := cfg.Ready(ctx); err != nil {
+			cfg.Logger.WarnContext(ctx, "not ready", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "database does not answer"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	root.Handle("GET /metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{}))
+	return root, nil
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}

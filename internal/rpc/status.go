@@ -1,0 +1,89 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"buf.build/go/protovalidate"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/billingd/billingd/internal/apperr"
+)
+
+// kindCodes is the one mapping from domain error kinds to gRPC codes. The
+// gateway maps the codes on to HTTP (InvalidArgument 400, NotFound 404,
+// AlreadyExists 409, FailedPrecondition 400, PermissionDenied 403,
+// Unauthenticated 401, Unavailable 503, ResourceExhausted 429).
+var kindCodes = map[apperr.Kind]codes.Code{
+	apperr.KindInvalid:            codes.InvalidArgument,
+	apperr.KindNotFound:           codes.NotFound,
+	apperr.KindAlreadyExists:      codes.AlreadyExists,
+	apperr.KindFailedPrecondition: codes.FailedPrecondition,
+	apperr.KindUnauthenticated:    codes.Unauthenticated,
+	apperr.KindPermissionDenied:   codes.PermissionDenied,
+	apperr.KindUnavailable:        codes.Unavailable,
+	apperr.KindResourceExhausted:  codes.ResourceExhausted,
+	apperr.KindUnimplemented:      codes.Unimplemented,
+}
+
+// ToStatus turns any error from a service into a gRPC status. Domain errors
+// keep their message and field violations; anything else is logged and
+// becomes a bare Internal so driver or library text never reaches clients.
+func ToStatus(ctx context.Context, log *slog.Logger, err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	switch {
+	case errors.Is(err, context.Canceled):
+		return status.Error(codes.Canceled, "request canceled")
+	case errors.Is(err, context.DeadlineExceeded):
+		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
+	}
+	e, ok := apperr.As(err)
+	if !ok || e.Kind == apperr.KindInternal {
+		log.ErrorContext(ctx, "internal error", "err", err)
+		return status.Error(codes.Internal, "internal error")
+	}
+	if e.Kind == apperr.KindUnavailable {
+		log.WarnContext(ctx, "unavailable", "err", err)
+	}
+	st := status.New(kindCodes[e.Kind], e.Error())
+	if len(e.Violations) == 0 {
+		return st.Err()
+	}
+	br := &errdetails.BadRequest{}
+	for _, v := range e.Violations {
+		br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Description})
+	}
+	if withDetails, derr := st.WithDetails(br); derr == nil {
+		st = withDetails
+	}
+	return st.Err()
+}
+
+// validationError converts protovalidate's result into the same
+// InvalidArgument shape as domain validation: one BadRequest field violation
+// per broken rule, with the field's path in the request.
+func validationError(err error) error {
+	var verr *protovalidate.ValidationError
+	if !errors.As(err, &verr) {
+		return status.Error(codes.Internal, "request validation failed to run")
+	}
+	var inv apperr.Invalid
+	for _, v := range verr.Violations {
+		field := protovalidate.FieldPathString(v.Proto.GetField())
+		if field == "" {
+			field = v.Proto.GetRuleId()
+		}
+		inv.Add(field, "%s", v.Proto.GetMessage())
+	}
+	return ToStatus(context.Background(), slog.Default(), inv.Err())
+}
+
+var errPanic = errors.New("handler panicked")
