@@ -1,0 +1,113 @@
+package rating
+
+import (
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// run is the state of one Rate call.
+type run struct {
+	e        *Engine
+	customer string
+	loc      *time.Location
+	from, to int64
+	emit     func(Line) error
+
+	cal       [GranularityPeriod + 1][]gran // built on first use
+	timelines map[string][]segment          // by product
+	byProduct map[string][]*seriesIndex     // kept only for products under contract
+	seen      map[string]struct{}           // unique_count scratch
+	bands     []band                        // scratch
+	tiered    map[tierKey]*tierSum
+	tierOrder []*tierSum
+	totals    totals
+	sum       Summary
+}
+
+func (r *run) rate(series []Series) error {
+	for i := range series {
+		s := &series[i]
+		ix := indexSeries(s, r.e.metrics[s.MetricKey])
+		matched := false
+		for _, p := range r.e.byMetric[s.MetricKey] {
+			if !p.matches(s.Dimensions) {
+				continue
+			}
+			matched = true
+			r.sum.Rated++
+			if len(r.e.contracts[custProduct{r.customer, p.ID}]) > 0 {
+				r.byProduct[p.ID] = append(r.byProduct[p.ID], ix)
+			}
+			if err := r.payg(ix, p); err != nil {
+				return err
+			}
+		}
+		if !matched {
+			c := cursor{ix: ix}
+			if q, ok := c.quantity(r.from, r.to, whole(r.from, r.to), r.seen); ok && !q.IsZero() {
+				r.unpriced(ix, nil, r.from, r.to, q, UnpricedNoProduct, "")
+			}
+		}
+	}
+	if err := r.flushTiered(); err != nil {
+		return err
+	}
+	return r.contracts()
+}
+
+// granules returns the period's granules of g, built once per run.
+func (r *run) granules(g Granularity) []gran {
+	if r.cal[g] == nil {
+		r.cal[g] = granules(r.from, r.to, g, r.loc)
+	}
+	return r.cal[g]
+}
+
+func (r *run) timeline(product string) []segment {
+	tl, ok := r.timelines[product]
+	if !ok {
+		tl = r.e.timeline(r.customer, product, r.from, r.to)
+		r.timelines[product] = tl
+	}
+	return tl
+}
+
+func (r *run) time(ns int64) time.Time { return time.Unix(0, ns).In(r.loc) }
+
+// out counts and emits a finished line; its Amount is already rounded, once.
+func (r *run) out(l Line) error {
+	r.totals.add(l.Currency, l.Amount)
+	r.sum.Lines++
+	return r.emit(l)
+}
+
+// priced completes l with the price p for quantity q (one line per band of
+// a graduated price) and emits it.
+func (r *run) priced(l Line, p *resolved, q decimal.Decimal) error {
+	l.Currency = p.cur.Code
+	l.PriceEntryID, l.PriceListID, l.CampaignID = p.entryID, p.listID, p.campaignID
+	r.bands = p.bands(q, r.bands[:0])
+	for _, b := range r.bands {
+		l.Quantity, l.UnitPrice, l.Tier = b.qty, b.price, b.tier
+		l.Amount = p.cur.Round(b.qty.Mul(b.price))
+		if err := r.out(l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *run) unpriced(ix *seriesIndex, p *Product, a, b int64, q decimal.Decimal, why UnpricedReason, contractID string) {
+	u := UnpricedUsage{
+		CustomerID: r.customer, Start: r.time(a), End: r.time(b), Quantity: q, Reason: why, ContractID: contractID,
+	}
+	if p != nil {
+		u.ProductID = p.ID
+		u.MetricKey = p.MetricKey
+	}
+	if ix != nil {
+		u.MetricKey, u.ResourceID, u.Dimensions = ix.s.MetricKey, ix.s.ResourceID, ix.s.Dimensions
+	}
+	r.sum.Unpriced = append(r.sum.Unpriced, u)
+}
