@@ -25,8 +25,9 @@ type UpdateContractInput struct {
 
 var contractMask = fieldMask{
 	mutable: []string{"model", "committed_quantity", "fee", "fee_granularity", "overage_unit_price",
-		"currency", "start_time", "end_time", "proration"},
-	immutable: []string{"id", "customer_id", "product_id", "create_time", "update_time"},
+		"start_time", "end_time", "proration"},
+	// currency is immutable: the fee and overage price are amounts in it.
+	immutable: []string{"id", "customer_id", "product_id", "currency", "create_time", "update_time"},
 }
 
 // Validate checks the id and the mask.

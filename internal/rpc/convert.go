@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/billingd/billingd/internal/apperr"
+	"github.com/billingd/billingd/internal/money"
 )
 
 // ts converts a domain time to the wire; the zero time (an open end) is unset.
@@ -34,19 +35,19 @@ func paths(m *fieldmaskpb.FieldMask) []string {
 	return m.GetPaths()
 }
 
-// decimalString renders an exact decimal for the wire; decimals the caller
-// left empty stay empty.
+// decimalString renders an exact decimal for the wire ("0" for zero).
 func decimalString(d decimal.Decimal) string { return d.String() }
 
-// parseDecimal reads an optional wire decimal; the domain validates ranges.
-// A malformed value is reported on field.
+// parseDecimal reads an optional wire decimal ("" is zero); the domain
+// validates ranges. Only plain decimals are accepted, as the proto rules
+// say, also on update paths that skip those rules: "1e3" is refused.
 func parseDecimal(v *apperr.Invalid, field, s string) decimal.Decimal {
 	if s == "" {
 		return decimal.Decimal{}
 	}
-	d, err := decimal.NewFromString(s)
+	d, err := money.ParseDecimal(s)
 	if err != nil {
-		v.Add(field, "must be a decimal number like \"12.50\"")
+		v.Add(field, "must be a plain decimal number like \"12.50\"")
 	}
 	return d
 }

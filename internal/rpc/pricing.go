@@ -42,25 +42,16 @@ func (s *PricingServer) GetPriceList(ctx context.Context, req *billingv1.GetPric
 	return &billingv1.GetPriceListResponse{PriceList: priceListToProto(l)}, nil
 }
 
-// ListPriceLists pages through price lists. The domain has no default-only
-// filter, so default_only drops the customer lists from each page; a page
-// may then hold fewer lists than page_size (or none) while
-// next_page_token still leads on.
 func (s *PricingServer) ListPriceLists(ctx context.Context, req *billingv1.ListPriceListsRequest) (*billingv1.ListPriceListsResponse, error) {
-	if req.GetDefaultOnly() && req.GetCustomerId() != "" {
-		return nil, s.err(ctx, apperr.InvalidField("customer_id", "must be empty when default_only is set"))
-	}
 	ls, next, err := s.svc.ListPriceLists(ctx, pricing.ListPriceListsParams{
-		PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(), CustomerID: req.GetCustomerId(),
+		PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(),
+		CustomerID: req.GetCustomerId(), DefaultOnly: req.GetDefaultOnly(),
 	})
 	if err != nil {
 		return nil, s.err(ctx, err)
 	}
 	out := &billingv1.ListPriceListsResponse{NextPageToken: next}
 	for _, l := range ls {
-		if req.GetDefaultOnly() && l.CustomerID != "" {
-			continue
-		}
 		out.PriceLists = append(out.PriceLists, priceListToProto(l))
 	}
 	return out, nil
