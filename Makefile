@@ -105,5 +105,6 @@ bench: ## Run the benchmarks matching BENCH (default: all)
 	go test -run '^$$' -bench '$(BENCH)' -benchmem ./...
 
 .PHONY: run
-run: ## Run billingd with ARGS
-	go run ./cmd/billingd $(ARGS)
+run: ## Build and run billingd on its embedded PostgreSQL (./data) with the demo data; extra flags in ARGS=...
+	go build -o bin/billingd ./cmd/billingd
+	exec bin/billingd --demo $(ARGS)

@@ -24,6 +24,7 @@ type Config struct {
 	LogLevel        slog.Level    // debug, info, warn, error
 	LogFormat       string        // "text" or "json"
 	ShutdownTimeout time.Duration // how long in-flight requests get on SIGTERM
+	Demo            bool          // load the demo catalog, price lists and contract at start
 }
 
 // Default returns the configuration billingd runs with when nothing is set.
@@ -75,6 +76,7 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.PGBinDir, "pg-bin-dir", c.PGBinDir, "directory with PostgreSQL server binaries (initdb, postgres); empty searches the usual places")
 	fs.TextVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
+	fs.BoolVar(&c.Demo, "demo", c.Demo, "load a demo catalog, price lists, campaign and contract at start (kept if present)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "grace period for in-flight requests on SIGTERM")
 }
 

@@ -1,0 +1,124 @@
+// Package demo loads a small, realistic VMware-provider catalog, price lists,
+// a campaign and a contract into a running billingd through its public gRPC
+// API, so `make run` shows something useful. It is an API client only: it
+// never touches the database.
+package demo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	billingv1 "github.com/billingd/billingd/gen/go/billing/v1"
+)
+
+// Epoch is when the demo's prices start.
+var Epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Load creates the demo data. Anything that exists already is left as it
+// is, so Load can run at every start.
+func Load(ctx context.Context, conn grpc.ClientConnInterface) error {
+	cat := billingv1.NewCatalogServiceClient(conn)
+	cus := billingv1.NewCustomerServiceClient(conn)
+	pri := billingv1.NewPricingServiceClient(conn)
+	steps := []struct {
+		what string
+		call func() error
+	}{}
+	add := func(what string, call func() error) {
+		steps = append(steps, struct {
+			what string
+			call func() error
+		}{what, call})
+	}
+
+	for _, m := range metrics {
+		add("metric "+m.GetKey(), func() error {
+			_, err := cat.CreateMetric(ctx, &billingv1.CreateMetricRequest{Metric: m})
+			return err
+		})
+	}
+	for _, g := range groups {
+		add("product group "+g.GetId(), func() error {
+			_, err := cat.CreateProductGroup(ctx, &billingv1.CreateProductGroupRequest{ProductGroup: g})
+			return err
+		})
+	}
+	for _, p := range products {
+		add("product "+p.GetId(), func() error {
+			_, err := cat.CreateProduct(ctx, &billingv1.CreateProductRequest{Product: p})
+			return err
+		})
+	}
+	add("customer acme", func() error {
+		_, err := cus.CreateCustomer(ctx, &billingv1.CreateCustomerRequest{Customer: &billingv1.Customer{
+			Id: "acme", ExternalId: "ERP-10042", DisplayName: "ACME Manufacturing B.V.", BillingTimeZone: "Europe/Amsterdam",
+		}})
+		return err
+	})
+	add("organisation acme/acme-prod", func() error {
+		_, err := cus.CreateOrganisation(ctx, &billingv1.CreateOrganisationRequest{CustomerId: "acme", Organisation: &billingv1.Organisation{Id: "acme-prod", DisplayName: "ACME production"}})
+		return err
+	})
+	add("vdc acme/acme-prod/ams1", func() error {
+		_, err := cus.CreateVdc(ctx, &billingv1.CreateVdcRequest{CustomerId: "acme", OrganisationId: "acme-prod", Vdc: &billingv1.Vdc{Id: "ams1", DisplayName: "Amsterdam 1"}})
+		return err
+	})
+	add("default price list", func() error {
+		_, err := pri.CreatePriceList(ctx, &billingv1.CreatePriceListRequest{PriceList: &billingv1.PriceList{Id: "default-eur", DisplayName: "Default EUR", Currency: "EUR"}})
+		return err
+	})
+	add("acme price list", func() error {
+		_, err := pri.CreatePriceList(ctx, &billingv1.CreatePriceListRequest{PriceList: &billingv1.PriceList{Id: "acme-eur", DisplayName: "ACME EUR", Currency: "EUR", CustomerId: "acme"}})
+		return err
+	})
+	for _, p := range defaultPrices {
+		add("default price "+p.id, func() error { return createPrice(ctx, pri, "default-eur", p) })
+	}
+	add("acme price vcpu", func() error {
+		return createPrice(ctx, pri, "acme-eur", price{"acme-vcpu", "vcpu", "0.0100", billingv1.Granularity_GRANULARITY_HOUR})
+	})
+	add("campaign spring backup", func() error {
+		_, err := pri.CreateCampaign(ctx, &billingv1.CreateCampaignRequest{Campaign: &billingv1.Campaign{
+			Id: "spring-backup", DisplayName: "Spring backup: 20% off", Currency: "EUR",
+			ValidFrom: timestamppb.New(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)),
+			ValidTo:   timestamppb.New(time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)),
+			Priority:  10,
+			Entries:   []*billingv1.CampaignEntry{{ProductId: "backup-vm", DiscountPercent: "20"}},
+		}})
+		return err
+	})
+	add("contract acme storage gold", func() error {
+		_, err := pri.CreateContract(ctx, &billingv1.CreateContractRequest{Contract: &billingv1.Contract{
+			Id: "acme-gold-2026", CustomerId: "acme", ProductId: "storage-gold",
+			Model: billingv1.ContractModel_CONTRACT_MODEL_COMMITTED_OVERAGE, CommittedQuantity: "1000",
+			Fee: "120.00", FeeGranularity: billingv1.Granularity_GRANULARITY_MONTH, OverageUnitPrice: "0.16",
+			Currency: "EUR", StartTime: timestamppb.New(Epoch), Proration: billingv1.Proration_PRORATION_DAILY,
+		}})
+		return err
+	})
+
+	for _, s := range steps {
+		if err := s.call(); err != nil && status.Code(err) != codes.AlreadyExists {
+			return fmt.Errorf("demo: %s: %w", s.what, err)
+		}
+	}
+	return nil
+}
+
+type price struct {
+	id, product, unitPrice string
+	granularity            billingv1.Granularity
+}
+
+func createPrice(ctx context.Context, c billingv1.PricingServiceClient, list string, p price) error {
+	_, err := c.CreatePrice(ctx, &billingv1.CreatePriceRequest{PriceListId: list, Price: &billingv1.Price{
+		Id: p.id, ProductId: p.product, UnitPrice: p.unitPrice, Granularity: p.granularity, ValidFrom: timestamppb.New(Epoch),
+	}})
+	return err
+}
