@@ -25,11 +25,11 @@ type RegisterFunc func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.Cl
 
 // Config is what the HTTP side needs.
 type Config struct {
-	Conn     *grpc.ClientConn    // client connection to billingd's own gRPC server
-	Services []RegisterFunc      // generated gateway registrations
-	OpenAPI  []byte              // the generated OpenAPI document
+	Conn     *grpc.ClientConn            // client connection to billingd's own gRPC server
+	Services []RegisterFunc              // generated gateway registrations
+	OpenAPI  []byte                      // the generated OpenAPI document
 	Ready    func(context.Context) error // nil error means ready (the database answers)
-	Gatherer prometheus.Gatherer // metrics registry
+	Gatherer prometheus.Gatherer         // metrics registry
 	Logger   *slog.Logger
 }
 

@@ -35,9 +35,6 @@ func paths(m *fieldmaskpb.FieldMask) []string {
 	return m.GetPaths()
 }
 
-// decimalString renders an exact decimal for the wire ("0" for zero).
-func decimalString(d decimal.Decimal) string { return d.String() }
-
 // parseDecimal reads an optional wire decimal ("" is zero); the domain
 // validates ranges. Only plain decimals are accepted, as the proto rules
 // say, also on update paths that skip those rules: "1e3" is refused.
