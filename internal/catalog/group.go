@@ -1,6 +1,9 @@
 package catalog
 
-import "github.com/billingd/billingd/internal/apperr"
+import (
+	"github.com/billingd/billingd/internal/apperr"
+	"github.com/billingd/billingd/internal/resource"
+)
 
 // CreateProductGroupInput creates a product group; an empty ID is generated.
 type CreateProductGroupInput struct {
@@ -12,7 +15,7 @@ type CreateProductGroupInput struct {
 func (in CreateProductGroupInput) Validate() error {
 	var v apperr.Invalid
 	validateGroup(&v, in.Group, false)
-	checkRequestID(&v, in.RequestID)
+	resource.CheckRequestID(&v, in.RequestID)
 	return v.Err()
 }
 
@@ -22,27 +25,27 @@ type UpdateProductGroupInput struct {
 	UpdateMask []string
 }
 
-var groupMask = fieldMask{
-	mutable:   []string{"display_name", "description"},
-	immutable: []string{"id", "create_time", "update_time"},
+var groupMask = resource.FieldMask{
+	Mutable:   []string{"display_name", "description"},
+	Immutable: []string{"id", "create_time", "update_time"},
 }
 
 // Validate checks the id and the mask.
 func (in UpdateProductGroupInput) Validate() error {
 	var v apperr.Invalid
-	checkID(&v, "id", in.Group.ID, true)
-	groupMask.check(&v, in.UpdateMask)
+	resource.CheckID(&v, "id", in.Group.ID, true)
+	groupMask.Check(&v, in.UpdateMask)
 	return v.Err()
 }
 
 func validateGroup(v *apperr.Invalid, g ProductGroup, idRequired bool) {
-	checkID(v, "id", g.ID, idRequired)
-	checkText(v, "display_name", g.DisplayName, true, maxDisplayNameLen)
-	checkText(v, "description", g.Description, false, maxDescriptionLen)
+	resource.CheckID(v, "id", g.ID, idRequired)
+	resource.CheckText(v, "display_name", g.DisplayName, true, maxDisplayNameLen)
+	resource.CheckText(v, "description", g.Description, false, maxDescriptionLen)
 }
 
 func applyGroupMask(dst *ProductGroup, src ProductGroup, paths []string) {
-	for _, p := range groupMask.effective(paths) {
+	for _, p := range groupMask.Effective(paths) {
 		switch p {
 		case "display_name":
 			dst.DisplayName = src.DisplayName

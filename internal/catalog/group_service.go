@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/billingd/billingd/internal/apperr"
+	"github.com/billingd/billingd/internal/resource"
 )
 
 const kindProductGroup = "product_group"
@@ -15,7 +16,7 @@ func (s *Service) CreateProductGroup(ctx context.Context, in CreateProductGroupI
 	}
 	g := in.Group
 	if g.ID == "" {
-		id, err := newID()
+		id, err := resource.NewID()
 		if err != nil {
 			return ProductGroup{}, err
 		}
@@ -23,7 +24,7 @@ func (s *Service) CreateProductGroup(ctx context.Context, in CreateProductGroupI
 	}
 	g.CreateTime = s.now()
 	g.UpdateTime = g.CreateTime
-	return createOnce(ctx, s.store, in.RequestID, kindProductGroup, func(tx Repository) (ProductGroup, string, error) {
+	return resource.CreateOnce(ctx, s.store, in.RequestID, kindProductGroup, func(tx Repository) (ProductGroup, string, error) {
 		return g, g.ID, tx.CreateProductGroup(ctx, g)
 	}, s.GetProductGroup)
 }

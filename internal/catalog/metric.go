@@ -1,6 +1,9 @@
 package catalog
 
-import "github.com/billingd/billingd/internal/apperr"
+import (
+	"github.com/billingd/billingd/internal/apperr"
+	"github.com/billingd/billingd/internal/resource"
+)
 
 // CreateMetricInput creates a metric. RequestID (optional UUID) makes the
 // create idempotent.
@@ -13,7 +16,7 @@ type CreateMetricInput struct {
 func (in CreateMetricInput) Validate() error {
 	var v apperr.Invalid
 	validateMetric(&v, in.Metric)
-	checkRequestID(&v, in.RequestID)
+	resource.CheckRequestID(&v, in.RequestID)
 	return v.Err()
 }
 
@@ -27,9 +30,9 @@ type UpdateMetricInput struct {
 // metricMask: aggregation is listed as mutable so that the service can answer
 // a change with FailedPrecondition (history would be rewritten) and accept
 // the unchanged value, as the domain spec asks.
-var metricMask = fieldMask{
-	mutable:   []string{"display_name", "description", "unit", "aggregation", "unique_dimension"},
-	immutable: []string{"key", "create_time", "update_time"},
+var metricMask = resource.FieldMask{
+	Mutable:   []string{"display_name", "description", "unit", "aggregation", "unique_dimension"},
+	Immutable: []string{"key", "create_time", "update_time"},
 }
 
 // Validate checks the key and the mask; the merged metric is validated by
@@ -37,15 +40,15 @@ var metricMask = fieldMask{
 func (in UpdateMetricInput) Validate() error {
 	var v apperr.Invalid
 	checkMetricKey(&v, "key", in.Metric.Key)
-	metricMask.check(&v, in.UpdateMask)
+	metricMask.Check(&v, in.UpdateMask)
 	return v.Err()
 }
 
 func validateMetric(v *apperr.Invalid, m Metric) {
 	checkMetricKey(v, "key", m.Key)
-	checkText(v, "display_name", m.DisplayName, false, maxDisplayNameLen)
-	checkText(v, "description", m.Description, false, maxDescriptionLen)
-	checkText(v, "unit", m.Unit, true, maxUnitLen)
+	resource.CheckText(v, "display_name", m.DisplayName, false, maxDisplayNameLen)
+	resource.CheckText(v, "description", m.Description, false, maxDescriptionLen)
+	resource.CheckText(v, "unit", m.Unit, true, maxUnitLen)
 	if !m.Aggregation.Valid() {
 		v.Add("aggregation", "is required")
 	}
@@ -62,7 +65,7 @@ func validateMetric(v *apperr.Invalid, m Metric) {
 // applyMetricMask copies the masked fields of src onto dst. aggregation and
 // unique_dimension are copied too; the service refuses a change of them.
 func applyMetricMask(dst *Metric, src Metric, paths []string) {
-	for _, p := range metricMask.effective(paths) {
+	for _, p := range metricMask.Effective(paths) {
 		switch p {
 		case "display_name":
 			dst.DisplayName = src.DisplayName

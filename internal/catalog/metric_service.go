@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/billingd/billingd/internal/apperr"
+	"github.com/billingd/billingd/internal/resource"
 )
 
 const kindMetric = "metric"
@@ -16,7 +17,7 @@ func (s *Service) CreateMetric(ctx context.Context, in CreateMetricInput) (Metri
 	m := in.Metric
 	m.CreateTime = s.now()
 	m.UpdateTime = m.CreateTime
-	return createOnce(ctx, s.store, in.RequestID, kindMetric, func(tx Repository) (Metric, string, error) {
+	return resource.CreateOnce(ctx, s.store, in.RequestID, kindMetric, func(tx Repository) (Metric, string, error) {
 		return m, m.Key, tx.CreateMetric(ctx, m)
 	}, s.GetMetric)
 }

@@ -2,8 +2,10 @@ package catalog
 
 import (
 	"maps"
+	"slices"
 
 	"github.com/billingd/billingd/internal/apperr"
+	"github.com/billingd/billingd/internal/resource"
 )
 
 // CreateProductInput creates a product; an empty ID is generated and an
@@ -17,7 +19,7 @@ type CreateProductInput struct {
 func (in CreateProductInput) Validate() error {
 	var v apperr.Invalid
 	validateProduct(&v, in.Product, false)
-	checkRequestID(&v, in.RequestID)
+	resource.CheckRequestID(&v, in.RequestID)
 	return v.Err()
 }
 
@@ -27,39 +29,39 @@ type UpdateProductInput struct {
 	UpdateMask []string
 }
 
-var productMask = fieldMask{
-	mutable:   []string{"product_group_id", "dimension_filter", "unit", "display_name", "description"},
-	immutable: []string{"id", "metric_key", "create_time", "update_time"},
+var productMask = resource.FieldMask{
+	Mutable:   []string{"product_group_id", "dimension_filter", "unit", "display_name", "description"},
+	Immutable: []string{"id", "metric_key", "create_time", "update_time"},
 }
 
 // Validate checks the id and the mask.
 func (in UpdateProductInput) Validate() error {
 	var v apperr.Invalid
-	checkID(&v, "id", in.Product.ID, true)
-	productMask.check(&v, in.UpdateMask)
+	resource.CheckID(&v, "id", in.Product.ID, true)
+	productMask.Check(&v, in.UpdateMask)
 	return v.Err()
 }
 
 func validateProduct(v *apperr.Invalid, p Product, idRequired bool) {
-	checkID(v, "id", p.ID, idRequired)
-	checkID(v, "product_group_id", p.GroupID, true)
+	resource.CheckID(v, "id", p.ID, idRequired)
+	resource.CheckID(v, "product_group_id", p.GroupID, true)
 	checkMetricKey(v, "metric_key", p.MetricKey)
 	if len(p.DimensionFilter) > maxFilterPairs {
 		v.Add("dimension_filter", "must have at most %d pairs", maxFilterPairs)
 	}
-	for _, k := range sortedKeys(p.DimensionFilter) {
+	for _, k := range slices.Sorted(maps.Keys(p.DimensionFilter)) {
 		if !dimensionKeyPattern.MatchString(k) {
 			v.Add("dimension_filter", "key %q must match %s", k, dimensionKeyPattern)
 		}
-		checkText(v, "dimension_filter["+k+"]", p.DimensionFilter[k], false, maxDimensionValLen)
+		resource.CheckText(v, "dimension_filter["+k+"]", p.DimensionFilter[k], false, maxDimensionValLen)
 	}
-	checkText(v, "unit", p.Unit, false, maxUnitLen)
-	checkText(v, "display_name", p.DisplayName, true, maxDisplayNameLen)
-	checkText(v, "description", p.Description, false, maxDescriptionLen)
+	resource.CheckText(v, "unit", p.Unit, false, maxUnitLen)
+	resource.CheckText(v, "display_name", p.DisplayName, true, maxDisplayNameLen)
+	resource.CheckText(v, "description", p.Description, false, maxDescriptionLen)
 }
 
 func applyProductMask(dst *Product, src Product, paths []string) {
-	for _, p := range productMask.effective(paths) {
+	for _, p := range productMask.Effective(paths) {
 		switch p {
 		case "product_group_id":
 			dst.GroupID = src.GroupID

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/billingd/billingd/internal/apperr"
+	"github.com/billingd/billingd/internal/resource"
 )
 
 const kindProduct = "product"
@@ -16,7 +17,7 @@ func (s *Service) CreateProduct(ctx context.Context, in CreateProductInput) (Pro
 	}
 	p := in.Product
 	if p.ID == "" {
-		id, err := newID()
+		id, err := resource.NewID()
 		if err != nil {
 			return Product{}, err
 		}
@@ -24,7 +25,7 @@ func (s *Service) CreateProduct(ctx context.Context, in CreateProductInput) (Pro
 	}
 	p.CreateTime = s.now()
 	p.UpdateTime = p.CreateTime
-	return createOnce(ctx, s.store, in.RequestID, kindProduct, func(tx Repository) (Product, string, error) {
+	return resource.CreateOnce(ctx, s.store, in.RequestID, kindProduct, func(tx Repository) (Product, string, error) {
 		if _, err := tx.GetProductGroup(ctx, p.GroupID); err != nil {
 			return p, "", err
 		}

@@ -1,6 +1,10 @@
 package catalog
 
-import "context"
+import (
+	"context"
+
+	"github.com/billingd/billingd/internal/resource"
+)
 
 // ListMetricsParams pages through metrics in key order. PageSize 0 means 50;
 // at most 1000. PageToken is the NextPageToken of the previous page.
@@ -50,14 +54,7 @@ type Repository interface {
 	// price, campaign or contract, e.g. "priceLists/l1/prices/p1"), or "".
 	ProductReferrer(ctx context.Context, productID string) (string, error)
 
-	RequestLog
-}
-
-// RequestLog remembers which resource a create with a request_id made.
-type RequestLog interface {
-	// LookupRequest returns the kind and resource id recorded for requestID.
-	LookupRequest(ctx context.Context, requestID string) (kind, resourceID string, found bool, err error)
-	SaveRequest(ctx context.Context, requestID, kind, resourceID string) error
+	resource.RequestLog
 }
 
 // Store is a Repository that can also run several calls in one transaction.

@@ -3,10 +3,12 @@ package customer
 import (
 	"maps"
 	"regexp"
+	"slices"
 	"time"
 	_ "time/tzdata" // validate zone names the same on every host, with or without system tzdata
 
 	"github.com/billingd/billingd/internal/apperr"
+	"github.com/billingd/billingd/internal/resource"
 )
 
 // DefaultTimeZone is the billing time zone of a customer that names none.
@@ -25,7 +27,7 @@ type CreateCustomerInput struct {
 func (in CreateCustomerInput) Validate() error {
 	var v apperr.Invalid
 	validateCustomer(&v, in.Customer, false)
-	checkRequestID(&v, in.RequestID)
+	resource.CheckRequestID(&v, in.RequestID)
 	return v.Err()
 }
 
@@ -35,32 +37,32 @@ type UpdateCustomerInput struct {
 	UpdateMask []string
 }
 
-var customerMask = fieldMask{
-	mutable:   []string{"external_id", "display_name", "billing_time_zone", "labels"},
-	immutable: []string{"id", "create_time", "update_time"},
+var customerMask = resource.FieldMask{
+	Mutable:   []string{"external_id", "display_name", "billing_time_zone", "labels"},
+	Immutable: []string{"id", "create_time", "update_time"},
 }
 
 // Validate checks the id and the mask.
 func (in UpdateCustomerInput) Validate() error {
 	var v apperr.Invalid
-	checkID(&v, "id", in.Customer.ID, true)
-	customerMask.check(&v, in.UpdateMask)
+	resource.CheckID(&v, "id", in.Customer.ID, true)
+	customerMask.Check(&v, in.UpdateMask)
 	return v.Err()
 }
 
 func validateCustomer(v *apperr.Invalid, c Customer, idRequired bool) {
-	checkID(v, "id", c.ID, idRequired)
-	checkText(v, "external_id", c.ExternalID, false, maxExternalIDLen)
-	checkText(v, "display_name", c.DisplayName, true, maxDisplayNameLen)
+	resource.CheckID(v, "id", c.ID, idRequired)
+	resource.CheckText(v, "external_id", c.ExternalID, false, maxExternalIDLen)
+	resource.CheckText(v, "display_name", c.DisplayName, true, maxDisplayNameLen)
 	checkTimeZone(v, "billing_time_zone", c.BillingTimeZone)
 	if len(c.Labels) > maxLabels {
 		v.Add("labels", "must have at most %d pairs", maxLabels)
 	}
-	for _, k := range sortedKeys(c.Labels) {
+	for _, k := range slices.Sorted(maps.Keys(c.Labels)) {
 		if !labelKeyPattern.MatchString(k) {
 			v.Add("labels", "key %q must match %s", k, labelKeyPattern)
 		}
-		checkText(v, "labels["+k+"]", c.Labels[k], false, maxLabelValueLen)
+		resource.CheckText(v, "labels["+k+"]", c.Labels[k], false, maxLabelValueLen)
 	}
 }
 
@@ -80,7 +82,7 @@ func checkTimeZone(v *apperr.Invalid, field, tz string) {
 }
 
 func applyCustomerMask(dst *Customer, src Customer, paths []string) {
-	for _, p := range customerMask.effective(paths) {
+	for _, p := range customerMask.Effective(paths) {
 		switch p {
 		case "external_id":
 			dst.ExternalID = src.ExternalID

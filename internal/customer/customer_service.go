@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/billingd/billingd/internal/apperr"
+	"github.com/billingd/billingd/internal/resource"
 )
 
 const kindCustomer = "customer"
@@ -15,7 +16,7 @@ func (s *Service) CreateCustomer(ctx context.Context, in CreateCustomerInput) (C
 	}
 	c := withDefaults(in.Customer)
 	if c.ID == "" {
-		id, err := newID()
+		id, err := resource.NewID()
 		if err != nil {
 			return Customer{}, err
 		}
@@ -23,7 +24,7 @@ func (s *Service) CreateCustomer(ctx context.Context, in CreateCustomerInput) (C
 	}
 	c.CreateTime = s.now()
 	c.UpdateTime = c.CreateTime
-	return createOnce(ctx, s.store, in.RequestID, kindCustomer, func(tx Repository) (Customer, string, error) {
+	return resource.CreateOnce(ctx, s.store, in.RequestID, kindCustomer, func(tx Repository) (Customer, string, error) {
 		if err := externalIDFree(ctx, tx, c); err != nil {
 			return c, "", err
 		}

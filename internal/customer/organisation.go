@@ -1,6 +1,9 @@
 package customer
 
-import "github.com/billingd/billingd/internal/apperr"
+import (
+	"github.com/billingd/billingd/internal/apperr"
+	"github.com/billingd/billingd/internal/resource"
+)
 
 // CreateOrganisationInput creates an organisation of Organisation.CustomerID;
 // an empty ID is generated.
@@ -13,7 +16,7 @@ type CreateOrganisationInput struct {
 func (in CreateOrganisationInput) Validate() error {
 	var v apperr.Invalid
 	validateOrganisation(&v, in.Organisation, false)
-	checkRequestID(&v, in.RequestID)
+	resource.CheckRequestID(&v, in.RequestID)
 	return v.Err()
 }
 
@@ -24,28 +27,28 @@ type UpdateOrganisationInput struct {
 	UpdateMask   []string
 }
 
-var organisationMask = fieldMask{
-	mutable:   []string{"display_name"},
-	immutable: []string{"customer_id", "id", "create_time", "update_time"},
+var organisationMask = resource.FieldMask{
+	Mutable:   []string{"display_name"},
+	Immutable: []string{"customer_id", "id", "create_time", "update_time"},
 }
 
 // Validate checks the ids and the mask.
 func (in UpdateOrganisationInput) Validate() error {
 	var v apperr.Invalid
-	checkID(&v, "customer_id", in.Organisation.CustomerID, true)
-	checkID(&v, "id", in.Organisation.ID, true)
-	organisationMask.check(&v, in.UpdateMask)
+	resource.CheckID(&v, "customer_id", in.Organisation.CustomerID, true)
+	resource.CheckID(&v, "id", in.Organisation.ID, true)
+	organisationMask.Check(&v, in.UpdateMask)
 	return v.Err()
 }
 
 func validateOrganisation(v *apperr.Invalid, o Organisation, idRequired bool) {
-	checkID(v, "customer_id", o.CustomerID, true)
-	checkID(v, "id", o.ID, idRequired)
-	checkText(v, "display_name", o.DisplayName, true, maxDisplayNameLen)
+	resource.CheckID(v, "customer_id", o.CustomerID, true)
+	resource.CheckID(v, "id", o.ID, idRequired)
+	resource.CheckText(v, "display_name", o.DisplayName, true, maxDisplayNameLen)
 }
 
 func applyOrganisationMask(dst *Organisation, src Organisation, paths []string) {
-	for _, p := range organisationMask.effective(paths) {
+	for _, p := range organisationMask.Effective(paths) {
 		if p == "display_name" {
 			dst.DisplayName = src.DisplayName
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/billingd/billingd/internal/apperr"
+	"github.com/billingd/billingd/internal/resource"
 )
 
 const kindOrganisation = "organisation"
@@ -15,7 +16,7 @@ func (s *Service) CreateOrganisation(ctx context.Context, in CreateOrganisationI
 	}
 	o := in.Organisation
 	if o.ID == "" {
-		id, err := newID()
+		id, err := resource.NewID()
 		if err != nil {
 			return Organisation{}, err
 		}
@@ -23,7 +24,7 @@ func (s *Service) CreateOrganisation(ctx context.Context, in CreateOrganisationI
 	}
 	o.CreateTime = s.now()
 	o.UpdateTime = o.CreateTime
-	return createOnce(ctx, s.store, in.RequestID, kindOrganisation, func(tx Repository) (Organisation, string, error) {
+	return resource.CreateOnce(ctx, s.store, in.RequestID, kindOrganisation, func(tx Repository) (Organisation, string, error) {
 		if _, err := tx.GetCustomer(ctx, o.CustomerID); err != nil {
 			return o, "", err
 		}

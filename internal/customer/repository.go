@@ -1,6 +1,10 @@
 package customer
 
-import "context"
+import (
+	"context"
+
+	"github.com/billingd/billingd/internal/resource"
+)
 
 // ListCustomersParams pages through customers in id order; ExternalID, when
 // set, keeps only the customer with that ERP id. PageSize 0 means 50; at
@@ -53,13 +57,7 @@ type Repository interface {
 	UpdateVdc(ctx context.Context, d Vdc) error
 	DeleteVdc(ctx context.Context, customerID, organisationID, id string) error
 
-	RequestLog
-}
-
-// RequestLog remembers which resource a create with a request_id made.
-type RequestLog interface {
-	LookupRequest(ctx context.Context, requestID string) (kind, resourceID string, found bool, err error)
-	SaveRequest(ctx context.Context, requestID, kind, resourceID string) error
+	resource.RequestLog
 }
 
 // Store is a Repository that can also run several calls in one transaction.

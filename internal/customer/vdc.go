@@ -1,6 +1,9 @@
 package customer
 
-import "github.com/billingd/billingd/internal/apperr"
+import (
+	"github.com/billingd/billingd/internal/apperr"
+	"github.com/billingd/billingd/internal/resource"
+)
 
 // CreateVdcInput creates a VDC of Vdc.CustomerID/Vdc.OrganisationID; an
 // empty ID is generated.
@@ -13,7 +16,7 @@ type CreateVdcInput struct {
 func (in CreateVdcInput) Validate() error {
 	var v apperr.Invalid
 	validateVdc(&v, in.Vdc, false)
-	checkRequestID(&v, in.RequestID)
+	resource.CheckRequestID(&v, in.RequestID)
 	return v.Err()
 }
 
@@ -24,30 +27,30 @@ type UpdateVdcInput struct {
 	UpdateMask []string
 }
 
-var vdcMask = fieldMask{
-	mutable:   []string{"display_name"},
-	immutable: []string{"customer_id", "organisation_id", "id", "create_time", "update_time"},
+var vdcMask = resource.FieldMask{
+	Mutable:   []string{"display_name"},
+	Immutable: []string{"customer_id", "organisation_id", "id", "create_time", "update_time"},
 }
 
 // Validate checks the ids and the mask.
 func (in UpdateVdcInput) Validate() error {
 	var v apperr.Invalid
-	checkID(&v, "customer_id", in.Vdc.CustomerID, true)
-	checkID(&v, "organisation_id", in.Vdc.OrganisationID, true)
-	checkID(&v, "id", in.Vdc.ID, true)
-	vdcMask.check(&v, in.UpdateMask)
+	resource.CheckID(&v, "customer_id", in.Vdc.CustomerID, true)
+	resource.CheckID(&v, "organisation_id", in.Vdc.OrganisationID, true)
+	resource.CheckID(&v, "id", in.Vdc.ID, true)
+	vdcMask.Check(&v, in.UpdateMask)
 	return v.Err()
 }
 
 func validateVdc(v *apperr.Invalid, d Vdc, idRequired bool) {
-	checkID(v, "customer_id", d.CustomerID, true)
-	checkID(v, "organisation_id", d.OrganisationID, true)
-	checkID(v, "id", d.ID, idRequired)
-	checkText(v, "display_name", d.DisplayName, true, maxDisplayNameLen)
+	resource.CheckID(v, "customer_id", d.CustomerID, true)
+	resource.CheckID(v, "organisation_id", d.OrganisationID, true)
+	resource.CheckID(v, "id", d.ID, idRequired)
+	resource.CheckText(v, "display_name", d.DisplayName, true, maxDisplayNameLen)
 }
 
 func applyVdcMask(dst *Vdc, src Vdc, paths []string) {
-	for _, p := range vdcMask.effective(paths) {
+	for _, p := range vdcMask.Effective(paths) {
 		if p == "display_name" {
 			dst.DisplayName = src.DisplayName
 		}

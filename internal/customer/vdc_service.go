@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/billingd/billingd/internal/apperr"
+	"github.com/billingd/billingd/internal/resource"
 )
 
 const kindVdc = "vdc"
@@ -16,7 +17,7 @@ func (s *Service) CreateVdc(ctx context.Context, in CreateVdcInput) (Vdc, error)
 	}
 	d := in.Vdc
 	if d.ID == "" {
-		id, err := newID()
+		id, err := resource.NewID()
 		if err != nil {
 			return Vdc{}, err
 		}
@@ -24,7 +25,7 @@ func (s *Service) CreateVdc(ctx context.Context, in CreateVdcInput) (Vdc, error)
 	}
 	d.CreateTime = s.now()
 	d.UpdateTime = d.CreateTime
-	return createOnce(ctx, s.store, in.RequestID, kindVdc, func(tx Repository) (Vdc, string, error) {
+	return resource.CreateOnce(ctx, s.store, in.RequestID, kindVdc, func(tx Repository) (Vdc, string, error) {
 		if _, err := tx.GetOrganisation(ctx, d.CustomerID, d.OrganisationID); err != nil {
 			return d, "", err
 		}

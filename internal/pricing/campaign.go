@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/billingd/billingd/internal/apperr"
+	"github.com/billingd/billingd/internal/resource"
 	"github.com/shopspring/decimal"
 )
 
@@ -18,7 +19,7 @@ type CreateCampaignInput struct {
 func (in CreateCampaignInput) Validate() error {
 	var v apperr.Invalid
 	validateCampaign(&v, in.Campaign, false)
-	checkRequestID(&v, in.RequestID)
+	resource.CheckRequestID(&v, in.RequestID)
 	return v.Err()
 }
 
@@ -29,25 +30,25 @@ type UpdateCampaignInput struct {
 	UpdateMask []string
 }
 
-var campaignMask = fieldMask{
-	mutable:   []string{"display_name", "valid_from", "valid_to", "priority", "entries"},
-	immutable: []string{"id", "customer_id", "currency", "create_time", "update_time"},
+var campaignMask = resource.FieldMask{
+	Mutable:   []string{"display_name", "valid_from", "valid_to", "priority", "entries"},
+	Immutable: []string{"id", "customer_id", "currency", "create_time", "update_time"},
 }
 
 // Validate checks the id and the mask.
 func (in UpdateCampaignInput) Validate() error {
 	var v apperr.Invalid
-	checkID(&v, "id", in.Campaign.ID, true)
-	campaignMask.check(&v, in.UpdateMask)
+	resource.CheckID(&v, "id", in.Campaign.ID, true)
+	campaignMask.Check(&v, in.UpdateMask)
 	return v.Err()
 }
 
 var hundred = decimal.NewFromInt(100)
 
 func validateCampaign(v *apperr.Invalid, c Campaign, idRequired bool) {
-	checkID(v, "id", c.ID, idRequired)
-	checkText(v, "display_name", c.DisplayName, true, maxDisplayNameLen)
-	checkID(v, "customer_id", c.CustomerID, false)
+	resource.CheckID(v, "id", c.ID, idRequired)
+	resource.CheckText(v, "display_name", c.DisplayName, true, maxDisplayNameLen)
+	resource.CheckID(v, "customer_id", c.CustomerID, false)
 	checkCurrency(v, "currency", c.Currency)
 	checkWindow(v, "valid_from", "valid_to", c.ValidFrom, c.ValidTo, true)
 	if c.Priority < 0 || c.Priority > maxPriority {
@@ -62,7 +63,7 @@ func validateCampaign(v *apperr.Invalid, c Campaign, idRequired bool) {
 	seen := map[string]int{}
 	for i, e := range c.Entries {
 		f := fmt.Sprintf("entries[%d]", i)
-		checkID(v, f+".product_id", e.ProductID, true)
+		resource.CheckID(v, f+".product_id", e.ProductID, true)
 		if j, dup := seen[e.ProductID]; dup && e.ProductID != "" {
 			v.Add(f+".product_id", "product %q is already in entries[%d]", e.ProductID, j)
 		} else {
@@ -80,7 +81,7 @@ func validateCampaign(v *apperr.Invalid, c Campaign, idRequired bool) {
 }
 
 func applyCampaignMask(dst *Campaign, src Campaign, paths []string) {
-	for _, p := range campaignMask.effective(paths) {
+	for _, p := range campaignMask.Effective(paths) {
 		switch p {
 		case "display_name":
 			dst.DisplayName = src.DisplayName

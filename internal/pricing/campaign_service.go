@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/billingd/billingd/internal/apperr"
+	"github.com/billingd/billingd/internal/resource"
 )
 
 const kindCampaign = "campaign"
@@ -17,7 +18,7 @@ func (s *Service) CreateCampaign(ctx context.Context, in CreateCampaignInput) (C
 	c := in.Campaign
 	c.ValidFrom, c.ValidTo = utc(c.ValidFrom), utc(c.ValidTo)
 	if c.ID == "" {
-		id, err := newID()
+		id, err := resource.NewID()
 		if err != nil {
 			return Campaign{}, err
 		}
@@ -25,7 +26,7 @@ func (s *Service) CreateCampaign(ctx context.Context, in CreateCampaignInput) (C
 	}
 	c.CreateTime = s.now()
 	c.UpdateTime = c.CreateTime
-	return createOnce(ctx, s.store, in.RequestID, kindCampaign, func(tx Repository) (Campaign, string, error) {
+	return resource.CreateOnce(ctx, s.store, in.RequestID, kindCampaign, func(tx Repository) (Campaign, string, error) {
 		if err := customerExists(ctx, tx, c.CustomerID); err != nil {
 			return c, "", err
 		}

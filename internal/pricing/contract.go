@@ -1,6 +1,9 @@
 package pricing
 
-import "github.com/billingd/billingd/internal/apperr"
+import (
+	"github.com/billingd/billingd/internal/apperr"
+	"github.com/billingd/billingd/internal/resource"
+)
 
 // CreateContractInput creates a contract; an empty ID is generated and an
 // unspecified Proration becomes ProrationNone.
@@ -13,7 +16,7 @@ type CreateContractInput struct {
 func (in CreateContractInput) Validate() error {
 	var v apperr.Invalid
 	validateContract(&v, in.Contract, false)
-	checkRequestID(&v, in.RequestID)
+	resource.CheckRequestID(&v, in.RequestID)
 	return v.Err()
 }
 
@@ -23,25 +26,25 @@ type UpdateContractInput struct {
 	UpdateMask []string
 }
 
-var contractMask = fieldMask{
-	mutable: []string{"model", "committed_quantity", "fee", "fee_granularity", "overage_unit_price",
+var contractMask = resource.FieldMask{
+	Mutable: []string{"model", "committed_quantity", "fee", "fee_granularity", "overage_unit_price",
 		"start_time", "end_time", "proration"},
 	// currency is immutable: the fee and overage price are amounts in it.
-	immutable: []string{"id", "customer_id", "product_id", "currency", "create_time", "update_time"},
+	Immutable: []string{"id", "customer_id", "product_id", "currency", "create_time", "update_time"},
 }
 
 // Validate checks the id and the mask.
 func (in UpdateContractInput) Validate() error {
 	var v apperr.Invalid
-	checkID(&v, "id", in.Contract.ID, true)
-	contractMask.check(&v, in.UpdateMask)
+	resource.CheckID(&v, "id", in.Contract.ID, true)
+	contractMask.Check(&v, in.UpdateMask)
 	return v.Err()
 }
 
 func validateContract(v *apperr.Invalid, c Contract, idRequired bool) {
-	checkID(v, "id", c.ID, idRequired)
-	checkID(v, "customer_id", c.CustomerID, true)
-	checkID(v, "product_id", c.ProductID, true)
+	resource.CheckID(v, "id", c.ID, idRequired)
+	resource.CheckID(v, "customer_id", c.CustomerID, true)
+	resource.CheckID(v, "product_id", c.ProductID, true)
 	if !c.Model.Valid() {
 		v.Add("model", "must be committed or committed_overage")
 	}
@@ -68,7 +71,7 @@ func validateContract(v *apperr.Invalid, c Contract, idRequired bool) {
 }
 
 func applyContractMask(dst *Contract, src Contract, paths []string) {
-	for _, p := range contractMask.effective(paths) {
+	for _, p := range contractMask.Effective(paths) {
 		switch p {
 		case "model":
 			dst.Model = src.Model

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/billingd/billingd/internal/apperr"
+	"github.com/billingd/billingd/internal/resource"
 )
 
 const kindContract = "contract"
@@ -16,7 +17,7 @@ func (s *Service) CreateContract(ctx context.Context, in CreateContractInput) (C
 	}
 	c := normaliseContract(in.Contract)
 	if c.ID == "" {
-		id, err := newID()
+		id, err := resource.NewID()
 		if err != nil {
 			return Contract{}, err
 		}
@@ -24,7 +25,7 @@ func (s *Service) CreateContract(ctx context.Context, in CreateContractInput) (C
 	}
 	c.CreateTime = s.now()
 	c.UpdateTime = c.CreateTime
-	return createOnce(ctx, s.store, in.RequestID, kindContract, func(tx Repository) (Contract, string, error) {
+	return resource.CreateOnce(ctx, s.store, in.RequestID, kindContract, func(tx Repository) (Contract, string, error) {
 		if err := customerExists(ctx, tx, c.CustomerID); err != nil {
 			return c, "", err
 		}

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/billingd/billingd/internal/apperr"
+	"github.com/billingd/billingd/internal/resource"
 )
 
 // CreatePriceInput creates a price in Price.PriceListID; an empty ID is generated.
@@ -17,7 +18,7 @@ type CreatePriceInput struct {
 func (in CreatePriceInput) Validate() error {
 	var v apperr.Invalid
 	validatePrice(&v, in.Price, false)
-	checkRequestID(&v, in.RequestID)
+	resource.CheckRequestID(&v, in.RequestID)
 	return v.Err()
 }
 
@@ -28,24 +29,24 @@ type UpdatePriceInput struct {
 	UpdateMask []string
 }
 
-var priceMask = fieldMask{
-	mutable:   []string{"unit_price", "granularity", "valid_from", "valid_to", "tier_mode", "tiers"},
-	immutable: []string{"price_list_id", "id", "product_id", "create_time", "update_time"},
+var priceMask = resource.FieldMask{
+	Mutable:   []string{"unit_price", "granularity", "valid_from", "valid_to", "tier_mode", "tiers"},
+	Immutable: []string{"price_list_id", "id", "product_id", "create_time", "update_time"},
 }
 
 // Validate checks the ids and the mask.
 func (in UpdatePriceInput) Validate() error {
 	var v apperr.Invalid
-	checkID(&v, "price_list_id", in.Price.PriceListID, true)
-	checkID(&v, "id", in.Price.ID, true)
-	priceMask.check(&v, in.UpdateMask)
+	resource.CheckID(&v, "price_list_id", in.Price.PriceListID, true)
+	resource.CheckID(&v, "id", in.Price.ID, true)
+	priceMask.Check(&v, in.UpdateMask)
 	return v.Err()
 }
 
 func validatePrice(v *apperr.Invalid, p Price, idRequired bool) {
-	checkID(v, "price_list_id", p.PriceListID, true)
-	checkID(v, "id", p.ID, idRequired)
-	checkID(v, "product_id", p.ProductID, true)
+	resource.CheckID(v, "price_list_id", p.PriceListID, true)
+	resource.CheckID(v, "id", p.ID, idRequired)
+	resource.CheckID(v, "product_id", p.ProductID, true)
 	checkNonNegative(v, "unit_price", p.UnitPrice)
 	if !p.Granularity.Valid() {
 		v.Add("granularity", "must be hour, day or month")
@@ -82,7 +83,7 @@ func validatePrice(v *apperr.Invalid, p Price, idRequired bool) {
 }
 
 func applyPriceMask(dst *Price, src Price, paths []string) {
-	for _, p := range priceMask.effective(paths) {
+	for _, p := range priceMask.Effective(paths) {
 		switch p {
 		case "unit_price":
 			dst.UnitPrice = src.UnitPrice

@@ -1,6 +1,9 @@
 package pricing
 
-import "github.com/billingd/billingd/internal/apperr"
+import (
+	"github.com/billingd/billingd/internal/apperr"
+	"github.com/billingd/billingd/internal/resource"
+)
 
 // CreatePriceListInput creates a price list; an empty ID is generated.
 type CreatePriceListInput struct {
@@ -12,7 +15,7 @@ type CreatePriceListInput struct {
 func (in CreatePriceListInput) Validate() error {
 	var v apperr.Invalid
 	validatePriceList(&v, in.PriceList, false)
-	checkRequestID(&v, in.RequestID)
+	resource.CheckRequestID(&v, in.RequestID)
 	return v.Err()
 }
 
@@ -24,28 +27,28 @@ type UpdatePriceListInput struct {
 
 // Currency and owner are immutable: changing them would silently re-denominate
 // or re-assign every price of the list.
-var priceListMask = fieldMask{
-	mutable:   []string{"display_name"},
-	immutable: []string{"id", "currency", "customer_id", "create_time", "update_time"},
+var priceListMask = resource.FieldMask{
+	Mutable:   []string{"display_name"},
+	Immutable: []string{"id", "currency", "customer_id", "create_time", "update_time"},
 }
 
 // Validate checks the id and the mask.
 func (in UpdatePriceListInput) Validate() error {
 	var v apperr.Invalid
-	checkID(&v, "id", in.PriceList.ID, true)
-	priceListMask.check(&v, in.UpdateMask)
+	resource.CheckID(&v, "id", in.PriceList.ID, true)
+	priceListMask.Check(&v, in.UpdateMask)
 	return v.Err()
 }
 
 func validatePriceList(v *apperr.Invalid, l PriceList, idRequired bool) {
-	checkID(v, "id", l.ID, idRequired)
-	checkText(v, "display_name", l.DisplayName, true, maxDisplayNameLen)
+	resource.CheckID(v, "id", l.ID, idRequired)
+	resource.CheckText(v, "display_name", l.DisplayName, true, maxDisplayNameLen)
 	checkCurrency(v, "currency", l.Currency)
-	checkID(v, "customer_id", l.CustomerID, false)
+	resource.CheckID(v, "customer_id", l.CustomerID, false)
 }
 
 func applyPriceListMask(dst *PriceList, src PriceList, paths []string) {
-	for _, p := range priceListMask.effective(paths) {
+	for _, p := range priceListMask.Effective(paths) {
 		if p == "display_name" {
 			dst.DisplayName = src.DisplayName
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/billingd/billingd/internal/apperr"
+	"github.com/billingd/billingd/internal/resource"
 )
 
 const kindPriceList = "price_list"
@@ -15,7 +16,7 @@ func (s *Service) CreatePriceList(ctx context.Context, in CreatePriceListInput) 
 	}
 	l := in.PriceList
 	if l.ID == "" {
-		id, err := newID()
+		id, err := resource.NewID()
 		if err != nil {
 			return PriceList{}, err
 		}
@@ -23,7 +24,7 @@ func (s *Service) CreatePriceList(ctx context.Context, in CreatePriceListInput) 
 	}
 	l.CreateTime = s.now()
 	l.UpdateTime = l.CreateTime
-	return createOnce(ctx, s.store, in.RequestID, kindPriceList, func(tx Repository) (PriceList, string, error) {
+	return resource.CreateOnce(ctx, s.store, in.RequestID, kindPriceList, func(tx Repository) (PriceList, string, error) {
 		if err := customerExists(ctx, tx, l.CustomerID); err != nil {
 			return l, "", err
 		}

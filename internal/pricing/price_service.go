@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/billingd/billingd/internal/apperr"
+	"github.com/billingd/billingd/internal/resource"
 )
 
 const kindPrice = "price"
@@ -17,7 +18,7 @@ func (s *Service) CreatePrice(ctx context.Context, in CreatePriceInput) (Price, 
 	}
 	p := normalisePrice(in.Price)
 	if p.ID == "" {
-		id, err := newID()
+		id, err := resource.NewID()
 		if err != nil {
 			return Price{}, err
 		}
@@ -25,7 +26,7 @@ func (s *Service) CreatePrice(ctx context.Context, in CreatePriceInput) (Price, 
 	}
 	p.CreateTime = s.now()
 	p.UpdateTime = p.CreateTime
-	return createOnce(ctx, s.store, in.RequestID, kindPrice, func(tx Repository) (Price, string, error) {
+	return resource.CreateOnce(ctx, s.store, in.RequestID, kindPrice, func(tx Repository) (Price, string, error) {
 		if _, err := tx.GetPriceList(ctx, p.PriceListID); err != nil {
 			return p, "", err
 		}

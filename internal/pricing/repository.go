@@ -3,6 +3,8 @@ package pricing
 import (
 	"context"
 	"time"
+
+	"github.com/billingd/billingd/internal/resource"
 )
 
 // ListPriceListsParams pages through price lists in id order; CustomerID,
@@ -87,13 +89,7 @@ type Repository interface {
 	// MissingProducts returns those of ids that name no product.
 	MissingProducts(ctx context.Context, ids []string) ([]string, error)
 
-	RequestLog
-}
-
-// RequestLog remembers which resource a create with a request_id made.
-type RequestLog interface {
-	LookupRequest(ctx context.Context, requestID string) (kind, resourceID string, found bool, err error)
-	SaveRequest(ctx context.Context, requestID, kind, resourceID string) error
+	resource.RequestLog
 }
 
 // Store is a Repository that can also run several calls in one transaction.
