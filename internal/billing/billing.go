@@ -1,0 +1,149 @@
+package billing
+
+import (
+	"context"
+	"runtime"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/billingd/billingd/internal/catalog"
+	"github.com/billingd/billingd/internal/customer"
+	"github.com/billingd/billingd/internal/pricing"
+	"github.com/billingd/billingd/internal/rating"
+)
+
+// Lookback is how far before a query's start the reader looks for usage
+// that reaches into the period: the last point sample of each gauge series
+// (its level holds into the period) and interval records that started
+// earlier and end inside or after the period's start. A gauge not sampled
+// for longer, or an interval record longer than this, is not seen.
+const Lookback = 40 * 24 * time.Hour
+
+// Book is the whole catalog and price book, read at one instant.
+type Book struct {
+	Metrics    []catalog.Metric
+	Products   []catalog.Product
+	PriceLists []pricing.PriceList
+	Prices     []pricing.Price
+	Campaigns  []pricing.Campaign // with their entries
+	Contracts  []pricing.Contract
+}
+
+// UsageWindow asks the store for the usage records of one customer that
+// rating [From, To) needs; see Store.ScanUsage.
+type UsageWindow struct {
+	CustomerID string
+	From, To   time.Time
+	Lookback   time.Duration
+	Metrics    []string // metric keys to read (those of the catalog)
+	Gauges     []string // the gauge metrics among them, whose samples carry a level into the period
+}
+
+// UsageRow is one usage record as the store hands it over. To read a
+// million rows without a million allocations per field, the byte slices
+// alias the driver's buffer: they are valid only during the callback.
+type UsageRow struct {
+	MetricKey      []byte
+	Quantity       []byte // a decimal number as text
+	Start, End     time.Time
+	Received       time.Time // of two samples of a series at one instant, the one received last holds
+	ResourceID     []byte
+	OrganisationID []byte
+	VDCID          []byte
+	Site           []byte
+	Dimensions     []byte // a JSON object of string values, as jsonb renders it (keys in a canonical order)
+}
+
+// UsageCount is what GetBillingStats needs to know about raw usage.
+type UsageCount struct {
+	Records int64 // records in the windows
+	Atoms   int64 // distinct (customer, metric) pairs among them
+}
+
+// Store reads what billing queries need. It never writes.
+type Store interface {
+	// Book reads the catalog and price book in one snapshot.
+	Book(ctx context.Context) (Book, error)
+	// Customers reads the customers with these ids, or every customer when
+	// ids is empty, in id order. Unknown ids are left out.
+	Customers(ctx context.Context, ids []string) ([]customer.Customer, error)
+	// ScanUsage calls fn for each record of w.CustomerID whose metric is in
+	// w.Metrics and that
+	//   - starts in [From, To), or
+	//   - starts in [From−Lookback, From) and ends after From (an interval
+	//     reaching into the period), or
+	//   - is the last point record (End = Start) in [From−Lookback, From) of
+	//     its series (metric, resource, organisation, VDC, site, dimensions)
+	//     for a metric in w.Gauges.
+	// Records come in no particular order. An error from fn stops the scan
+	// and is returned.
+	ScanUsage(ctx context.Context, w UsageWindow, fn func(*UsageRow) error) error
+	// CountUsage counts the records that start in each window's [From, To)
+	// (Lookback and Gauges are ignored).
+	CountUsage(ctx context.Context, ws []UsageWindow) (UsageCount, error)
+}
+
+// Query is what to rate and how to present it.
+type Query struct {
+	CustomerIDs []string  // empty: every customer
+	From, To    time.Time // the rated period [From, To)
+	// Granularity of the lines' periods: hour, day, month or the whole
+	// period; unspecified keeps the lines as rated.
+	Granularity rating.Granularity
+	GroupBy     []rating.GroupKey
+	// GroupByDimensions are usage dimensions lines are grouped by as well.
+	GroupByDimensions []string
+}
+
+// Line is a billing line with what a reader of an invoice needs besides
+// the numbers.
+type Line struct {
+	rating.Line
+	MetricKey string
+	PriceID   string // the price's id in PriceListID (PriceEntryID is the engine's list-qualified id)
+	// Unit of Quantity: the product's unit; for a committed fee the fee
+	// granule ("month"), of which Quantity is the covered fraction.
+	Unit        string
+	Description string // e.g. "Storage Gold — overage above 100 GB"
+}
+
+// Total is the sum of the rounded amounts of one currency's lines.
+type Total struct {
+	Currency string
+	Amount   decimal.Decimal
+	Lines    int
+}
+
+// Result is a rated query: lines in a deterministic order, totals per
+// currency in currency order, and usage no price covered.
+type Result struct {
+	Lines    []Line
+	Totals   []Total
+	Unpriced []rating.UnpricedUsage
+}
+
+// Config configures a Service.
+type Config struct {
+	// Workers is how many customers are read and rated at once; 0 means
+	// GOMAXPROCS + 1 (one more than the CPUs, so that a CPU is busy while
+	// a worker waits for the database), at most 8.
+	Workers int
+}
+
+// Service answers billing queries: it reads usage and the price book from
+// the store, rates each customer with the rating engine and groups lines.
+// It is safe for concurrent use.
+type Service struct {
+	store   Store
+	workers int
+}
+
+// New returns a Service reading from store.
+func New(store Store, cfg Config) *Service {
+	w := cfg.Workers
+	if w <= 0 {
+		w = min(runtime.GOMAXPROCS(0)+1, 8)
+	}
+	return &Service{store: store, workers: w}
+}

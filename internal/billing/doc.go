@@ -1,0 +1,54 @@
+// Package billing answers billing queries: for a period and some customers
+// (or all), it reads the catalog, the price book and raw usage through a
+// Store, rates each customer with internal/rating in the customer's billing
+// time zone, groups the lines as asked and returns them in a deterministic
+// order with totals per currency and the usage no price covered. It also
+// counts a month's billing results (Stats). It computes no money itself —
+// that is the engine's — and must not import the store, pgx or gRPC.
+//
+// # What a usage record becomes
+//
+// Records of one customer are gathered into series: one per (metric,
+// resource_id, organisation, VDC, site, dimensions). A series' dimensions
+// are the record's dimensions plus the organisation, VDC and site columns,
+// when set, under rating.DimOrganisation, DimVDC and DimSite; products
+// match series by their dimension filters inside the engine. A record is an
+// interval when end_time > start_time and a point when they are equal:
+//
+//   - sum (counter): a point is rating.CounterPiece (an amount at an
+//     instant); an interval is its amount over [start, end), which the
+//     engine shares among granules in proportion to time.
+//   - time_weighted_avg, max, latest (gauges): a point is a sample, a level
+//     that holds until the next point sample of the same series or the end
+//     of the query period (rating.GaugePieces); of two samples at one
+//     instant the one received last holds. An interval is the level over
+//     [start, end): Integral = quantity × seconds, Max = Last = quantity.
+//   - unique_count: each record is a piece (at its instant, or over its
+//     interval) whose Unique value is the series' value of the metric's
+//     unique dimension; "resource_id" as that dimension counts resource ids
+//     unless the records carry a dimension of that name.
+//
+// Records of metrics the catalog does not have are not read.
+//
+// # What is read
+//
+// For a period [from, to): every record that starts in it; records that
+// started up to Lookback (40 days) before from and end after from; and,
+// per gauge series, the last point sample in those 40 days, whose level is
+// carried into the period until the series' next sample. A gauge not
+// sampled for 40 days before a period starts at zero; usage is read again
+// for every query, so late records change the next query's result.
+//
+// # Grouping and order
+//
+// Lines are grouped with rating.GroupLines per customer, in the customer's
+// time zone. When lines are not grouped by customer and the query covers
+// several customers, lines of different customers that agree on every key
+// merge too; their time buckets are then in the customers' common time
+// zone, or UTC when they differ. A query of exactly one customer sets the
+// customer on every line. Lines are sorted by customer, product group,
+// product, model, organisation, VDC, site, resource, grouped dimensions,
+// start, end, tier, currency, unit price and price source. Totals are the
+// engine's sums of the rounded line amounts, per currency, over the whole
+// result whatever the page.
+package billing

@@ -1,0 +1,240 @@
+package billing
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/billingd/billingd/internal/apperr"
+	"github.com/billingd/billingd/internal/customer"
+	"github.com/billingd/billingd/internal/rating"
+)
+
+// Summary is what a query returns besides its lines.
+type Summary struct {
+	Totals   []Total
+	Unpriced []rating.UnpricedUsage
+}
+
+// Query rates q and returns every line, the totals and unpriced usage.
+func (s *Service) Query(ctx context.Context, q Query) (Result, error) {
+	var lines []Line
+	sum, err := s.QueryFunc(ctx, q, func(ls []Line) error {
+		if lines == nil {
+			lines = ls
+		} else {
+			lines = append(lines, ls...)
+		}
+		return nil
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Lines: lines, Totals: sum.Totals, Unpriced: sum.Unpriced}, nil
+}
+
+// QueryFunc rates q and hands its lines to emit in batches, in the order
+// Query returns them. When lines are grouped by customer (or q names one
+// customer) each customer's lines are handed over as soon as they and
+// those of the customers before them are rated, so a large result never
+// sits in memory whole; otherwise lines of different customers may merge
+// and are handed over at the end. An error from emit stops the query.
+func (s *Service) QueryFunc(ctx context.Context, q Query, emit func([]Line) error) (Summary, error) {
+	if err := q.Validate(); err != nil {
+		return Summary{}, err
+	}
+	r, custs, err := s.load(ctx, q.CustomerIDs)
+	if err != nil {
+		return Summary{}, err
+	}
+	jobs, err := newJobs(custs, func(*time.Location) (time.Time, time.Time) { return q.From, q.To })
+	if err != nil {
+		return Summary{}, err
+	}
+	g := rating.Grouping{Keys: q.GroupBy, Dimensions: q.GroupByDimensions, Granularity: q.Granularity}
+	perCustomer := slices.Contains(q.GroupBy, rating.GroupCustomer) || len(jobs) == 1
+	if !perCustomer {
+		g.Location = commonLocation(jobs)
+	}
+	var (
+		tot      totals
+		unpriced []rating.UnpricedUsage
+		merged   []rating.Line
+	)
+	d := newDescriber(r)
+	err = s.each(ctx, r, jobs, g, func(j *job, p part) error {
+		unpriced = append(unpriced, p.unpriced...)
+		if !perCustomer {
+			merged = append(merged, p.lines...)
+			return nil
+		}
+		if len(jobs) == 1 {
+			for i := range p.lines {
+				p.lines[i].CustomerID = j.c.ID // unambiguous, whatever the grouping
+			}
+		}
+		tot.add(p.lines)
+		if len(p.lines) == 0 {
+			return nil
+		}
+		return emit(d.describe(p.lines))
+	})
+	if err != nil {
+		return Summary{}, err
+	}
+	if !perCustomer && len(merged) > 0 {
+		// Each customer's lines are grouped already; this pass merges
+		// lines of different customers that agree on every key.
+		if merged, err = rating.GroupLines(merged, g); err != nil {
+			return Summary{}, err
+		}
+		sortLines(merged, g.Dimensions)
+		tot.add(merged)
+		if err := emit(d.describe(merged)); err != nil {
+			return Summary{}, err
+		}
+	}
+	return Summary{Totals: tot.list(), Unpriced: unpriced}, nil
+}
+
+// Validate reports every problem of q at once.
+func (q Query) Validate() error {
+	var v apperr.Invalid
+	switch {
+	case q.From.IsZero() || q.To.IsZero():
+		v.Add("period", "start_time and end_time are required")
+	case !q.To.After(q.From):
+		v.Add("end_time", "must be after start_time")
+	case q.To.Sub(q.From) > maxPeriod:
+		v.Add("end_time", "the period may be at most 366 days long")
+	case q.From.Year() < 1970 || q.To.Year() >= 2200:
+		v.Add("period", "must lie between 1970 and 2200")
+	}
+	if q.Granularity < rating.GranularityUnspecified || q.Granularity > rating.GranularityPeriod {
+		v.Add("granularity", "unknown granularity %d", q.Granularity)
+	}
+	for i, k := range q.GroupBy {
+		if k <= rating.GroupUnspecified || k > rating.GroupModel {
+			v.Add("group_by", "unknown key %d at %d", k, i)
+		}
+	}
+	for _, d := range q.GroupByDimensions {
+		if d == "" {
+			v.Add("group_by_dimensions", "must not contain an empty key")
+		}
+	}
+	return v.Err()
+}
+
+const maxPeriod = 366 * 24 * time.Hour
+
+// load reads the price book and the customers a query is about; an id
+// that names no customer is NotFound.
+func (s *Service) load(ctx context.Context, ids []string) (*rater, []customer.Customer, error) {
+	b, err := s.store.Book(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := newRater(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	custs, err := s.store.Customers(ctx, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(ids) > 0 && len(custs) != len(ids) {
+		found := make(map[string]bool, len(custs))
+		for _, c := range custs {
+			found[c.ID] = true
+		}
+		for _, id := range ids {
+			if !found[id] {
+				return nil, nil, apperr.NotFound("customer", id)
+			}
+		}
+	}
+	return r, custs, nil
+}
+
+// job is one customer to rate over [from, to).
+type job struct {
+	c        customer.Customer
+	loc      *time.Location
+	from, to time.Time
+}
+
+func newJobs(custs []customer.Customer, period func(*time.Location) (time.Time, time.Time)) ([]job, error) {
+	locs := map[string]*time.Location{}
+	jobs := make([]job, len(custs))
+	for i, c := range custs {
+		tz := c.BillingTimeZone
+		if tz == "" {
+			tz = "UTC"
+		}
+		loc, ok := locs[tz]
+		if !ok {
+			var err error
+			if loc, err = time.LoadLocation(tz); err != nil {
+				return nil, apperr.Wrap(apperr.KindInternal, err, "customer %q: unknown billing time zone %q", c.ID, tz)
+			}
+			locs[tz] = loc
+		}
+		from, to := period(loc)
+		jobs[i] = job{c: c, loc: loc, from: from, to: to}
+	}
+	return jobs, nil
+}
+
+// commonLocation is the time zone lines of several customers are bucketed
+// in when they may merge: the customers' billing time zone if they share
+// one, else UTC.
+func commonLocation(jobs []job) *time.Location {
+	if len(jobs) == 0 {
+		return time.UTC
+	}
+	loc := jobs[0].loc
+	for _, j := range jobs[1:] {
+		if j.loc.String() != loc.String() {
+			return time.UTC
+		}
+	}
+	return loc
+}
+
+// part is the rated, grouped and sorted result of one job.
+type part struct {
+	lines    []rating.Line
+	unpriced []rating.UnpricedUsage
+}
+
+// each rates every job, s.workers at a time, and hands the parts to
+// consume in job order.
+func (s *Service) each(ctx context.Context, r *rater, jobs []job, g rating.Grouping, consume func(*job, part) error) error {
+	return ordered(ctx, len(jobs), s.workers, func(ctx context.Context, i int) (part, error) {
+		return s.rate(ctx, r, &jobs[i], g)
+	}, func(i int, p part) error { return consume(&jobs[i], p) })
+}
+
+// rate reads one customer's usage, rates it and groups its lines; a
+// grouping without a location buckets in the customer's time zone.
+func (s *Service) rate(ctx context.Context, r *rater, j *job, g rating.Grouping) (part, error) {
+	b := newSeriesBuilder(r, j.to)
+	w := UsageWindow{CustomerID: j.c.ID, From: j.from, To: j.to, Lookback: Lookback, Metrics: r.keys, Gauges: r.gauges}
+	if err := s.store.ScanUsage(ctx, w, b.add); err != nil {
+		return part{}, err
+	}
+	res, err := r.engine.Rate(rating.Request{CustomerID: j.c.ID, Location: j.loc, Period: rating.Period{From: j.from, To: j.to}, Series: b.build()})
+	if err != nil {
+		return part{}, err
+	}
+	if g.Location == nil {
+		g.Location = j.loc
+	}
+	lines, err := rating.GroupLines(res.Lines, g)
+	if err != nil {
+		return part{}, err
+	}
+	sortLines(lines, g.Dimensions)
+	return part{lines: lines, unpriced: res.Unpriced}, ctx.Err()
+}

@@ -1,0 +1,210 @@
+package billing
+
+import (
+	"encoding/json"
+	"slices"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/billingd/billingd/internal/apperr"
+	"github.com/billingd/billingd/internal/rating"
+)
+
+// seriesBuilder gathers a customer's usage records into rating series (see
+// the package documentation for what each kind of record becomes).
+type seriesBuilder struct {
+	r      *rater
+	end    time.Time // end of the rated period: where the last sample's level stops
+	byKey  map[string]*series
+	order  []*series
+	key    []byte
+	dims   map[string]map[string]string // dimension maps by their jsonb text and the three columns
+	values map[string]decimal.Decimal   // parsed quantities by text; most usage repeats a few values
+}
+
+type series struct {
+	rating.Series
+	agg         rating.Aggregation
+	uniqueValue string // unique_count: the series' value of the counted dimension
+	samples     []rating.Sample
+	received    []time.Time // of each sample
+}
+
+// maxCachedValues bounds the quantity cache of one customer.
+const maxCachedValues = 4096
+
+func newSeriesBuilder(r *rater, end time.Time) *seriesBuilder {
+	return &seriesBuilder{
+		r: r, end: end, byKey: map[string]*series{},
+		dims: map[string]map[string]string{}, values: map[string]decimal.Decimal{},
+	}
+}
+
+// add turns one record into a piece (or a sample) of its series.
+func (b *seriesBuilder) add(u *UsageRow) error {
+	b.key = b.key[:0]
+	for _, f := range [][]byte{u.MetricKey, u.ResourceID, u.OrganisationID, u.VDCID, u.Site, u.Dimensions} {
+		b.key = append(b.key, f...)
+		b.key = append(b.key, 0)
+	}
+	s := b.byKey[string(b.key)] // no allocation for the lookup
+	if s == nil {
+		var err error
+		if s, err = b.newSeries(u); err != nil {
+			return err
+		}
+		b.byKey[string(b.key)] = s
+		b.order = append(b.order, s)
+	}
+	q, err := b.quantity(u.Quantity)
+	if err != nil {
+		return err
+	}
+	point := !u.End.After(u.Start)
+	switch s.agg {
+	case rating.AggregationSum:
+		if point {
+			s.Pieces = append(s.Pieces, rating.CounterPiece(u.Start, q))
+		} else {
+			s.Pieces = append(s.Pieces, rating.Piece{Start: u.Start, End: u.End, Sum: q, Max: q, Last: q})
+		}
+	case rating.AggregationUniqueCount:
+		p := rating.Piece{Start: u.Start, End: u.End, Max: q, Last: q}
+		if point {
+			p.End = p.Start
+		}
+		if s.uniqueValue != "" {
+			p.Unique = []string{s.uniqueValue}
+		}
+		s.Pieces = append(s.Pieces, p)
+	default: // gauges
+		if point {
+			s.samples = append(s.samples, rating.Sample{At: u.Start, Value: q})
+			s.received = append(s.received, u.Received)
+		} else {
+			s.Pieces = append(s.Pieces, rating.Piece{
+				Start: u.Start, End: u.End, Integral: q.Mul(seconds(u.End.Sub(u.Start))), Max: q, Last: q,
+			})
+		}
+	}
+	return nil
+}
+
+func (b *seriesBuilder) newSeries(u *UsageRow) (*series, error) {
+	m := b.r.metrics[string(u.MetricKey)]
+	if m == nil {
+		return nil, apperr.New(apperr.KindInternal, "usage of metric %q that the catalog does not have", u.MetricKey)
+	}
+	dims, err := b.dimensions(u)
+	if err != nil {
+		return nil, err
+	}
+	s := &series{Series: rating.Series{MetricKey: m.Key, ResourceID: string(u.ResourceID), Dimensions: dims}, agg: aggregations[m.Aggregation]}
+	if s.agg == rating.AggregationUniqueCount {
+		s.uniqueValue = dims[m.UniqueDimension]
+		if s.uniqueValue == "" && m.UniqueDimension == dimResourceID {
+			s.uniqueValue = s.ResourceID
+		}
+	}
+	return s, nil
+}
+
+// dimensions is the series' dimension map: the record's dimensions plus the
+// organisation, VDC and site columns under their well-known keys (a column
+// that is set wins over a dimension of the same name). Equal maps are
+// shared, read only, by series and lines.
+func (b *seriesBuilder) dimensions(u *UsageRow) (map[string]string, error) {
+	k := string(u.Dimensions) + "\x00" + string(u.OrganisationID) + "\x00" + string(u.VDCID) + "\x00" + string(u.Site)
+	if d, ok := b.dims[k]; ok {
+		return d, nil
+	}
+	d := map[string]string{}
+	if len(u.Dimensions) > 0 {
+		if err := json.Unmarshal(u.Dimensions, &d); err != nil {
+			return nil, apperr.Wrap(apperr.KindInternal, err, "usage dimensions are not a JSON object of strings")
+		}
+	}
+	for _, c := range []struct {
+		key string
+		val []byte
+	}{{rating.DimOrganisation, u.OrganisationID}, {rating.DimVDC, u.VDCID}, {rating.DimSite, u.Site}} {
+		if len(c.val) > 0 {
+			d[c.key] = string(c.val)
+		}
+	}
+	b.dims[k] = d
+	return d, nil
+}
+
+// dimResourceID as the unique dimension of a unique_count metric counts
+// distinct resource ids, unless the records carry a dimension of that name.
+const dimResourceID = "resource_id"
+
+func (b *seriesBuilder) quantity(text []byte) (decimal.Decimal, error) {
+	if d, ok := b.values[string(text)]; ok {
+		return d, nil
+	}
+	d, err := decimal.NewFromString(string(text))
+	if err != nil {
+		return d, apperr.Wrap(apperr.KindInternal, err, "usage quantity %q is not a decimal", text)
+	}
+	if len(b.values) < maxCachedValues {
+		b.values[string(text)] = d
+	}
+	return d, nil
+}
+
+// build returns the series in first-seen order; gauge samples become
+// pieces that hold until the next sample or the end of the period.
+func (b *seriesBuilder) build() []rating.Series {
+	out := make([]rating.Series, 0, len(b.order))
+	for _, s := range b.order {
+		if len(s.samples) > 0 {
+			s.orderSamples()
+			ps := rating.GaugePieces(s.samples, b.end)
+			if len(s.Pieces) == 0 {
+				s.Pieces = ps
+			} else {
+				s.Pieces = append(s.Pieces, ps...)
+			}
+		}
+		out = append(out, s.Series)
+	}
+	return out
+}
+
+// orderSamples sorts samples by time, then receive time, then value, so
+// that of two samples at one instant GaugePieces keeps the one received
+// last (the larger value on a tie) whatever order the store read them in.
+func (s *series) orderSamples() {
+	cmpAt := func(a, b int) int {
+		if c := s.samples[a].At.Compare(s.samples[b].At); c != 0 {
+			return c
+		}
+		if c := s.received[a].Compare(s.received[b]); c != 0 {
+			return c
+		}
+		return s.samples[a].Value.Cmp(s.samples[b].Value)
+	}
+	sorted := true
+	for i := 1; i < len(s.samples) && sorted; i++ {
+		sorted = cmpAt(i-1, i) <= 0
+	}
+	if sorted {
+		return
+	}
+	idx := make([]int, len(s.samples))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, cmpAt)
+	out := make([]rating.Sample, len(idx))
+	for i, j := range idx {
+		out[i] = s.samples[j]
+	}
+	s.samples = out
+}
+
+// seconds converts a duration to exact decimal seconds.
+func seconds(d time.Duration) decimal.Decimal { return decimal.New(int64(d), -9) }
