@@ -46,7 +46,7 @@ func newGRPCServer(db *database, reg prometheus.Registerer, log *slog.Logger) (*
 	// Declared in the API, built in later issues: registered so that callers
 	// get Unimplemented with the method name rather than "unknown service".
 	billingv1.RegisterUsageServiceServer(srv, billingv1.UnimplementedUsageServiceServer{})
-	billingv1.RegisterBillingServiceServer(srv, billingv1.UnimplementedBillingServiceServer{})
+	billingv1.RegisterBillingServiceServer(srv, rpc.NewBillingServer(db.store.Billing(), log))
 	billingv1.RegisterReportServiceServer(srv, billingv1.UnimplementedReportServiceServer{})
 	billingv1.RegisterAccessServiceServer(srv, billingv1.UnimplementedAccessServiceServer{})
 
