@@ -1,0 +1,27 @@
+package usage
+
+import (
+	"context"
+
+	"github.com/billingd/billingd/internal/catalog"
+)
+
+// Repository stores usage. Errors are apperr kinds; a transient database
+// failure (connection lost, server shutting down, serialization failure) is
+// KindUnavailable, after which the batch may or may not be committed and
+// resending it is safe.
+type Repository interface {
+	// KnownCustomers returns which of ids name existing customers, in one query.
+	KnownCustomers(ctx context.Context, ids []string) (map[string]bool, error)
+	// MetricAggregations returns the aggregation of each of keys that names
+	// an existing metric, in one query.
+	MetricAggregations(ctx context.Context, keys []string) (map[string]catalog.Aggregation, error)
+	// Insert stores, in one transaction, every record whose idempotency key
+	// was never stored before, and returns how many it stored. When keys
+	// repeat within records, the first record with the key is the one stored.
+	// It returns after the commit.
+	Insert(ctx context.Context, records []Record) (accepted int, err error)
+	// List returns one page of records in (Start, Key) order and the token
+	// of the next page ("" on the last); a bad token is Invalid on "page_token".
+	List(ctx context.Context, p ListParams) ([]Record, string, error)
+}
