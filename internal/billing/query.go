@@ -224,17 +224,18 @@ func (s *Service) rate(ctx context.Context, r *rater, j *job, g rating.Grouping)
 	if err := s.store.ScanUsage(ctx, w, b.add); err != nil {
 		return part{}, err
 	}
-	res, err := r.engine.Rate(rating.Request{CustomerID: j.c.ID, Location: j.loc, Period: rating.Period{From: j.from, To: j.to}, Series: b.build()})
-	if err != nil {
-		return part{}, err
-	}
 	if g.Location == nil {
 		g.Location = j.loc
 	}
-	lines, err := rating.GroupLines(res.Lines, g)
+	pm := newPremerger(g, g.Location)
+	sum, err := r.engine.RateFunc(rating.Request{CustomerID: j.c.ID, Location: j.loc, Period: rating.Period{From: j.from, To: j.to}, Series: b.build()}, pm.add)
+	if err != nil {
+		return part{}, err
+	}
+	lines, err := rating.GroupLines(pm.lines(), g)
 	if err != nil {
 		return part{}, err
 	}
 	sortLines(lines, g.Dimensions)
-	return part{lines: lines, unpriced: res.Unpriced}, ctx.Err()
+	return part{lines: lines, unpriced: sum.Unpriced}, ctx.Err()
 }
