@@ -16,6 +16,7 @@ import (
 	"github.com/billingd/billingd/internal/customer"
 	"github.com/billingd/billingd/internal/pricing"
 	"github.com/billingd/billingd/internal/rpc"
+	"github.com/billingd/billingd/internal/usage"
 )
 
 // maxMessageBytes bounds one gRPC message (a usage batch of 10,000 records
@@ -45,7 +46,7 @@ func newGRPCServer(db *database, reg prometheus.Registerer, log *slog.Logger) (*
 	billingv1.RegisterPricingServiceServer(srv, rpc.NewPricingServer(pricing.New(db.store.Pricing(), nil), log))
 	// Declared in the API, built in later issues: registered so that callers
 	// get Unimplemented with the method name rather than "unknown service".
-	billingv1.RegisterUsageServiceServer(srv, billingv1.UnimplementedUsageServiceServer{})
+	billingv1.RegisterUsageServiceServer(srv, rpc.NewUsageServer(usage.New(db.store.Usage(), nil), log))
 	billingv1.RegisterBillingServiceServer(srv, rpc.NewBillingServer(db.store.Billing(), log))
 	billingv1.RegisterReportServiceServer(srv, billingv1.UnimplementedReportServiceServer{})
 	billingv1.RegisterAccessServiceServer(srv, billingv1.UnimplementedAccessServiceServer{})
