@@ -1,0 +1,41 @@
+// Command usagebench measures usage ingestion end to end on a fresh
+// database and prints records/s against two COPY baselines measured in the
+// same run (see internal/usagebench):
+//
+//	go run ./cmd/usagebench -records 1000000 -clients 8
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+
+	"github.com/billingd/billingd/internal/usagebench"
+)
+
+func main() {
+	cfg := usagebench.Config{}
+	flag.IntVar(&cfg.Records, "records", 1_000_000, "records per phase")
+	flag.IntVar(&cfg.Clients, "clients", 8, "concurrent gRPC clients")
+	flag.IntVar(&cfg.Batch, "batch", 5000, "records per stream message (at most 10000)")
+	flag.IntVar(&cfg.Window, "window", 2, "unacknowledged messages per stream")
+	flag.IntVar(&cfg.PoolConns, "pool-conns", 0, "billingd's database connections (0: pgx default, max(4, CPUs))")
+	flag.StringVar(&cfg.AdminURL, "database-url", usagebench.DefaultAdminURL(), "PostgreSQL server to create the benchmark database on (any database of it)")
+	flag.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of the gRPC phase to this file")
+	flag.BoolVar(&cfg.Keep, "keep", false, "keep the benchmark database")
+	flag.Parse()
+	if cfg.Records <= 0 || cfg.Clients <= 0 || cfg.Batch <= 0 || cfg.Batch > 10000 || cfg.Window <= 0 {
+		fmt.Fprintln(os.Stderr, "usagebench: -records, -clients, -window must be positive and -batch in 1..10000")
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	res, err := usagebench.Run(ctx, cfg, os.Stderr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "usagebench:", err)
+		os.Exit(1)
+	}
+	res.Print(os.Stdout, cfg)
+}

@@ -1,0 +1,9 @@
+// Package usagebench measures usage ingestion end to end against the two
+// PostgreSQL baselines it has to be compared with, in one run on one fresh
+// database: (a) a plain COPY of N usage rows into an unindexed table, (b) a
+// COPY into a table with a unique index on the idempotency key, and (c) N
+// records streamed by concurrent gRPC clients over loopback into an
+// in-process billingd with idempotency on. cmd/usagebench is its command.
+//
+// It is a harness, not a test: it must not be imported by billingd itself.
+package usagebench
