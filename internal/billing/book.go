@@ -1,6 +1,9 @@
 package billing
 
 import (
+	"regexp"
+	"strconv"
+
 	"github.com/shopspring/decimal"
 
 	"github.com/billingd/billingd/internal/apperr"
@@ -113,10 +116,7 @@ func newRater(b Book) (*rater, error) {
 	e, err := rating.New(cfg)
 	if err != nil {
 		if ae, ok := apperr.As(err); ok && ae.Kind == apperr.KindInvalid {
-			out := *ae
-			out.Kind = apperr.KindFailedPrecondition
-			out.Message = "the catalog and price book cannot be rated"
-			return nil, &out
+			return nil, refused(ae, &cfg)
 		}
 		return nil, err
 	}
@@ -133,3 +133,41 @@ var contractModels = map[pricing.ContractModel]rating.ContractModel{
 	pricing.ContractModelCommitted:        rating.ContractCommitted,
 	pricing.ContractModelCommittedOverage: rating.ContractCommittedOverage,
 }
+
+// refused turns the engine's complaint about the config into
+// FailedPrecondition, naming prices, campaigns and contracts by id instead
+// of by their index in the config ("prices[3]" → "price default/gold").
+func refused(ae *apperr.Error, cfg *rating.Config) error {
+	name := func(s string) string {
+		return configIndex.ReplaceAllStringFunc(s, func(m string) string {
+			sub := configIndex.FindStringSubmatch(m)
+			i, _ := strconv.Atoi(sub[2])
+			switch {
+			case sub[1] == "prices" && i < len(cfg.Prices):
+				return "price " + cfg.Prices[i].ID
+			case sub[1] == "campaigns" && i < len(cfg.Campaigns):
+				return "campaign " + cfg.Campaigns[i].ID
+			case sub[1] == "contracts" && i < len(cfg.Contracts):
+				return "contract " + cfg.Contracts[i].ID
+			case sub[1] == "products" && i < len(cfg.Products):
+				return "product " + cfg.Products[i].ID
+			case sub[1] == "metrics" && i < len(cfg.Metrics):
+				return "metric " + cfg.Metrics[i].Key
+			}
+			return m
+		})
+	}
+	var v apperr.Invalid
+	for _, fv := range ae.Violations {
+		v.Add(name(fv.Field), "%s", name(fv.Description))
+	}
+	out, _ := apperr.As(v.Err())
+	if out == nil {
+		return apperr.FailedPrecondition("the catalog and price book cannot be rated: %s", name(ae.Message))
+	}
+	out.Kind = apperr.KindFailedPrecondition
+	out.Message = "the catalog and price book cannot be rated"
+	return out
+}
+
+var configIndex = regexp.MustCompile(`(prices|campaigns|contracts|products|metrics)\[(\d+)\]`)

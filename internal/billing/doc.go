@@ -22,7 +22,8 @@
 //     that holds until the next point sample of the same series or the end
 //     of the query period (rating.GaugePieces); of two samples at one
 //     instant the one received last holds. An interval is the level over
-//     [start, end): Integral = quantity × seconds, Max = Last = quantity.
+//     [start, end), cut at the end of the period: Integral = quantity ×
+//     seconds, Max = Last = quantity.
 //   - unique_count: each record is a piece (at its instant, or over its
 //     interval) whose Unique value is the series' value of the metric's
 //     unique dimension; "resource_id" as that dimension counts resource ids
@@ -36,8 +37,13 @@
 // started up to Lookback (40 days) before from and end after from; and,
 // per gauge series, the last point sample in those 40 days, whose level is
 // carried into the period until the series' next sample. A gauge not
-// sampled for 40 days before a period starts at zero; usage is read again
-// for every query, so late records change the next query's result.
+// sampled for 40 days before a period starts at zero, and a record that
+// started more than 40 days before is not seen. Usage is read afresh for
+// every query, so late records change the next query's result.
+//
+// A price book the engine refuses (e.g. two default lists in different
+// currencies pricing one product at once, which the pricing domain allows)
+// fails the query with FailedPrecondition naming the prices.
 //
 // # Grouping and order
 //

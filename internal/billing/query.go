@@ -220,7 +220,9 @@ func (s *Service) each(ctx context.Context, r *rater, jobs []job, g rating.Group
 // grouping without a location buckets in the customer's time zone.
 func (s *Service) rate(ctx context.Context, r *rater, j *job, g rating.Grouping) (part, error) {
 	b := newSeriesBuilder(r, j.to)
-	w := UsageWindow{CustomerID: j.c.ID, From: j.from, To: j.to, Lookback: Lookback, Metrics: r.keys, Gauges: r.gauges}
+	// The engine rates instants from 1970 on; so does the lookback.
+	lookback := min(Lookback, j.from.Sub(time.Unix(0, 0)))
+	w := UsageWindow{CustomerID: j.c.ID, From: j.from, To: j.to, Lookback: lookback, Metrics: r.keys, Gauges: r.gauges}
 	if err := s.store.ScanUsage(ctx, w, b.add); err != nil {
 		return part{}, err
 	}

@@ -83,8 +83,13 @@ func (b *seriesBuilder) add(u *UsageRow) error {
 			s.samples = append(s.samples, rating.Sample{At: u.Start, Value: q})
 			s.received = append(s.received, u.Received)
 		} else {
+			// A level beyond the period is not rated: cut it there.
+			end := u.End
+			if end.After(b.end) {
+				end = b.end
+			}
 			s.Pieces = append(s.Pieces, rating.Piece{
-				Start: u.Start, End: u.End, Integral: q.Mul(seconds(u.End.Sub(u.Start))), Max: q, Last: q,
+				Start: u.Start, End: end, Integral: q.Mul(seconds(end.Sub(u.Start))), Max: q, Last: q,
 			})
 		}
 	}

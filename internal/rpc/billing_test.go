@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	billingv1 "github.com/billingd/billingd/gen/go/billing/v1"
 	"github.com/billingd/billingd/internal/app"
@@ -300,4 +302,58 @@ func TestBillingErrorsOverGRPCAndREST(t *testing.T) {
 	wantCode(t, err, codes.NotFound)
 	_, err = client.ClosePeriod(ctx, &billingv1.ClosePeriodRequest{CustomerId: "acme", Month: "2026-11"})
 	wantCode(t, err, codes.Unimplemented)
+}
+
+func TestStreamBillingSendsChunksOfAtMostAThousandLines(t *testing.T) {
+	t.Parallel()
+	b := startBillingd(t)
+	seedBilling(t, b)
+	ctx := t.Context()
+	nov := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	end := nov.AddDate(0, 0, 15)
+	if err := billingtest.Insert(ctx, b.db,
+		billingtest.Record{Customer: "acme", Metric: "vm.vcpu", Resource: "vm3", Quantity: "1", Start: nov, End: end},
+		billingtest.Record{Customer: "acme", Metric: "vm.vcpu", Resource: "vm4", Quantity: "1", Start: nov, End: end},
+	); err != nil {
+		t.Fatal(err)
+	}
+	// Hourly lines per resource over 15 days: vm1 48 (its 2-day interval), vm2,
+	// vm3 and vm4 360 each; storage 15 committed and 15 overage days: 1,158.
+	query := &billingv1.BillingQuery{
+		CustomerIds: []string{"acme"}, StartTime: timestamppb.New(nov), EndTime: timestamppb.New(end),
+		Granularity: billingv1.Granularity_GRANULARITY_HOUR, GroupBy: []billingv1.GroupBy{billingv1.GroupBy_GROUP_BY_RESOURCE},
+	}
+	client := billingv1.NewBillingServiceClient(b.conn)
+	all, err := client.QueryBilling(ctx, &billingv1.QueryBillingRequest{Query: query})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := client.StreamBilling(ctx, &billingv1.StreamBillingRequest{Query: query})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sizes []int
+	var lines []*billingv1.BillingLine
+	var last *billingv1.StreamBillingResponse
+	for {
+		msg, err := stream.Recv()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		sizes = append(sizes, len(msg.GetLines()))
+		lines = append(lines, msg.GetLines()...)
+		if last != nil && len(last.GetTotals()) > 0 {
+			t.Error("totals before the last message")
+		}
+		last = msg
+	}
+	if !slices.Equal(sizes, []int{1000, 158, 0}) {
+		t.Errorf("message sizes %v, want [1000 158 0]", sizes)
+	}
+	if !proto.Equal(&billingv1.QueryBillingResponse{Lines: lines, Totals: last.GetTotals()}, &billingv1.QueryBillingResponse{Lines: all.GetLines(), Totals: all.GetTotals()}) {
+		t.Error("streamed lines or totals differ from QueryBilling's")
+	}
 }
