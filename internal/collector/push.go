@@ -1,0 +1,157 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+
+	billingv1 "github.com/billingd/billingd/gen/go/billing/v1"
+)
+
+// pusher delivers records over UsageService.IngestUsage.
+//
+// The records of one push are cut into batches numbered 1, 2, 3…; at most
+// inFlight batches are unacknowledged at a time, and billingd acknowledges
+// each in order after committing it. When the stream breaks, a new stream
+// resends every batch after the last acknowledged one, under its original
+// sequence number (still increasing on the new stream). A batch that was
+// committed but whose ack was lost comes back as duplicates: the idempotency
+// keys make resending safe.
+type pusher struct {
+	client    billingv1.UsageServiceClient
+	batchSize int
+	inFlight  int
+	backoff   Backoff
+	metrics   *Metrics
+}
+
+// maxRejectionLogs bounds the rejections logged one by one per batch; the
+// rest are summarised in one line and all are counted.
+const maxRejectionLogs = 20
+
+// push returns once billingd acknowledged every record, or with ctx's error.
+// Stream failures are retried with backoff, without limit: a window is never
+// given up, since its records would be lost.
+func (p *pusher) push(ctx context.Context, log *slog.Logger, source string, recs []Record) error {
+	var reqs []*billingv1.IngestUsageRequest
+	for i, seq := 0, uint64(1); i < len(recs); i, seq = i+p.batchSize, seq+1 {
+		part := recs[i:min(i+p.batchSize, len(recs))]
+		req := &billingv1.IngestUsageRequest{Sequence: seq, Records: make([]*billingv1.UsageRecord, len(part))}
+		for j, r := range part {
+			req.Records[j] = r.proto()
+		}
+		reqs = append(reqs, req)
+	}
+	done, failures := 0, 0
+	for done < len(reqs) {
+		n, err := p.stream(ctx, log, source, reqs[done:])
+		done += n
+		if err == nil {
+			continue
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if n > 0 {
+			failures = 0
+		}
+		delay := p.backoff.Delay(failures)
+		failures++
+		p.metrics.Errors.WithLabelValues(source, StagePush).Inc()
+		log.WarnContext(ctx, "usage stream failed; resending the unacknowledged batches",
+			"err", err, "acknowledged_batches", done, "unacknowledged_batches", len(reqs)-done, "retry_in", delay)
+		if !sleep(ctx, delay) {
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// stream sends reqs on one IngestUsage stream and returns how many were
+// acknowledged, in order; a nil error means all of them.
+func (p *pusher) stream(ctx context.Context, log *slog.Logger, source string, reqs []*billingv1.IngestUsageRequest) (int, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	st, err := p.client.IngestUsage(ctx)
+	if err != nil {
+		return 0, err
+	}
+	credit := make(chan struct{}, p.inFlight) // one token per unacknowledged batch
+	var (
+		wg      sync.WaitGroup
+		sendErr error
+	)
+	wg.Go(func() {
+		for _, r := range reqs {
+			select {
+			case credit <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			if err := st.Send(r); err != nil {
+				// io.EOF: the server ended the stream; Recv tells why.
+				sendErr = err
+				cancel()
+				return
+			}
+		}
+		sendErr = st.CloseSend()
+	})
+	fail := func(acked int, err error) (int, error) {
+		cancel()
+		wg.Wait()
+		if sendErr != nil && !errors.Is(sendErr, io.EOF) {
+			err = fmt.Errorf("%w (send: %v)", err, sendErr)
+		}
+		return acked, err
+	}
+	for acked := range reqs {
+		ack, err := st.Recv()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = fmt.Errorf("stream ended after %d of %d batches were acknowledged", acked, len(reqs))
+			}
+			return fail(acked, err)
+		}
+		want := reqs[acked]
+		if ack.GetSequence() != want.GetSequence() {
+			return fail(acked, fmt.Errorf("ack for sequence %d, want %d", ack.GetSequence(), want.GetSequence()))
+		}
+		p.tally(ctx, log, source, want, ack)
+		<-credit
+	}
+	wg.Wait()
+	return len(reqs), nil
+}
+
+// tally counts an ack and logs its rejections: a rejected record is never
+// retried (billingd would reject it again) and never silently dropped.
+func (p *pusher) tally(ctx context.Context, log *slog.Logger, source string, req *billingv1.IngestUsageRequest, ack *billingv1.IngestUsageResponse) {
+	p.metrics.Pushed.WithLabelValues(source, ResultAccepted).Add(float64(ack.GetAccepted()))
+	p.metrics.Pushed.WithLabelValues(source, ResultDuplicate).Add(float64(ack.GetDuplicates()))
+	rej := ack.GetRejected()
+	if len(rej) == 0 {
+		return
+	}
+	p.metrics.Pushed.WithLabelValues(source, ResultRejected).Add(float64(len(rej)))
+	reasons := map[string]int{}
+	for i, r := range rej {
+		reasons[r.GetField()+": "+r.GetReason()]++
+		if i >= maxRejectionLogs {
+			continue
+		}
+		var metric, customer string
+		if idx := int(r.GetIndex()); idx >= 0 && idx < len(req.GetRecords()) {
+			metric, customer = req.GetRecords()[idx].GetMetricKey(), req.GetRecords()[idx].GetCustomerId()
+		}
+		log.WarnContext(ctx, "billingd rejected a record", "key", r.GetIdempotencyKey(), "metric", metric,
+			"customer", customer, "field", r.GetField(), "reason", r.GetReason())
+	}
+	if len(rej) > maxRejectionLogs {
+		log.WarnContext(ctx, "billingd rejected more records of the batch", "sequence", ack.GetSequence(),
+			"rejected", len(rej), "logged", maxRejectionLogs, "by_reason", reasons)
+	}
+}

@@ -1,0 +1,169 @@
+package vcenter
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// TenantRule maps a VM to a customer by one of four selectors:
+//
+//   - Folder: the inventory path of a VM folder, e.g. /DC1/vm/Tenants/acme;
+//     it matches VMs in that folder or any folder below it (segment by
+//     segment: /DC1/vm/acme does not match /DC1/vm/acme2). A segment "*"
+//     matches any name; a segment "{customer}" matches any name and makes it
+//     the customer id (/DC1/vm/Tenants/{customer}).
+//   - ResourcePool: the same over the VM's resource pool path, e.g.
+//     /DC1/host/Cluster1/Resources/acme.
+//   - Attribute: a custom attribute (custom field) of the VM. Its value is
+//     the customer id, or, with Value, the rule matches when the value
+//     equals Value and Customer is the id.
+//   - Name: a regular expression on the VM name; Customer may refer to its
+//     groups ($1, ${name}).
+//
+// Customer is required unless the selector yields the id itself.
+type TenantRule struct {
+	Folder       string `yaml:"folder"`
+	ResourcePool string `yaml:"resource_pool"`
+	Attribute    string `yaml:"attribute"`
+	Value        string `yaml:"value"`
+	Name         string `yaml:"name"`
+	Customer     string `yaml:"customer"`
+}
+
+const customerSegment = "{customer}"
+
+func (r TenantRule) validate() error {
+	n := 0
+	for _, s := range []string{r.Folder, r.ResourcePool, r.Attribute, r.Name} {
+		if s != "" {
+			n++
+		}
+	}
+	if n != 1 {
+		return errors.New("set exactly one of folder, resource_pool, attribute, name")
+	}
+	var errs []error
+	for _, p := range []string{r.Folder, r.ResourcePool} {
+		switch {
+		case p == "":
+		case !strings.HasPrefix(p, "/"):
+			errs = append(errs, fmt.Errorf("path %q must start with /", p))
+		case strings.Count(p, customerSegment) > 1:
+			errs = append(errs, fmt.Errorf("path %q: %s at most once", p, customerSegment))
+		case strings.Contains(p, customerSegment) && r.Customer != "":
+			errs = append(errs, fmt.Errorf("path %q captures the customer; drop customer", p))
+		case !strings.Contains(p, customerSegment) && r.Customer == "":
+			errs = append(errs, fmt.Errorf("path %q: customer is required (or a %s segment)", p, customerSegment))
+		}
+	}
+	if r.Value != "" && r.Attribute == "" {
+		errs = append(errs, errors.New("value goes with attribute"))
+	}
+	if r.Attribute != "" && (r.Value == "") != (r.Customer == "") {
+		errs = append(errs, errors.New("attribute: give both value and customer, or neither (the value is the customer id)"))
+	}
+	if r.Name != "" {
+		if _, err := regexp.Compile(r.Name); err != nil {
+			errs = append(errs, fmt.Errorf("name: %w", err))
+		}
+		if r.Customer == "" {
+			errs = append(errs, errors.New("name: customer is required (may use $1)"))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// vmOwner is what the rules look at.
+type vmOwner struct {
+	name, folder, pool string
+	attrs              map[string]string // custom attribute name → value
+}
+
+// rule is a compiled TenantRule.
+type rule struct {
+	TenantRule
+	path []string // of Folder or ResourcePool
+	name *regexp.Regexp
+}
+
+func compileRules(rs []TenantRule) []rule {
+	out := make([]rule, len(rs))
+	for i, r := range rs {
+		out[i].TenantRule = r
+		if p := r.Folder + r.ResourcePool; p != "" {
+			out[i].path = splitPath(p)
+		}
+		if r.Name != "" {
+			out[i].name = regexp.MustCompile(r.Name) // validated
+		}
+	}
+	return out
+}
+
+// customer returns the id the first matching rule gives, and the rule's
+// index; -1 when no rule matches.
+func customer(rules []rule, vm vmOwner) (string, int) {
+	for i, r := range rules {
+		var (
+			id string
+			ok bool
+		)
+		switch {
+		case r.Folder != "":
+			id, ok = matchPath(r.path, vm.folder)
+		case r.ResourcePool != "":
+			id, ok = matchPath(r.path, vm.pool)
+		case r.Attribute != "":
+			v, has := vm.attrs[r.Attribute]
+			switch {
+			case !has || v == "":
+			case r.Value == "":
+				id, ok = strings.TrimSpace(v), true
+			case v == r.Value:
+				ok = true
+			}
+		case r.name != nil:
+			if m := r.name.FindStringSubmatchIndex(vm.name); m != nil {
+				return string(r.name.ExpandString(nil, r.Customer, vm.name, m)), i
+			}
+		}
+		if ok {
+			if id == "" {
+				id = r.Customer
+			}
+			return id, i
+		}
+	}
+	return "", -1
+}
+
+// matchPath matches an inventory path against a rule's segments (a prefix
+// of whole segments) and returns the {customer} segment, if any.
+func matchPath(pattern []string, path string) (string, bool) {
+	if path == "" {
+		return "", false
+	}
+	segs := splitPath(path)
+	if len(segs) < len(pattern) {
+		return "", false
+	}
+	var id string
+	for i, p := range pattern {
+		switch p {
+		case "*":
+		case customerSegment:
+			id = segs[i]
+		default:
+			if segs[i] != p {
+				return "", false
+			}
+		}
+	}
+	return id, true
+}
+
+func splitPath(p string) []string {
+	return strings.Split(strings.Trim(p, "/"), "/")
+}

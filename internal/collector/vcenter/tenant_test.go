@@ -1,0 +1,91 @@
+package vcenter
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestTenantRules(t *testing.T) {
+	t.Parallel()
+	rules := compileRules([]TenantRule{
+		{Folder: "/DC1/vm/Tenants/{customer}"},
+		{Folder: "/DC1/vm/Shared/*/acme", Customer: "acme"},
+		{ResourcePool: "/DC1/host/C1/Resources/globex", Customer: "globex"},
+		{Attribute: "Tier", Value: "internal", Customer: "provider"},
+		{Attribute: "Customer"},
+		{Name: `^cust-([a-z0-9]+)-`, Customer: "$1"},
+	})
+	for _, c := range []struct {
+		name string
+		vm   vmOwner
+		want string
+		rule int
+	}{
+		{"folder captures the customer", vmOwner{folder: "/DC1/vm/Tenants/initech"}, "initech", 0},
+		{"sub-folders belong to it", vmOwner{folder: "/DC1/vm/Tenants/initech/web/prod"}, "initech", 0},
+		{"the tenants folder itself is nobody's", vmOwner{folder: "/DC1/vm/Tenants"}, "", -1},
+		{"wildcard segment", vmOwner{folder: "/DC1/vm/Shared/eu/acme/db"}, "acme", 1},
+		{"whole segments only", vmOwner{folder: "/DC1/vm/Shared/eu/acme2"}, "", -1},
+		{"resource pool", vmOwner{folder: "/DC1/vm", pool: "/DC1/host/C1/Resources/globex/dev"}, "globex", 2},
+		{"attribute with value", vmOwner{attrs: map[string]string{"Tier": "internal", "Customer": "x"}}, "provider", 3},
+		{"attribute value is the id", vmOwner{attrs: map[string]string{"Customer": " hooli "}}, "hooli", 4},
+		{"empty attribute does not match", vmOwner{name: "cust-umbrella-01", attrs: map[string]string{"Customer": ""}}, "umbrella", 5},
+		{"first rule wins", vmOwner{folder: "/DC1/vm/Tenants/initech", attrs: map[string]string{"Customer": "hooli"}}, "initech", 0},
+		{"nothing matches", vmOwner{name: "web01", folder: "/DC1/vm/Other"}, "", -1},
+	} {
+		got, rule := customer(rules, c.vm)
+		if got != c.want || rule != c.rule {
+			t.Errorf("%s: customer %q by rule %d, want %q by rule %d", c.name, got, rule, c.want, c.rule)
+		}
+	}
+}
+
+func TestTenantRuleValidation(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		rule TenantRule
+		want string // "" when valid
+	}{
+		{TenantRule{Folder: "/DC1/vm/{customer}"}, ""},
+		{TenantRule{Folder: "/DC1/vm/a", Customer: "a"}, ""},
+		{TenantRule{Attribute: "Customer"}, ""},
+		{TenantRule{Attribute: "Tier", Value: "x", Customer: "c"}, ""},
+		{TenantRule{Name: "^a", Customer: "a"}, ""},
+		{TenantRule{}, "exactly one"},
+		{TenantRule{Folder: "/a", Attribute: "b", Customer: "c"}, "exactly one"},
+		{TenantRule{Folder: "DC1/vm", Customer: "c"}, "must start with /"},
+		{TenantRule{Folder: "/DC1/vm"}, "customer is required"},
+		{TenantRule{Folder: "/{customer}/{customer}"}, "at most once"},
+		{TenantRule{Folder: "/{customer}", Customer: "c"}, "drop customer"},
+		{TenantRule{Attribute: "Tier", Value: "x"}, "both value and customer"},
+		{TenantRule{Name: "(", Customer: "c"}, "name:"},
+		{TenantRule{Name: "^a"}, "customer is required"},
+	} {
+		err := c.rule.validate()
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%+v: %v", c.rule, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%+v: error %v, want one saying %q", c.rule, err, c.want)
+		}
+	}
+}
+
+func TestIsWindows(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		guestID, family string
+		want            bool
+	}{
+		{"windows2019srv_64Guest", "", true},
+		{"windows9Server64Guest", "linuxGuest", true}, // the configured OS wins
+		{"ubuntu64Guest", "windowsGuest", false},
+		{"otherGuest64", "windowsGuest", true}, // unknown configured OS: Tools decide
+		{"", "windowsGuest", true},
+		{"", "", false},
+	} {
+		if got := isWindows(vmInfo{guestID: c.guestID, guestFamily: c.family}); got != c.want {
+			t.Errorf("guestId %q family %q: %v, want %v", c.guestID, c.family, got, c.want)
+		}
+	}
+}
