@@ -357,3 +357,27 @@ func TestPriceBookTheEngineRefusesIsFailedPrecondition(t *testing.T) {
 	}
 	t.Log(err)
 }
+
+// Without grouping by customer, lines of several customers with the same
+// price merge; a customer's own price stays on its own line.
+func TestLinesOfSeveralCustomersMerge(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	vcpuCatalog(e)
+	e.customer("beta", "UTC")
+	e.customer("gamma", "UTC")
+	e.list("default", "")
+	e.price("default", "vcpu-d", "vcpu", "1.00", pricing.GranularityDay, utc(2026, 1, 1, 0), time.Time{})
+	e.list("gamma-eur", "gamma")
+	e.price("gamma-eur", "vcpu-d", "vcpu", "0.50", pricing.GranularityDay, utc(2026, 1, 1, 0), time.Time{})
+	e.usage(sample("acme", "vm.vcpu", "vm1", "1", nov), sample("beta", "vm.vcpu", "vm1", "2", nov), sample("gamma", "vm.vcpu", "vm1", "4", nov))
+	// 3 days: acme 1 × 3 + beta 2 × 3 = 9 vCPU-days at 1.00; gamma 4 × 3 = 12 at 0.50.
+	res := e.query(billing.Query{From: nov, To: utc(2026, 11, 4, 0), Granularity: rating.GranularityPeriod, GroupBy: []rating.GroupKey{rating.GroupProduct}})
+	wantRows(t, res.Lines,
+		"vcpu payg 2026-11-01..2026-11-04 12 × 0.5 = 6.00 EUR",
+		"vcpu payg 2026-11-01..2026-11-04 9 × 1 = 9.00 EUR",
+	)
+	if total(res) != "15.00 EUR" || res.Totals[0].Lines != 2 {
+		t.Errorf("totals %v, want 15.00 EUR over 2 lines", res.Totals)
+	}
+}
