@@ -17,7 +17,11 @@ type querier interface {
 }
 
 // repo implements every domain Repository on a pool or a transaction.
-type repo struct{ q querier }
+// audit encodes audit snapshots; nil means encoding/json.
+type repo struct {
+	q     querier
+	audit AuditEncoder
+}
 
 // exec runs a write that must touch exactly one row; none is NotFound.
 func (r *repo) exec(ctx context.Context, o op, t target, sql string, args ...any) error {

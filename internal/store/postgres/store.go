@@ -90,7 +90,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 
 func (s *Store) inTxOnce(ctx context.Context, fn func(tx *Tx) error) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		return fn(&Tx{repo{q: tx}})
+		return fn(&Tx{repo{q: tx, audit: s.audit}})
 	})
 	if err == nil {
 		return nil
