@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 
+	"github.com/billingd/billingd/internal/access"
 	"github.com/billingd/billingd/internal/apperr"
 	"github.com/billingd/billingd/internal/resource"
 )
@@ -25,7 +26,11 @@ func (s *Service) CreateProductGroup(ctx context.Context, in CreateProductGroupI
 	g.CreateTime = s.now()
 	g.UpdateTime = g.CreateTime
 	return resource.CreateOnce(ctx, s.store, in.RequestID, kindProductGroup, func(tx Repository) (ProductGroup, string, error) {
-		return g, g.ID, tx.CreateProductGroup(ctx, g)
+		if err := tx.CreateProductGroup(ctx, g); err != nil {
+			return g, "", err
+		}
+		id := g.ID
+		return g, id, s.audit(ctx, tx, access.ActionCreate, kindProductGroup, id, nil, g)
 	}, s.GetProductGroup)
 }
 
@@ -61,6 +66,9 @@ func (s *Service) UpdateProductGroup(ctx context.Context, in UpdateProductGroupI
 		if err := tx.UpdateProductGroup(ctx, next); err != nil {
 			return err
 		}
+		if err := s.audit(ctx, tx, access.ActionUpdate, kindProductGroup, next.ID, cur, next); err != nil {
+			return err
+		}
 		out = next
 		return nil
 	})
@@ -70,7 +78,8 @@ func (s *Service) UpdateProductGroup(ctx context.Context, in UpdateProductGroupI
 // DeleteProductGroup deletes a group that has no products.
 func (s *Service) DeleteProductGroup(ctx context.Context, id string) error {
 	return s.store.InTx(ctx, func(tx Repository) error {
-		if _, err := tx.GetProductGroup(ctx, id); err != nil {
+		cur, err := tx.GetProductGroup(ctx, id)
+		if err != nil {
 			return err
 		}
 		ps, _, err := tx.ListProducts(ctx, ListProductsParams{GroupID: id, PageSize: 1})
@@ -80,6 +89,9 @@ func (s *Service) DeleteProductGroup(ctx context.Context, id string) error {
 		if len(ps) > 0 {
 			return apperr.FailedPrecondition("product group %q still has products (e.g. %q)", id, ps[0].ID)
 		}
-		return tx.DeleteProductGroup(ctx, id)
+		if err := tx.DeleteProductGroup(ctx, id); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, access.ActionDelete, kindProductGroup, id, cur, nil)
 	})
 }

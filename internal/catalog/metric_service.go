@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 
+	"github.com/billingd/billingd/internal/access"
 	"github.com/billingd/billingd/internal/apperr"
 	"github.com/billingd/billingd/internal/resource"
 )
@@ -18,7 +19,11 @@ func (s *Service) CreateMetric(ctx context.Context, in CreateMetricInput) (Metri
 	m.CreateTime = s.now()
 	m.UpdateTime = m.CreateTime
 	return resource.CreateOnce(ctx, s.store, in.RequestID, kindMetric, func(tx Repository) (Metric, string, error) {
-		return m, m.Key, tx.CreateMetric(ctx, m)
+		if err := tx.CreateMetric(ctx, m); err != nil {
+			return m, "", err
+		}
+		id := m.Key
+		return m, id, s.audit(ctx, tx, access.ActionCreate, kindMetric, id, nil, m)
 	}, s.GetMetric)
 }
 
@@ -59,6 +64,9 @@ func (s *Service) UpdateMetric(ctx context.Context, in UpdateMetricInput) (Metri
 		if err := tx.UpdateMetric(ctx, next); err != nil {
 			return err
 		}
+		if err := s.audit(ctx, tx, access.ActionUpdate, kindMetric, next.Key, cur, next); err != nil {
+			return err
+		}
 		out = next
 		return nil
 	})
@@ -68,7 +76,8 @@ func (s *Service) UpdateMetric(ctx context.Context, in UpdateMetricInput) (Metri
 // DeleteMetric deletes a metric that no product uses.
 func (s *Service) DeleteMetric(ctx context.Context, key string) error {
 	return s.store.InTx(ctx, func(tx Repository) error {
-		if _, err := tx.GetMetric(ctx, key); err != nil {
+		cur, err := tx.GetMetric(ctx, key)
+		if err != nil {
 			return err
 		}
 		ps, _, err := tx.ListProducts(ctx, ListProductsParams{MetricKey: key, PageSize: 1})
@@ -78,6 +87,9 @@ func (s *Service) DeleteMetric(ctx context.Context, key string) error {
 		if len(ps) > 0 {
 			return apperr.FailedPrecondition("metric %q is used by product %q", key, ps[0].ID)
 		}
-		return tx.DeleteMetric(ctx, key)
+		if err := tx.DeleteMetric(ctx, key); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, access.ActionDelete, kindMetric, key, cur, nil)
 	})
 }

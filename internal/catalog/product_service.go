@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 
+	"github.com/billingd/billingd/internal/access"
 	"github.com/billingd/billingd/internal/apperr"
 	"github.com/billingd/billingd/internal/resource"
 )
@@ -36,7 +37,11 @@ func (s *Service) CreateProduct(ctx context.Context, in CreateProductInput) (Pro
 		if p.Unit == "" {
 			p.Unit = m.Unit
 		}
-		return p, p.ID, tx.CreateProduct(ctx, p)
+		if err := tx.CreateProduct(ctx, p); err != nil {
+			return p, "", err
+		}
+		id := p.ID
+		return p, id, s.audit(ctx, tx, access.ActionCreate, kindProduct, id, nil, p)
 	}, s.GetProduct)
 }
 
@@ -85,6 +90,9 @@ func (s *Service) UpdateProduct(ctx context.Context, in UpdateProductInput) (Pro
 		if err := tx.UpdateProduct(ctx, next); err != nil {
 			return err
 		}
+		if err := s.audit(ctx, tx, access.ActionUpdate, kindProduct, next.ID, cur, next); err != nil {
+			return err
+		}
 		out = next
 		return nil
 	})
@@ -94,7 +102,8 @@ func (s *Service) UpdateProduct(ctx context.Context, in UpdateProductInput) (Pro
 // DeleteProduct deletes a product no price, campaign or contract refers to.
 func (s *Service) DeleteProduct(ctx context.Context, id string) error {
 	return s.store.InTx(ctx, func(tx Repository) error {
-		if _, err := tx.GetProduct(ctx, id); err != nil {
+		cur, err := tx.GetProduct(ctx, id)
+		if err != nil {
 			return err
 		}
 		ref, err := tx.ProductReferrer(ctx, id)
@@ -104,6 +113,9 @@ func (s *Service) DeleteProduct(ctx context.Context, id string) error {
 		if ref != "" {
 			return apperr.FailedPrecondition("product %q is used by %s", id, ref)
 		}
-		return tx.DeleteProduct(ctx, id)
+		if err := tx.DeleteProduct(ctx, id); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, access.ActionDelete, kindProduct, id, cur, nil)
 	})
 }

@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 
+	"github.com/billingd/billingd/internal/access"
 	"github.com/billingd/billingd/internal/resource"
 )
 
@@ -55,6 +56,7 @@ type Repository interface {
 	ProductReferrer(ctx context.Context, productID string) (string, error)
 
 	resource.RequestLog
+	access.AuditLog // written in the transaction of each change
 }
 
 // Store is a Repository that can also run several calls in one transaction.

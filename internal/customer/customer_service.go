@@ -3,6 +3,7 @@ package customer
 import (
 	"context"
 
+	"github.com/billingd/billingd/internal/access"
 	"github.com/billingd/billingd/internal/apperr"
 	"github.com/billingd/billingd/internal/resource"
 )
@@ -28,7 +29,11 @@ func (s *Service) CreateCustomer(ctx context.Context, in CreateCustomerInput) (C
 		if err := externalIDFree(ctx, tx, c); err != nil {
 			return c, "", err
 		}
-		return c, c.ID, tx.CreateCustomer(ctx, c)
+		if err := tx.CreateCustomer(ctx, c); err != nil {
+			return c, "", err
+		}
+		id := c.ID
+		return c, id, s.audit(ctx, tx, access.ActionCreate, kindCustomer, id, nil, c)
 	}, s.GetCustomer)
 }
 
@@ -86,6 +91,9 @@ func (s *Service) UpdateCustomer(ctx context.Context, in UpdateCustomerInput) (C
 		if err := tx.UpdateCustomer(ctx, next); err != nil {
 			return err
 		}
+		if err := s.audit(ctx, tx, access.ActionUpdate, kindCustomer, next.ID, cur, next); err != nil {
+			return err
+		}
 		out = next
 		return nil
 	})
@@ -96,7 +104,8 @@ func (s *Service) UpdateCustomer(ctx context.Context, in UpdateCustomerInput) (C
 // campaigns or contracts.
 func (s *Service) DeleteCustomer(ctx context.Context, id string) error {
 	return s.store.InTx(ctx, func(tx Repository) error {
-		if _, err := tx.GetCustomer(ctx, id); err != nil {
+		cur, err := tx.GetCustomer(ctx, id)
+		if err != nil {
 			return err
 		}
 		ref, err := tx.CustomerReferrer(ctx, id)
@@ -106,6 +115,9 @@ func (s *Service) DeleteCustomer(ctx context.Context, id string) error {
 		if ref != "" {
 			return apperr.FailedPrecondition("customer %q is still referred to by %s", id, ref)
 		}
-		return tx.DeleteCustomer(ctx, id)
+		if err := tx.DeleteCustomer(ctx, id); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, access.ActionDelete, kindCustomer, id, cur, nil)
 	})
 }

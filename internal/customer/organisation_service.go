@@ -3,6 +3,7 @@ package customer
 import (
 	"context"
 
+	"github.com/billingd/billingd/internal/access"
 	"github.com/billingd/billingd/internal/apperr"
 	"github.com/billingd/billingd/internal/resource"
 )
@@ -28,7 +29,11 @@ func (s *Service) CreateOrganisation(ctx context.Context, in CreateOrganisationI
 		if _, err := tx.GetCustomer(ctx, o.CustomerID); err != nil {
 			return o, "", err
 		}
-		return o, o.CustomerID + "/" + o.ID, tx.CreateOrganisation(ctx, o)
+		if err := tx.CreateOrganisation(ctx, o); err != nil {
+			return o, "", err
+		}
+		id := o.CustomerID + "/" + o.ID
+		return o, id, s.audit(ctx, tx, access.ActionCreate, kindOrganisation, id, nil, o)
 	}, s.getOrganisationByPath)
 }
 
@@ -74,6 +79,9 @@ func (s *Service) UpdateOrganisation(ctx context.Context, in UpdateOrganisationI
 		if err := tx.UpdateOrganisation(ctx, next); err != nil {
 			return err
 		}
+		if err := s.audit(ctx, tx, access.ActionUpdate, kindOrganisation, next.CustomerID+"/"+next.ID, cur, next); err != nil {
+			return err
+		}
 		out = next
 		return nil
 	})
@@ -83,7 +91,8 @@ func (s *Service) UpdateOrganisation(ctx context.Context, in UpdateOrganisationI
 // DeleteOrganisation deletes an organisation that has no VDCs.
 func (s *Service) DeleteOrganisation(ctx context.Context, customerID, id string) error {
 	return s.store.InTx(ctx, func(tx Repository) error {
-		if _, err := tx.GetOrganisation(ctx, customerID, id); err != nil {
+		cur, err := tx.GetOrganisation(ctx, customerID, id)
+		if err != nil {
 			return err
 		}
 		ds, _, err := tx.ListVdcs(ctx, ListVdcsParams{CustomerID: customerID, OrganisationID: id, PageSize: 1})
@@ -93,6 +102,9 @@ func (s *Service) DeleteOrganisation(ctx context.Context, customerID, id string)
 		if len(ds) > 0 {
 			return apperr.FailedPrecondition("organisation %q of customer %q still has VDCs (e.g. %q)", id, customerID, ds[0].ID)
 		}
-		return tx.DeleteOrganisation(ctx, customerID, id)
+		if err := tx.DeleteOrganisation(ctx, customerID, id); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, access.ActionDelete, kindOrganisation, customerID+"/"+id, cur, nil)
 	})
 }

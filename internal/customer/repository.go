@@ -3,6 +3,7 @@ package customer
 import (
 	"context"
 
+	"github.com/billingd/billingd/internal/access"
 	"github.com/billingd/billingd/internal/resource"
 )
 
@@ -58,6 +59,7 @@ type Repository interface {
 	DeleteVdc(ctx context.Context, customerID, organisationID, id string) error
 
 	resource.RequestLog
+	access.AuditLog // written in the transaction of each change
 }
 
 // Store is a Repository that can also run several calls in one transaction.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/billingd/billingd/internal/access"
 	"github.com/billingd/billingd/internal/apperr"
 	"github.com/billingd/billingd/internal/resource"
 )
@@ -29,7 +30,11 @@ func (s *Service) CreateVdc(ctx context.Context, in CreateVdcInput) (Vdc, error)
 		if _, err := tx.GetOrganisation(ctx, d.CustomerID, d.OrganisationID); err != nil {
 			return d, "", err
 		}
-		return d, d.CustomerID + "/" + d.OrganisationID + "/" + d.ID, tx.CreateVdc(ctx, d)
+		if err := tx.CreateVdc(ctx, d); err != nil {
+			return d, "", err
+		}
+		id := d.CustomerID + "/" + d.OrganisationID + "/" + d.ID
+		return d, id, s.audit(ctx, tx, access.ActionCreate, kindVdc, id, nil, d)
 	}, s.getVdcByPath)
 }
 
@@ -83,6 +88,9 @@ func (s *Service) UpdateVdc(ctx context.Context, in UpdateVdcInput) (Vdc, error)
 		if err := tx.UpdateVdc(ctx, next); err != nil {
 			return err
 		}
+		if err := s.audit(ctx, tx, access.ActionUpdate, kindVdc, next.CustomerID+"/"+next.OrganisationID+"/"+next.ID, cur, next); err != nil {
+			return err
+		}
 		out = next
 		return nil
 	})
@@ -91,5 +99,14 @@ func (s *Service) UpdateVdc(ctx context.Context, in UpdateVdcInput) (Vdc, error)
 
 // DeleteVdc deletes a VDC.
 func (s *Service) DeleteVdc(ctx context.Context, customerID, organisationID, id string) error {
-	return s.store.DeleteVdc(ctx, customerID, organisationID, id)
+	return s.store.InTx(ctx, func(tx Repository) error {
+		cur, err := tx.GetVdc(ctx, customerID, organisationID, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteVdc(ctx, customerID, organisationID, id); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, access.ActionDelete, kindVdc, customerID+"/"+organisationID+"/"+id, cur, nil)
+	})
 }

@@ -3,6 +3,7 @@ package pricing
 import (
 	"context"
 
+	"github.com/billingd/billingd/internal/access"
 	"github.com/billingd/billingd/internal/apperr"
 	"github.com/billingd/billingd/internal/resource"
 )
@@ -33,7 +34,11 @@ func (s *Service) CreateCampaign(ctx context.Context, in CreateCampaignInput) (C
 		if err := productsExist(ctx, tx, entryProductIDs(c.Entries)...); err != nil {
 			return c, "", err
 		}
-		return c, c.ID, tx.CreateCampaign(ctx, c)
+		if err := tx.CreateCampaign(ctx, c); err != nil {
+			return c, "", err
+		}
+		id := c.ID
+		return c, id, s.audit(ctx, tx, access.ActionCreate, kindCampaign, id, nil, c)
 	}, s.GetCampaign)
 }
 
@@ -74,6 +79,9 @@ func (s *Service) UpdateCampaign(ctx context.Context, in UpdateCampaignInput) (C
 		if err := tx.UpdateCampaign(ctx, next); err != nil {
 			return err
 		}
+		if err := s.audit(ctx, tx, access.ActionUpdate, kindCampaign, next.ID, cur, next); err != nil {
+			return err
+		}
 		out = next
 		return nil
 	})
@@ -82,5 +90,14 @@ func (s *Service) UpdateCampaign(ctx context.Context, in UpdateCampaignInput) (C
 
 // DeleteCampaign deletes a campaign with its entries.
 func (s *Service) DeleteCampaign(ctx context.Context, id string) error {
-	return s.store.DeleteCampaign(ctx, id)
+	return s.store.InTx(ctx, func(tx Repository) error {
+		cur, err := tx.GetCampaign(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteCampaign(ctx, id); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, access.ActionDelete, kindCampaign, id, cur, nil)
+	})
 }

@@ -3,6 +3,7 @@ package pricing
 import (
 	"context"
 
+	"github.com/billingd/billingd/internal/access"
 	"github.com/billingd/billingd/internal/apperr"
 	"github.com/billingd/billingd/internal/resource"
 )
@@ -35,7 +36,11 @@ func (s *Service) CreateContract(ctx context.Context, in CreateContractInput) (C
 		if err := noOverlappingContract(ctx, tx, c); err != nil {
 			return c, "", err
 		}
-		return c, c.ID, tx.CreateContract(ctx, c)
+		if err := tx.CreateContract(ctx, c); err != nil {
+			return c, "", err
+		}
+		id := c.ID
+		return c, id, s.audit(ctx, tx, access.ActionCreate, kindContract, id, nil, c)
 	}, s.GetContract)
 }
 
@@ -93,6 +98,9 @@ func (s *Service) UpdateContract(ctx context.Context, in UpdateContractInput) (C
 		if err := tx.UpdateContract(ctx, next); err != nil {
 			return err
 		}
+		if err := s.audit(ctx, tx, access.ActionUpdate, kindContract, next.ID, cur, next); err != nil {
+			return err
+		}
 		out = next
 		return nil
 	})
@@ -101,5 +109,14 @@ func (s *Service) UpdateContract(ctx context.Context, in UpdateContractInput) (C
 
 // DeleteContract deletes a contract.
 func (s *Service) DeleteContract(ctx context.Context, id string) error {
-	return s.store.DeleteContract(ctx, id)
+	return s.store.InTx(ctx, func(tx Repository) error {
+		cur, err := tx.GetContract(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteContract(ctx, id); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, access.ActionDelete, kindContract, id, cur, nil)
+	})
 }

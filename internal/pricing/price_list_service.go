@@ -3,6 +3,7 @@ package pricing
 import (
 	"context"
 
+	"github.com/billingd/billingd/internal/access"
 	"github.com/billingd/billingd/internal/apperr"
 	"github.com/billingd/billingd/internal/resource"
 )
@@ -40,7 +41,11 @@ func (s *Service) CreatePriceList(ctx context.Context, in CreatePriceListInput) 
 			return l, "", apperr.New(apperr.KindAlreadyExists,
 				"%s already has a %s price list: %q", owner, l.Currency, other.ID)
 		}
-		return l, l.ID, tx.CreatePriceList(ctx, l)
+		if err := tx.CreatePriceList(ctx, l); err != nil {
+			return l, "", err
+		}
+		id := l.ID
+		return l, id, s.audit(ctx, tx, access.ActionCreate, kindPriceList, id, nil, l)
 	}, s.GetPriceList)
 }
 
@@ -79,6 +84,9 @@ func (s *Service) UpdatePriceList(ctx context.Context, in UpdatePriceListInput) 
 		if err := tx.UpdatePriceList(ctx, next); err != nil {
 			return err
 		}
+		if err := s.audit(ctx, tx, access.ActionUpdate, kindPriceList, next.ID, cur, next); err != nil {
+			return err
+		}
 		out = next
 		return nil
 	})
@@ -88,7 +96,8 @@ func (s *Service) UpdatePriceList(ctx context.Context, in UpdatePriceListInput) 
 // DeletePriceList deletes a price list that has no prices.
 func (s *Service) DeletePriceList(ctx context.Context, id string) error {
 	return s.store.InTx(ctx, func(tx Repository) error {
-		if _, err := tx.GetPriceList(ctx, id); err != nil {
+		cur, err := tx.GetPriceList(ctx, id)
+		if err != nil {
 			return err
 		}
 		ps, _, err := tx.ListPrices(ctx, ListPricesParams{PriceListID: id, PageSize: 1})
@@ -98,7 +107,10 @@ func (s *Service) DeletePriceList(ctx context.Context, id string) error {
 		if len(ps) > 0 {
 			return apperr.FailedPrecondition("price list %q still has prices (e.g. %q)", id, ps[0].ID)
 		}
-		return tx.DeletePriceList(ctx, id)
+		if err := tx.DeletePriceList(ctx, id); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, access.ActionDelete, kindPriceList, id, cur, nil)
 	})
 }
 

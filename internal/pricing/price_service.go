@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/billingd/billingd/internal/access"
 	"github.com/billingd/billingd/internal/apperr"
 	"github.com/billingd/billingd/internal/resource"
 )
@@ -36,7 +37,11 @@ func (s *Service) CreatePrice(ctx context.Context, in CreatePriceInput) (Price, 
 		if err := noOverlappingPrice(ctx, tx, p); err != nil {
 			return p, "", err
 		}
-		return p, p.PriceListID + "/" + p.ID, tx.CreatePrice(ctx, p)
+		if err := tx.CreatePrice(ctx, p); err != nil {
+			return p, "", err
+		}
+		id := p.PriceListID + "/" + p.ID
+		return p, id, s.audit(ctx, tx, access.ActionCreate, kindPrice, id, nil, p)
 	}, s.getPriceByPath)
 }
 
@@ -101,6 +106,9 @@ func (s *Service) UpdatePrice(ctx context.Context, in UpdatePriceInput) (Price, 
 		if err := tx.UpdatePrice(ctx, next); err != nil {
 			return err
 		}
+		if err := s.audit(ctx, tx, access.ActionUpdate, kindPrice, next.PriceListID+"/"+next.ID, cur, next); err != nil {
+			return err
+		}
 		out = next
 		return nil
 	})
@@ -109,5 +117,14 @@ func (s *Service) UpdatePrice(ctx context.Context, in UpdatePriceInput) (Price, 
 
 // DeletePrice deletes one price of a list.
 func (s *Service) DeletePrice(ctx context.Context, priceListID, id string) error {
-	return s.store.DeletePrice(ctx, priceListID, id)
+	return s.store.InTx(ctx, func(tx Repository) error {
+		cur, err := tx.GetPrice(ctx, priceListID, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeletePrice(ctx, priceListID, id); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, access.ActionDelete, kindPrice, priceListID+"/"+id, cur, nil)
+	})
 }

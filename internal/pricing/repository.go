@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/billingd/billingd/internal/access"
 	"github.com/billingd/billingd/internal/resource"
 )
 
@@ -90,6 +91,7 @@ type Repository interface {
 	MissingProducts(ctx context.Context, ids []string) ([]string, error)
 
 	resource.RequestLog
+	access.AuditLog // written in the transaction of each change
 }
 
 // Store is a Repository that can also run several calls in one transaction.

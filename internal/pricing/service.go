@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/billingd/billingd/internal/access"
 	"github.com/billingd/billingd/internal/apperr"
 	"github.com/billingd/billingd/internal/clock"
 	"github.com/billingd/billingd/internal/resource"
@@ -60,4 +61,10 @@ func productsExist(ctx context.Context, tx Repository, ids ...string) error {
 		return apperr.NotFound("product", missing[0])
 	}
 	return nil
+}
+
+// audit records a change in tx, the transaction that makes it, so that the
+// change and its audit event commit or roll back together.
+func (s *Service) audit(ctx context.Context, tx Repository, action, kind, id string, before, after any) error {
+	return access.Record(ctx, tx, s.now(), action, kind, id, before, after)
 }
