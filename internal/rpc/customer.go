@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	billingv1 "github.com/billingd/billingd/gen/go/billing/v1"
+	"github.com/billingd/billingd/internal/access"
 	"github.com/billingd/billingd/internal/customer"
 )
 
@@ -41,6 +42,9 @@ func (s *CustomerServer) GetCustomer(ctx context.Context, req *billingv1.GetCust
 }
 
 func (s *CustomerServer) ListCustomers(ctx context.Context, req *billingv1.ListCustomersRequest) (*billingv1.ListCustomersResponse, error) {
+	if p, ok := access.FromContext(ctx); ok && p.Scoped() {
+		return s.listScopedCustomers(ctx, p, req)
+	}
 	cs, next, err := s.svc.ListCustomers(ctx, customer.ListCustomersParams{
 		PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(), ExternalID: req.GetExternalId(),
 	})

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	billingv1 "github.com/billingd/billingd/gen/go/billing/v1"
+	"github.com/billingd/billingd/internal/access"
 	"github.com/billingd/billingd/internal/apperr"
 	"github.com/billingd/billingd/internal/pricing"
 )
@@ -36,7 +37,7 @@ func (s *PricingServer) CreatePriceList(ctx context.Context, req *billingv1.Crea
 
 func (s *PricingServer) GetPriceList(ctx context.Context, req *billingv1.GetPriceListRequest) (*billingv1.GetPriceListResponse, error) {
 	l, err := s.svc.GetPriceList(ctx, req.GetPriceListId())
-	if err != nil {
+	if err := access.CheckOwner(ctx, l.CustomerID, err); err != nil {
 		return nil, s.err(ctx, err)
 	}
 	return &billingv1.GetPriceListResponse{PriceList: priceListToProto(l)}, nil
@@ -90,6 +91,9 @@ func (s *PricingServer) CreatePrice(ctx context.Context, req *billingv1.CreatePr
 }
 
 func (s *PricingServer) GetPrice(ctx context.Context, req *billingv1.GetPriceRequest) (*billingv1.GetPriceResponse, error) {
+	if err := s.checkListOwner(ctx, req.GetPriceListId()); err != nil {
+		return nil, s.err(ctx, err)
+	}
 	p, err := s.svc.GetPrice(ctx, req.GetPriceListId(), req.GetPriceId())
 	if err != nil {
 		return nil, s.err(ctx, err)
@@ -98,6 +102,9 @@ func (s *PricingServer) GetPrice(ctx context.Context, req *billingv1.GetPriceReq
 }
 
 func (s *PricingServer) ListPrices(ctx context.Context, req *billingv1.ListPricesRequest) (*billingv1.ListPricesResponse, error) {
+	if err := s.checkListOwner(ctx, req.GetPriceListId()); err != nil {
+		return nil, s.err(ctx, err)
+	}
 	ps, next, err := s.svc.ListPrices(ctx, pricing.ListPricesParams{
 		PriceListID: req.GetPriceListId(), PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(), ProductID: req.GetProductId(),
 	})
@@ -149,7 +156,7 @@ func (s *PricingServer) CreateCampaign(ctx context.Context, req *billingv1.Creat
 
 func (s *PricingServer) GetCampaign(ctx context.Context, req *billingv1.GetCampaignRequest) (*billingv1.GetCampaignResponse, error) {
 	c, err := s.svc.GetCampaign(ctx, req.GetCampaignId())
-	if err != nil {
+	if err := access.CheckOwner(ctx, c.CustomerID, err); err != nil {
 		return nil, s.err(ctx, err)
 	}
 	return &billingv1.GetCampaignResponse{Campaign: campaignToProto(c)}, nil
@@ -207,7 +214,7 @@ func (s *PricingServer) CreateContract(ctx context.Context, req *billingv1.Creat
 
 func (s *PricingServer) GetContract(ctx context.Context, req *billingv1.GetContractRequest) (*billingv1.GetContractResponse, error) {
 	c, err := s.svc.GetContract(ctx, req.GetContractId())
-	if err != nil {
+	if err := access.CheckOwner(ctx, c.CustomerID, err); err != nil {
 		return nil, s.err(ctx, err)
 	}
 	return &billingv1.GetContractResponse{Contract: contractToProto(c)}, nil
