@@ -4,21 +4,23 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/billingd/billingd/internal/config"
 	"github.com/billingd/billingd/internal/demo"
+	"github.com/billingd/billingd/internal/rpc"
 )
 
 // App is a started billingd: listeners bound, database migrated. Run
@@ -32,16 +34,29 @@ type App struct {
 	grpcSrv  *grpc.Server
 	health   *health.Server
 	httpSrv  *http.Server
-	selfConn *grpc.ClientConn
+	selfConn *grpc.ClientConn // the REST gateway's in-process connection
+	sysConn  *grpc.ClientConn // billingd's own calls (the demo loader), as access.System
+	sec      *security
+	stderr   io.Writer
 }
+
+// Option changes how New builds an App.
+type Option func(*App)
+
+// WithStderr sets where the secret of a newly made bootstrap admin key is
+// printed (default os.Stderr).
+func WithStderr(w io.Writer) Option { return func(a *App) { a.stderr = w } }
 
 // New opens the database, applies migrations and binds both listeners, so
 // that when it returns the ports are known and billingd is ready to serve.
-func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err error) {
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) (_ *App, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, log: log}
+	a := &App{cfg: cfg, log: log, stderr: os.Stderr}
+	for _, o := range opts {
+		o(a)
+	}
 	defer func() {
 		if err != nil {
 			a.release(context.WithoutCancel(ctx))
@@ -50,10 +65,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	if a.db, err = openDatabase(ctx, cfg, log); err != nil {
 		return nil, err
 	}
+	a.db.store.SetAuditEncoder(rpc.AuditJSON)
+	if a.sec, err = newSecurity(ctx, cfg, a.db, log, a.stderr); err != nil {
+		return nil, err
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if a.grpcSrv, a.health, err = newGRPCServer(a.db, reg, log); err != nil {
+	if a.grpcSrv, a.health, err = newGRPCServer(a.db, reg, log, a.sec); err != nil {
 		return nil, err
 	}
 	if a.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
@@ -62,17 +81,19 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	if a.httpLis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 		return nil, fmt.Errorf("listen --http-addr: %w", err)
 	}
-	// The gateway calls billingd's own gRPC listener, so REST requests pass
-	// the same interceptors (validation, metrics, later auth) as gRPC ones.
-	if a.selfConn, err = grpc.NewClient(dialTarget(a.grpcLis.Addr()),
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageBytes), grpc.MaxCallSendMsgSize(maxMessageBytes)),
-	); err != nil {
+	// The gateway calls the gRPC server over an in-process connection, so
+	// REST requests pass the same interceptors (validation, metrics, auth,
+	// limits) as gRPC ones, without a second TLS hop when TLS is on.
+	if a.selfConn, err = a.sec.gateway.dial(); err != nil {
 		return nil, err
 	}
-	if a.httpSrv, err = newHTTPServer(ctx, a.selfConn, a.db.store.Ping, reg, log); err != nil {
+	if a.sysConn, err = a.sec.system.dial(); err != nil {
 		return nil, err
 	}
+	if a.httpSrv, err = newHTTPServer(ctx, a.selfConn, a.db.store.Ping, reg, log, cfg.MaxBodyBytes); err != nil {
+		return nil, err
+	}
+	a.httpSrv.TLSConfig = a.sec.httpTLS
 	return a, nil
 }
 
@@ -97,10 +118,16 @@ func (a *App) HTTPAddr() string { return a.httpLis.Addr().String() }
 // gracefully: in-flight requests get cfg.ShutdownTimeout to finish, then the
 // database (and the embedded cluster) are closed.
 func (a *App) Run(ctx context.Context) error {
-	errc := make(chan error, 2)
+	errc := make(chan error, 4)
 	go func() { errc <- a.grpcSrv.Serve(a.grpcLis) }()
+	go func() { errc <- a.grpcSrv.Serve(a.sec.gateway) }()
+	go func() { errc <- a.grpcSrv.Serve(a.sec.system) }()
 	go func() {
-		if err := a.httpSrv.Serve(a.httpLis); !errors.Is(err, http.ErrServerClosed) {
+		serve := a.httpSrv.Serve
+		if a.httpSrv.TLSConfig != nil {
+			serve = func(l net.Listener) error { return a.httpSrv.ServeTLS(l, "", "") }
+		}
+		if err := serve(a.httpLis); !errors.Is(err, http.ErrServerClosed) {
 			errc <- err
 			return
 		}
@@ -109,12 +136,13 @@ func (a *App) Run(ctx context.Context) error {
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	go a.watchDatabase(watchCtx)
-	a.log.Info("billingd serving", "grpc", a.GRPCAddr(), "http", a.HTTPAddr(), "embedded_postgres", a.db.cluster != nil)
+	a.log.Info("billingd serving", "grpc", a.GRPCAddr(), "http", a.HTTPAddr(), "embedded_postgres", a.db.cluster != nil,
+		"tls", a.httpSrv.TLSConfig != nil, "auth", a.cfg.Auth)
 	if a.cfg.Demo {
-		if err := demo.Load(ctx, a.selfConn); err != nil {
+		if err := demo.Load(ctx, a.sysConn); err != nil {
 			a.log.Error("loading the demo data failed", "err", err)
 		} else {
-			a.log.Info("demo data loaded", "try", "curl http://"+dialTarget(a.httpLis.Addr())+"/v1/products")
+			a.log.Info("demo data loaded", "try", a.tryCommand())
 		}
 	}
 
@@ -147,10 +175,28 @@ func (a *App) shutdown(ctx context.Context) {
 	wg.Wait()
 }
 
+// tryCommand is a curl command line that lists the demo's products.
+func (a *App) tryCommand() string {
+	scheme, flags := "http", ""
+	if a.httpSrv.TLSConfig != nil {
+		scheme, flags = "https", "--cacert <ca.pem> "
+	}
+	if a.cfg.Auth {
+		flags += "-H 'authorization: Bearer <API key>' "
+	}
+	return "curl " + flags + scheme + "://" + dialTarget(a.httpLis.Addr()) + "/v1/products"
+}
+
 // release closes what New opened, in reverse order.
 func (a *App) release(ctx context.Context) error {
-	if a.selfConn != nil {
-		_ = a.selfConn.Close()
+	for _, c := range []*grpc.ClientConn{a.sysConn, a.selfConn} {
+		if c != nil {
+			_ = c.Close()
+		}
+	}
+	if a.sec != nil {
+		_ = a.sec.gateway.Close()
+		_ = a.sec.system.Close()
 	}
 	for _, l := range []net.Listener{a.grpcLis, a.httpLis} {
 		if l != nil {

@@ -70,6 +70,7 @@ func start(t *testing.T, cfg config.Config) *server {
 func startOnTestDB(t *testing.T) *server {
 	cfg := config.Default()
 	cfg.DatabaseURL = pgtest.NewDatabase(t)
+	cfg.Auth = false // these tests are about the API, not access (see access_test.go)
 	return start(t, cfg)
 }
 
@@ -447,6 +448,7 @@ func TestDemoLoadsAndIsRepeatable(t *testing.T) {
 	cfg := config.Default()
 	cfg.DatabaseURL = pgtest.NewDatabase(t)
 	cfg.Demo = true
+	cfg.Auth = false
 	s := start(t, cfg)
 	// Load runs in Run's goroutine; wait for its last step, the contract.
 	deadline := time.Now().Add(20 * time.Second)

@@ -33,6 +33,7 @@ func TestEmbeddedDefault(t *testing.T) {
 	cfg := config.Default()
 	cfg.DatabaseURL = ""
 	cfg.DataDir = filepath.Join(dir, "data")
+	cfg.Auth = false
 
 	var pid int
 	t.Run("serve", func(t *testing.T) {

@@ -2,12 +2,17 @@ package app
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 
 	billingv1 "github.com/billingd/billingd/gen/go/billing/v1"
 	"github.com/billingd/billingd/gen/openapiv2"
@@ -25,7 +30,7 @@ var gatewayServices = []gateway.RegisterFunc{
 	billingv1.RegisterAccessServiceHandler,
 }
 
-func newHTTPServer(ctx context.Context, conn *grpc.ClientConn, ready func(context.Context) error, g prometheus.Gatherer, log *slog.Logger) (*http.Server, error) {
+func newHTTPServer(ctx context.Context, conn *grpc.ClientConn, ready func(context.Context) error, g prometheus.Gatherer, log *slog.Logger, maxBody int64) (*http.Server, error) {
 	h, err := gateway.New(ctx, gateway.Config{
 		Conn: conn, Services: gatewayServices, OpenAPI: openapiv2.Spec,
 		Ready: ready, Gatherer: g, Logger: log,
@@ -34,10 +39,48 @@ func newHTTPServer(ctx context.Context, conn *grpc.ClientConn, ready func(contex
 		return nil, err
 	}
 	return &http.Server{
-		Handler:           h,
+		Handler:           limitBody(h, maxBody),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    1 << 20,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}, nil
+}
+
+// limitBody refuses a REST request body larger than max: 413 at once when
+// Content-Length says so, else the gateway's read fails at max bytes and it
+// answers 400 naming the limit. gRPC messages have their own limit
+// (maxMessageBytes).
+func limitBody(h http.Handler, max int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > max {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusRequestEntityTooLarge)
+			_ = json.NewEncoder(w).Encode(map[string]any{
+				"code":    codes.ResourceExhausted,
+				"message": fmt.Sprintf("request body of %d bytes is larger than the limit of %d bytes (--max-body-bytes)", r.ContentLength, max),
+				"details": []any{},
+			})
+			return
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = &limitedBody{ReadCloser: http.MaxBytesReader(w, r.Body, max), max: max}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// limitedBody names the limit when a body without Content-Length exceeds it.
+type limitedBody struct {
+	io.ReadCloser
+	max int64
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		err = fmt.Errorf("request body is larger than the limit of %d bytes (--max-body-bytes)", b.max)
+	}
+	return n, err
 }

@@ -25,6 +25,16 @@ type Config struct {
 	LogFormat       string        // "text" or "json"
 	ShutdownTimeout time.Duration // how long in-flight requests get on SIGTERM
 	Demo            bool          // load the demo catalog, price lists and contract at start
+
+	// Access and limits (bound in security.go).
+	Auth              bool          // --auth=on|off: require API keys; off runs every caller as admin
+	BootstrapAdminKey string        // a secret that is made an admin key at start
+	TLSCert, TLSKey   string        // PEM files; both set serve gRPC and REST over TLS
+	ClientCA          string        // PEM CA bundle: client certificates it signed authenticate as collectors (gRPC)
+	RateLimit         float64       // calls per second per key; 0 = unlimited
+	RateBurst         int           // calls a key may make at once before RateLimit applies
+	RPCTimeout        time.Duration // default deadline of a unary call without one; 0 = none
+	MaxBodyBytes      int64         // largest REST request body
 }
 
 // Default returns the configuration billingd runs with when nothing is set.
@@ -36,6 +46,11 @@ func Default() Config {
 		LogLevel:        slog.LevelInfo,
 		LogFormat:       "text",
 		ShutdownTimeout: 15 * time.Second,
+		Auth:            true,
+		RateLimit:       100,
+		RateBurst:       200,
+		RPCTimeout:      time.Minute,
+		MaxBodyBytes:    16 << 20,
 	}
 }
 
@@ -62,6 +77,7 @@ func (c Config) Validate() error {
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("--shutdown-timeout must be positive"))
 	}
+	errs = append(errs, c.validateSecurity()...)
 	return errors.Join(errs...)
 }
 
@@ -78,6 +94,7 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "load a demo catalog, price lists, campaign and contract at start (kept if present)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "grace period for in-flight requests on SIGTERM")
+	c.bindSecurity(fs)
 }
 
 // ApplyEnv sets every flag that was not given on the command line from its

@@ -40,6 +40,7 @@ func startUsageReplica(t *testing.T, dbURL string) *usageReplica {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DatabaseURL, cfg.GRPCAddr, cfg.HTTPAddr = dbURL, "127.0.0.1:0", "127.0.0.1:0"
+	cfg.Auth = false // ingestion without API keys; access has its own tests
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
@@ -202,7 +203,7 @@ func startUsageProcess(t *testing.T, bin, dbURL string) *usageProcess {
 	var err error
 	grpcAddr := freeAddr(t)
 	p := &usageProcess{logs: &bytes.Buffer{}, exited: make(chan struct{})}
-	p.cmd = exec.Command(bin, "--database-url", dbURL, "--grpc-addr", grpcAddr, "--http-addr", freeAddr(t), "--log-level", "warn")
+	p.cmd = exec.Command(bin, "--database-url", dbURL, "--grpc-addr", grpcAddr, "--http-addr", freeAddr(t), "--log-level", "warn", "--auth=off")
 	p.cmd.Stderr = p.logs
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
