@@ -71,6 +71,7 @@ func New(ctx context.Context, cfg Config) (http.Handler, error) {
 
 	root := http.NewServeMux()
 	root.Handle("/v1/", mux)
+	root.Handle("GET /v1/reports/billing", reportDownload(cfg.Conn, cfg.Logger))
 	root.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(cfg.OpenAPI)
