@@ -12,10 +12,12 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	billingv1 "github.com/billingd/billingd/gen/go/billing/v1"
+	"github.com/billingd/billingd/internal/billing"
 	"github.com/billingd/billingd/internal/catalog"
 	"github.com/billingd/billingd/internal/customer"
 	"github.com/billingd/billingd/internal/pricing"
 	"github.com/billingd/billingd/internal/rpc"
+	"github.com/billingd/billingd/internal/usage"
 )
 
 // maxMessageBytes bounds one gRPC message (a usage batch of 10,000 records
@@ -24,8 +26,11 @@ const maxMessageBytes = 16 << 20
 
 // newGRPCServer builds the gRPC server with every billing.v1 service, the
 // standard health service and reflection. Interceptors run in order:
-// panic recovery, metrics, then validation, so invalid requests are counted.
-func newGRPCServer(db *database, reg prometheus.Registerer, log *slog.Logger) (*grpc.Server, *health.Server, error) {
+// panic recovery, metrics, the default deadline, authentication and
+// authorization (before validation, so an unauthenticated caller learns
+// nothing from validation errors), then validation; denied and invalid
+// requests are counted.
+func newGRPCServer(db *database, reg prometheus.Registerer, log *slog.Logger, sec *security) (*grpc.Server, *health.Server, error) {
 	validator, err := protovalidate.New()
 	if err != nil {
 		return nil, nil, err
@@ -36,8 +41,9 @@ func newGRPCServer(db *database, reg prometheus.Registerer, log *slog.Logger) (*
 	}
 	srv := grpc.NewServer(
 		grpc.MaxRecvMsgSize(maxMessageBytes),
-		grpc.ChainUnaryInterceptor(rpc.RecoverUnary(log), metrics.UnaryServerInterceptor(), rpc.ValidateUnary(validator)),
-		grpc.ChainStreamInterceptor(rpc.RecoverStream(log), metrics.StreamServerInterceptor(), rpc.ValidateStream(validator)),
+		grpc.Creds(sec.creds),
+		grpc.ChainUnaryInterceptor(rpc.RecoverUnary(log), metrics.UnaryServerInterceptor(), sec.timeouts, sec.auth.Unary(), rpc.ValidateUnary(validator)),
+		grpc.ChainStreamInterceptor(rpc.RecoverStream(log), metrics.StreamServerInterceptor(), sec.auth.Stream(), rpc.ValidateStream(validator)),
 	)
 
 	billingv1.RegisterCatalogServiceServer(srv, rpc.NewCatalogServer(catalog.New(db.store.Catalog(), nil), log))
@@ -45,10 +51,11 @@ func newGRPCServer(db *database, reg prometheus.Registerer, log *slog.Logger) (*
 	billingv1.RegisterPricingServiceServer(srv, rpc.NewPricingServer(pricing.New(db.store.Pricing(), nil), log))
 	// Declared in the API, built in later issues: registered so that callers
 	// get Unimplemented with the method name rather than "unknown service".
-	billingv1.RegisterUsageServiceServer(srv, billingv1.UnimplementedUsageServiceServer{})
+	billingv1.RegisterUsageServiceServer(srv, rpc.NewUsageServer(usage.New(db.store.Usage(), nil), log))
 	billingv1.RegisterBillingServiceServer(srv, rpc.NewBillingServer(db.store.Billing(), log))
-	billingv1.RegisterReportServiceServer(srv, billingv1.UnimplementedReportServiceServer{})
-	billingv1.RegisterAccessServiceServer(srv, billingv1.UnimplementedAccessServiceServer{})
+	billingv1.RegisterReportServiceServer(srv, rpc.NewReportServer(billing.New(db.store.Billing(), billing.Config{}),
+		catalog.New(db.store.Catalog(), nil), customer.New(db.store.Customers(), nil), "billingd", log))
+	billingv1.RegisterAccessServiceServer(srv, rpc.NewAccessServer(sec.keys, log))
 
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(srv, hs)
