@@ -284,36 +284,26 @@ func TestUsageConcurrentOverlappingBatches(t *testing.T) {
 }
 
 // TestUsageConnectionsCutMidIngest terminates the store's connections
-// while batches are being written: a batch that fails says Unavailable,
-// the writer resends it, and the totals are exact.
+// while every fourth batch is being written: a batch that fails says
+// Unavailable, the writer resends it, and the totals are exact.
 func TestUsageConnectionsCutMidIngest(t *testing.T) {
 	t.Parallel()
 	db := newUsageDB(t)
 	ctx := context.Background()
 	repo := db.store.Usage()
 	const batches, size = 40, 500
-	stop := make(chan struct{})
-	killerDone := make(chan int)
-	go func() {
-		kills := 0
-		for {
-			select {
-			case <-stop:
-				killerDone <- kills
-				return
-			case <-time.After(time.Duration(40+rand.IntN(60)) * time.Millisecond):
-			}
-			var n int
-			_ = db.conn.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-				WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&n)
-			kills += n
-		}
-	}()
-	accepted, unavailable := 0, 0
+	accepted, unavailable, kills := 0, 0, 0
 	for b := range batches {
 		batch := recs("cut", b*size, (b+1)*size)
 		for attempt := 0; ; attempt++ {
+			var killed chan int
+			if b%4 == 1 && attempt == 0 {
+				killed = cutConnections(ctx, db.conn, time.Duration(rand.IntN(15))*time.Millisecond)
+			}
 			n, err := repo.Insert(ctx, batch)
+			if killed != nil {
+				kills += <-killed
+			}
 			if err == nil {
 				accepted += n
 				break
@@ -326,21 +316,33 @@ func TestUsageConnectionsCutMidIngest(t *testing.T) {
 				t.Errorf("message %q leaks more than it should", ae.Message)
 			}
 			unavailable++
-			if attempt > 50 {
+			if attempt > 3 {
 				t.Fatalf("batch %d: still failing after %d attempts: %v (%v)", b, attempt, err, errors.Unwrap(err))
 			}
 		}
 	}
-	close(stop)
-	kills := <-killerDone
 	t.Logf("%d connections terminated, %d batches failed with Unavailable and were resent", kills, unavailable)
 	if unavailable == 0 {
-		t.Error("no batch failed: the test did not cut a connection mid-batch")
+		t.Error("no batch failed: the test did not cut a connection")
 	}
 	db.wantStored(t, batches*size)
 	if accepted > batches*size {
 		t.Errorf("accepted %d > %d", accepted, batches*size)
 	}
+}
+
+// cutConnections terminates, after delay, every other connection to the
+// database conn is connected to, and sends how many it terminated.
+func cutConnections(ctx context.Context, conn *pgx.Conn, delay time.Duration) chan int {
+	done := make(chan int, 1)
+	go func() {
+		time.Sleep(delay)
+		var n int
+		_ = conn.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+			WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&n)
+		done <- n
+	}()
+	return done
 }
 
 // TestUsageCopyEncoding: the store writes COPY's binary format itself, so
