@@ -155,7 +155,7 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s: timeout must not be negative", where))
 		}
 		if s.Type == "" {
-			errs = append(errs, fmt.Errorf("%s: needs a block naming its type, e.g. vcenter:", where))
+			errs = append(errs, fmt.Errorf("%s: needs a block named after its type (e.g. vcenter)", where))
 		}
 	}
 	return errors.Join(errs...)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -16,6 +17,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	billingv1 "github.com/billingd/billingd/gen/go/billing/v1"
 	"github.com/billingd/billingd/internal/app"
@@ -127,6 +129,7 @@ func TestEndToEndIntoBillingd(t *testing.T) {
 		t.Skip("billingd does not serve UsageService yet")
 	}
 	seedBillingd(t, conn)
+	priceCompute(t, conn)
 	s := newSim(t)
 	clk := clock.NewFake(t0)
 	dir := t.TempDir()
@@ -223,6 +226,86 @@ func TestEndToEndIntoBillingd(t *testing.T) {
 	}
 	if c := strings.Count(logs.String(), "billingd rejected a record"); c != 10 {
 		t.Errorf("%d rejections logged, want hooli's 5 twice:\n%s", c, logs)
+	}
+
+	// acme's January bill, by hand. Its VM: 4 vCPU, 8 GB, Windows, 40 GB
+	// Gold provisioned, powered on over [00:00, 01:00) and off over
+	// [01:00, 02:30); hour granules, so the half hour 02:00–02:30 counts
+	// as half the level:
+	//	vcpu     4 × 2.5 h = 10 vCPU-h    × 0.01   = 0.10
+	//	ram      8 × 2.5 h = 20 GB-h      × 0.005  = 0.10
+	//	vm-on    1 × 1 h   = 1 h          × 0.02   = 0.02
+	//	gold    40 × 2.5 h = 100 GB-h     × 0.0005 = 0.05
+	//	windows  1 × 2.5 h = 2.5 h        × 0.04   = 0.10
+	//	                                     total   0.37 EUR
+	// (Prices are chosen so that every hour's amount is whole cents too:
+	// billingd rounds per rated granule before summing a line.)
+	bill, err := billingv1.NewBillingServiceClient(conn).QueryBilling(ctx, &billingv1.QueryBillingRequest{Query: &billingv1.BillingQuery{
+		CustomerIds: []string{"acme"},
+		StartTime:   timestamppb.New(t0), EndTime: timestamppb.New(t0.AddDate(0, 1, 0)),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	amounts := map[string]string{}
+	for _, l := range bill.GetLines() {
+		amounts[l.GetProductId()] = l.GetQuantity() + " × " + l.GetUnitPrice() + " = " + l.GetAmount()
+	}
+	wantAmounts := map[string]string{
+		"vcpu": "10 × 0.01 = 0.10", "ram": "20 × 0.005 = 0.10", "vm-on": "1 × 0.02 = 0.02",
+		"gold": "100 × 0.0005 = 0.05", "windows": "2.5 × 0.04 = 0.10",
+	}
+	if !maps.Equal(amounts, wantAmounts) {
+		t.Errorf("acme's lines\n got %v\nwant %v", amounts, wantAmounts)
+	}
+	if tot := bill.GetTotals(); len(tot) != 1 || tot[0].GetCurrency() != "EUR" || tot[0].GetAmount() != "0.37" {
+		t.Errorf("acme's January total = %v, want 0.37 EUR", tot)
+	}
+}
+
+// priceCompute creates products and a default EUR price list, all hourly:
+//
+//	vcpu      vm.vcpu                   0.01   per vCPU-hour
+//	ram       vm.memory_gb              0.005  per GB-hour
+//	vm-on     vm.powered_on             0.02   per powered-on hour
+//	gold      storage.gb {policy: Gold} 0.0005 per GB-hour (provisioned)
+//	windows   licence.windows           0.04   per licence-hour
+func priceCompute(t *testing.T, conn *grpc.ClientConn) {
+	t.Helper()
+	ctx := context.Background()
+	catalog := billingv1.NewCatalogServiceClient(conn)
+	if _, err := catalog.CreateProductGroup(ctx, &billingv1.CreateProductGroupRequest{ProductGroup: &billingv1.ProductGroup{
+		Id: "compute", DisplayName: "Compute",
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	pricing := billingv1.NewPricingServiceClient(conn)
+	if _, err := pricing.CreatePriceList(ctx, &billingv1.CreatePriceListRequest{PriceList: &billingv1.PriceList{
+		Id: "list", DisplayName: "Standard", Currency: "EUR",
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []struct {
+		id, metric, price string
+		filter            map[string]string
+	}{
+		{"vcpu", "vm.vcpu", "0.01", nil},
+		{"ram", "vm.memory_gb", "0.005", nil},
+		{"vm-on", "vm.powered_on", "0.02", nil},
+		{"gold", "storage.gb", "0.0005", map[string]string{"policy": "Gold"}},
+		{"windows", "licence.windows", "0.04", nil},
+	} {
+		if _, err := catalog.CreateProduct(ctx, &billingv1.CreateProductRequest{Product: &billingv1.Product{
+			Id: p.id, ProductGroupId: "compute", MetricKey: p.metric, DisplayName: p.id, DimensionFilter: p.filter,
+		}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pricing.CreatePrice(ctx, &billingv1.CreatePriceRequest{PriceListId: "list", Price: &billingv1.Price{
+			ProductId: p.id, UnitPrice: p.price, Granularity: billingv1.Granularity_GRANULARITY_HOUR,
+			ValidFrom: timestamppb.New(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)),
+		}}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

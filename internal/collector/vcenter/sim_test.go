@@ -49,12 +49,19 @@ const (
 	sitename = "vc01"
 )
 
+var createMu sync.Mutex
+
 // startSim starts vcsim's default vCenter inventory (VPX model).
 func startSim(t *testing.T) *sim {
 	t.Helper()
 	ctx := context.Background()
 	model := simulator.VPX()
-	if err := model.Create(); err != nil {
+	// Model.Create appends to a package-level variable of vcsim
+	// (simulator.EvalLicense): models of parallel tests are created one at a time.
+	createMu.Lock()
+	err := model.Create()
+	createMu.Unlock()
+	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(model.Remove)
