@@ -2,21 +2,25 @@ package vcenter_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"io"
 	"log/slog"
 	"maps"
+	"math/big"
+	"net"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	billingv1 "github.com/billingd/billingd/gen/go/billing/v1"
@@ -27,14 +31,19 @@ import (
 	"github.com/billingd/billingd/internal/store/postgres/pgtest"
 )
 
-// startBillingd runs the real billingd on a fresh PostgreSQL database and
-// returns a client connection to its gRPC API.
-func startBillingd(t *testing.T) *grpc.ClientConn {
+// adminKey is the bootstrap admin API key of the test billingd.
+const adminKey = "e2e-admin-0123456789abcdef0123456789abcdef"
+
+// startBillingd runs the real billingd as in production — TLS, API keys
+// required — on a fresh PostgreSQL database. It returns the settings to
+// reach it (without a token) and an admin connection.
+func startBillingd(t *testing.T) (collector.BillingdConfig, *grpc.ClientConn) {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DatabaseURL = pgtest.NewDatabase(t)
 	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
-	withoutAuth(&cfg)
+	cfg.Auth, cfg.BootstrapAdminKey = true, adminKey
+	cfg.TLSCert, cfg.TLSKey = selfSigned(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
@@ -43,7 +52,10 @@ func startBillingd(t *testing.T) *grpc.ClientConn {
 	}
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
-	conn, err := grpc.NewClient(a.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	reach := collector.BillingdConfig{Address: a.GRPCAddr(), CAFile: cfg.TLSCert}
+	admin := reach
+	admin.Token = collector.NewSecret(adminKey, "test")
+	conn, err := admin.Dial()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,17 +71,60 @@ func startBillingd(t *testing.T) *grpc.ClientConn {
 			t.Error("billingd did not stop within 30s")
 		}
 	})
-	return conn
+	return reach, conn
 }
 
-// withoutAuth turns API keys off when this billingd has them (cfg.Auth,
-// being added by the access work): this test is about ingestion, not
-// access. Set by name so the test builds with and without the switch.
-// TODO: push with a collector API key once keys can be minted over the API.
-func withoutAuth(cfg *config.Config) {
-	if f := reflect.ValueOf(cfg).Elem().FieldByName("Auth"); f.IsValid() && f.Kind() == reflect.Bool {
-		f.SetBool(false)
+// selfSigned writes a certificate for 127.0.0.1 and its key, and returns
+// their paths; the certificate is its own CA.
+func selfSigned(t *testing.T) (certPath, keyPath string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
 	}
+	tpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "billingd"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certPath, keyPath = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	for path, block := range map[string]*pem.Block{certPath: {Type: "CERTIFICATE", Bytes: der}, keyPath: {Type: "PRIVATE KEY", Bytes: kder}} {
+		if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return certPath, keyPath
+}
+
+// collectorConn mints a collector API key limited to source vcenter:vc01
+// and site vc01, and dials billingd with it as billingd-collect does.
+func collectorConn(t *testing.T, reach collector.BillingdConfig, admin *grpc.ClientConn) *grpc.ClientConn {
+	t.Helper()
+	res, err := billingv1.NewAccessServiceClient(admin).CreateApiKey(context.Background(), &billingv1.CreateApiKeyRequest{
+		ApiKey: &billingv1.ApiKey{DisplayName: "vc01 collector", Role: billingv1.Role_ROLE_COLLECTOR,
+			Sources: []string{"vcenter:vc01"}, Sites: []string{"vc01"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reach.Token = collector.NewSecret(res.GetSecret(), "test")
+	conn, err := reach.Dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	return conn
 }
 
 // seedBillingd creates the customers the tenant rules name (all but hooli)
@@ -116,20 +171,18 @@ func listUsage(t *testing.T, conn *grpc.ClientConn, customer string) []*billingv
 }
 
 // TestEndToEndIntoBillingd: simulated vCenter → vCenter source → runner →
-// the real billingd on PostgreSQL. Three windows with changes between them
+// the real billingd on PostgreSQL, pushing with a collector API key limited
+// to the source and site. Three windows with changes between them
 // and a restart of the collector before the third; a crash between
 // spooling and the ack is replayed by pushing a copy of the spool again.
 // ListUsage then shows every record once, with the collector's keys.
 func TestEndToEndIntoBillingd(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	conn := startBillingd(t)
-	usage := billingv1.NewUsageServiceClient(conn)
-	if _, err := usage.ListUsage(ctx, &billingv1.ListUsageRequest{}); status.Code(err) == codes.Unimplemented {
-		t.Skip("billingd does not serve UsageService yet")
-	}
+	reach, conn := startBillingd(t)
 	seedBillingd(t, conn)
 	priceCompute(t, conn)
+	usage := billingv1.NewUsageServiceClient(collectorConn(t, reach, conn))
 	s := newSim(t)
 	clk := clock.NewFake(t0)
 	dir := t.TempDir()
