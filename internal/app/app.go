@@ -118,13 +118,16 @@ func (a *App) HTTPAddr() string { return a.httpLis.Addr().String() }
 // gracefully: in-flight requests get cfg.ShutdownTimeout to finish, then the
 // database (and the embedded cluster) are closed.
 func (a *App) Run(ctx context.Context) error {
+	// Read before serving: net/http fills in TLSConfig for HTTP/2 while it
+	// serves, so reading it later races.
+	useTLS := a.httpSrv.TLSConfig != nil
 	errc := make(chan error, 4)
 	go func() { errc <- a.grpcSrv.Serve(a.grpcLis) }()
 	go func() { errc <- a.grpcSrv.Serve(a.sec.gateway) }()
 	go func() { errc <- a.grpcSrv.Serve(a.sec.system) }()
 	go func() {
 		serve := a.httpSrv.Serve
-		if a.httpSrv.TLSConfig != nil {
+		if useTLS {
 			serve = func(l net.Listener) error { return a.httpSrv.ServeTLS(l, "", "") }
 		}
 		if err := serve(a.httpLis); !errors.Is(err, http.ErrServerClosed) {
@@ -137,12 +140,12 @@ func (a *App) Run(ctx context.Context) error {
 	defer stopWatch()
 	go a.watchDatabase(watchCtx)
 	a.log.Info("billingd serving", "grpc", a.GRPCAddr(), "http", a.HTTPAddr(), "embedded_postgres", a.db.cluster != nil,
-		"tls", a.httpSrv.TLSConfig != nil, "auth", a.cfg.Auth)
+		"tls", useTLS, "auth", a.cfg.Auth)
 	if a.cfg.Demo {
 		if err := demo.Load(ctx, a.sysConn); err != nil {
 			a.log.Error("loading the demo data failed", "err", err)
 		} else {
-			a.log.Info("demo data loaded", "try", a.tryCommand())
+			a.log.Info("demo data loaded", "try", a.tryCommand(useTLS))
 		}
 	}
 
@@ -176,9 +179,9 @@ func (a *App) shutdown(ctx context.Context) {
 }
 
 // tryCommand is a curl command line that lists the demo's products.
-func (a *App) tryCommand() string {
+func (a *App) tryCommand(useTLS bool) string {
 	scheme, flags := "http", ""
-	if a.httpSrv.TLSConfig != nil {
+	if useTLS {
 		scheme, flags = "https", "--cacert <ca.pem> "
 	}
 	if a.cfg.Auth {
