@@ -23,6 +23,8 @@ import (
 //	  default_policy: Standard
 //	  licence_attribute: Licences           # "sql_standard, rhel" → licence.sql_standard, licence.rhel
 //	  tenants:
+//	    - folder: /DC1/vm/Infrastructure      # the provider's own VMs
+//	      ignore: true
 //	    - folder: /DC1/vm/Tenants/{customer}
 //	    - resource_pool: /DC1/host/Cluster1/Resources/acme
 //	      customer: acme

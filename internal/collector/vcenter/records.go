@@ -99,7 +99,10 @@ func (s *Source) records(snap *snapshot, start, end time.Time) ([]collector.Reco
 			}
 		}
 		owner := vmOwner{name: vm.name, folder: snap.path(vm.parent), pool: snap.path(vm.pool), attrs: attrs}
-		cust, _ := customer(s.rules, owner)
+		cust, rule := customer(s.rules, owner)
+		if rule >= 0 && s.rules[rule].Ignore {
+			continue // the provider's own VM
+		}
 		if cust == "" {
 			cust = s.cfg.DefaultCustomer
 		}

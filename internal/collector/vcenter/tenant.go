@@ -22,7 +22,9 @@ import (
 //   - Name: a regular expression on the VM name; Customer may refer to its
 //     groups ($1, ${name}).
 //
-// Customer is required unless the selector yields the id itself.
+// Customer is required unless the selector yields the id itself, or
+// Ignore is set: the VMs the rule matches are the provider's own
+// (vCenter, NSX, backup proxies) and are left out without a skip.
 type TenantRule struct {
 	Folder       string `yaml:"folder"`
 	ResourcePool string `yaml:"resource_pool"`
@@ -30,6 +32,7 @@ type TenantRule struct {
 	Value        string `yaml:"value"`
 	Name         string `yaml:"name"`
 	Customer     string `yaml:"customer"`
+	Ignore       bool   `yaml:"ignore"`
 }
 
 const customerSegment = "{customer}"
@@ -43,6 +46,20 @@ func (r TenantRule) validate() error {
 	}
 	if n != 1 {
 		return errors.New("set exactly one of folder, resource_pool, attribute, name")
+	}
+	if r.Ignore {
+		if r.Customer != "" || strings.Contains(r.Folder+r.ResourcePool, customerSegment) {
+			return errors.New("ignore takes no customer")
+		}
+		if r.Value == "" && r.Attribute != "" {
+			return errors.New("ignore with attribute needs a value")
+		}
+		if r.Name != "" {
+			if _, err := regexp.Compile(r.Name); err != nil {
+				return fmt.Errorf("name: %w", err)
+			}
+		}
+		return nil
 	}
 	var errs []error
 	for _, p := range []string{r.Folder, r.ResourcePool} {
@@ -103,7 +120,7 @@ func compileRules(rs []TenantRule) []rule {
 }
 
 // customer returns the id the first matching rule gives, and the rule's
-// index; -1 when no rule matches.
+// index; -1 when no rule matches. An Ignore rule gives "".
 func customer(rules []rule, vm vmOwner) (string, int) {
 	for i, r := range rules {
 		var (
@@ -126,8 +143,14 @@ func customer(rules []rule, vm vmOwner) (string, int) {
 			}
 		case r.name != nil:
 			if m := r.name.FindStringSubmatchIndex(vm.name); m != nil {
+				if r.Ignore {
+					return "", i
+				}
 				return string(r.name.ExpandString(nil, r.Customer, vm.name, m)), i
 			}
+		}
+		if ok && r.Ignore {
+			return "", i
 		}
 		if ok {
 			if id == "" {

@@ -8,6 +8,7 @@ import (
 func TestTenantRules(t *testing.T) {
 	t.Parallel()
 	rules := compileRules([]TenantRule{
+		{Folder: "/DC1/vm/Tenants/Infra", Ignore: true},
 		{Folder: "/DC1/vm/Tenants/{customer}"},
 		{Folder: "/DC1/vm/Shared/*/acme", Customer: "acme"},
 		{ResourcePool: "/DC1/host/C1/Resources/globex", Customer: "globex"},
@@ -21,16 +22,17 @@ func TestTenantRules(t *testing.T) {
 		want string
 		rule int
 	}{
-		{"folder captures the customer", vmOwner{folder: "/DC1/vm/Tenants/initech"}, "initech", 0},
-		{"sub-folders belong to it", vmOwner{folder: "/DC1/vm/Tenants/initech/web/prod"}, "initech", 0},
+		{"folder captures the customer", vmOwner{folder: "/DC1/vm/Tenants/initech"}, "initech", 1},
+		{"sub-folders belong to it", vmOwner{folder: "/DC1/vm/Tenants/initech/web/prod"}, "initech", 1},
 		{"the tenants folder itself is nobody's", vmOwner{folder: "/DC1/vm/Tenants"}, "", -1},
-		{"wildcard segment", vmOwner{folder: "/DC1/vm/Shared/eu/acme/db"}, "acme", 1},
+		{"wildcard segment", vmOwner{folder: "/DC1/vm/Shared/eu/acme/db"}, "acme", 2},
 		{"whole segments only", vmOwner{folder: "/DC1/vm/Shared/eu/acme2"}, "", -1},
-		{"resource pool", vmOwner{folder: "/DC1/vm", pool: "/DC1/host/C1/Resources/globex/dev"}, "globex", 2},
-		{"attribute with value", vmOwner{attrs: map[string]string{"Tier": "internal", "Customer": "x"}}, "provider", 3},
-		{"attribute value is the id", vmOwner{attrs: map[string]string{"Customer": " hooli "}}, "hooli", 4},
-		{"empty attribute does not match", vmOwner{name: "cust-umbrella-01", attrs: map[string]string{"Customer": ""}}, "umbrella", 5},
-		{"first rule wins", vmOwner{folder: "/DC1/vm/Tenants/initech", attrs: map[string]string{"Customer": "hooli"}}, "initech", 0},
+		{"resource pool", vmOwner{folder: "/DC1/vm", pool: "/DC1/host/C1/Resources/globex/dev"}, "globex", 3},
+		{"attribute with value", vmOwner{attrs: map[string]string{"Tier": "internal", "Customer": "x"}}, "provider", 4},
+		{"attribute value is the id", vmOwner{attrs: map[string]string{"Customer": " hooli "}}, "hooli", 5},
+		{"empty attribute does not match", vmOwner{name: "cust-umbrella-01", attrs: map[string]string{"Customer": ""}}, "umbrella", 6},
+		{"first rule wins", vmOwner{folder: "/DC1/vm/Tenants/initech", attrs: map[string]string{"Customer": "hooli"}}, "initech", 1},
+		{"ignored before the capture", vmOwner{folder: "/DC1/vm/Tenants/Infra/vcsa"}, "", 0},
 		{"nothing matches", vmOwner{name: "web01", folder: "/DC1/vm/Other"}, "", -1},
 	} {
 		got, rule := customer(rules, c.vm)
@@ -60,6 +62,10 @@ func TestTenantRuleValidation(t *testing.T) {
 		{TenantRule{Attribute: "Tier", Value: "x"}, "both value and customer"},
 		{TenantRule{Name: "(", Customer: "c"}, "name:"},
 		{TenantRule{Name: "^a"}, "customer is required"},
+		{TenantRule{Folder: "/DC1/vm/Infra", Ignore: true}, ""},
+		{TenantRule{Name: "^vcsa", Ignore: true}, ""},
+		{TenantRule{Folder: "/DC1/vm/Infra", Ignore: true, Customer: "x"}, "no customer"},
+		{TenantRule{Attribute: "Owner", Ignore: true}, "needs a value"},
 	} {
 		err := c.rule.validate()
 		switch {
