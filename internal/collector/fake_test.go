@@ -45,6 +45,8 @@ type fakeBillingd struct {
 	dropAfterCommit map[int]bool
 	// unavailable refuses every stream while set.
 	unavailable bool
+	// refuse ends the next streams at once with these codes, one per stream.
+	refuse []codes.Code
 	// gate, when set, is received from before each ack.
 	gate chan struct{}
 	// seen is signalled (non-blocking) after each committed batch.
@@ -61,9 +63,16 @@ func (f *fakeBillingd) IngestUsage(stream grpc.BidiStreamingServer[billingv1.Ing
 	f.mu.Lock()
 	f.streams++
 	down := f.unavailable
+	var refusal codes.Code
+	if len(f.refuse) > 0 {
+		refusal, f.refuse = f.refuse[0], f.refuse[1:]
+	}
 	f.mu.Unlock()
 	if down {
 		return status.Error(codes.Unavailable, "billingd is down")
+	}
+	if refusal != codes.OK {
+		return status.Error(refusal, "refused: "+refusal.String())
 	}
 	var last uint64
 	for {

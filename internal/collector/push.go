@@ -8,6 +8,9 @@ import (
 	"log/slog"
 	"sync"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	billingv1 "github.com/billingd/billingd/gen/go/billing/v1"
 )
 
@@ -61,7 +64,7 @@ func (p *pusher) push(ctx context.Context, log *slog.Logger, source string, recs
 		delay := p.backoff.Delay(failures)
 		failures++
 		p.metrics.Errors.WithLabelValues(source, StagePush).Inc()
-		log.WarnContext(ctx, "usage stream failed; resending the unacknowledged batches",
+		log.Log(ctx, streamErrorLevel(err), "usage stream failed; resending the unacknowledged batches",
 			"err", err, "acknowledged_batches", done, "unacknowledged_batches", len(reqs)-done, "retry_in", delay)
 		if !sleep(ctx, delay) {
 			return ctx.Err()
@@ -154,4 +157,16 @@ func (p *pusher) tally(ctx context.Context, log *slog.Logger, source string, req
 		log.WarnContext(ctx, "billingd rejected more records of the batch", "sequence", ack.GetSequence(),
 			"rejected", len(rej), "logged", maxRejectionLogs, "by_reason", reasons)
 	}
+}
+
+// streamErrorLevel logs at error what resending will not cure by itself (a
+// wrong or revoked key, a key not allowed this source, an incompatible
+// billingd), so that it stands out from network blips; the push still
+// retries, since an operator may fix it without restarting the collector.
+func streamErrorLevel(err error) slog.Level {
+	switch status.Code(err) {
+	case codes.Unauthenticated, codes.PermissionDenied, codes.InvalidArgument, codes.FailedPrecondition, codes.Unimplemented:
+		return slog.LevelError
+	}
+	return slog.LevelWarn
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"google.golang.org/grpc/codes"
 
 	billingv1 "github.com/billingd/billingd/gen/go/billing/v1"
 	"github.com/billingd/billingd/internal/collector"
@@ -283,4 +284,29 @@ func value(m prometheus.Metric) float64 {
 		return c.GetValue()
 	}
 	return out.GetGauge().GetValue()
+}
+
+// TestStreamErrorsAreRetriedAndMisconfigurationStandsOut: a refused key
+// (PermissionDenied) is logged as an error, a blip (Unavailable) as a
+// warning; both are retried and the window is delivered.
+func TestStreamErrorsAreRetriedAndMisconfigurationStandsOut(t *testing.T) {
+	t.Parallel()
+	fake := newFakeBillingd()
+	fake.refuse = []codes.Code{codes.PermissionDenied, codes.Unavailable}
+	log, logs := testLogger()
+	r := newRunner(t, fake.serve(t), t.TempDir(), &countingSource{name: "vc01", perWindow: 3}, collector.Options{Log: log})
+	if err := r.Poll(context.Background(), "vc01"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Flush(context.Background(), "vc01"); err != nil {
+		t.Fatal(err)
+	}
+	if stored, _, streams := fake.snapshot(); len(stored) != 3 || streams != 3 {
+		t.Errorf("stored %d records on the %d-th stream, want 3 on the 3rd", len(stored), streams)
+	}
+	for _, want := range []string{"level=ERROR msg=\"usage stream failed", "PermissionDenied", "level=WARN msg=\"usage stream failed", "Unavailable"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, logs)
+		}
+	}
 }
