@@ -39,6 +39,7 @@ type Config struct {
 	BatchSize   int            `yaml:"batch_size"`
 	InFlight    int            `yaml:"in_flight"`
 	MaxPending  int            `yaml:"max_pending"`
+	AckTimeout  time.Duration  `yaml:"ack_timeout"`
 	Retry       Backoff        `yaml:"retry"`
 	Sources     []SourceConfig `yaml:"sources"`
 }
@@ -185,7 +186,8 @@ func (c Config) Build(builders map[string]Builder) ([]Schedule, error) {
 
 // Options returns the Runner options the file sets.
 func (c Config) Options() Options {
-	return Options{StateDir: c.StateDir, BatchSize: c.BatchSize, InFlight: c.InFlight, MaxPending: c.MaxPending, Retry: c.Retry}
+	return Options{StateDir: c.StateDir, BatchSize: c.BatchSize, InFlight: c.InFlight, MaxPending: c.MaxPending,
+		AckTimeout: c.AckTimeout, Retry: c.Retry}
 }
 
 // DecodeStrict decodes a source's settings into dst, refusing unknown keys.

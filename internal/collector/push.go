@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -27,8 +29,11 @@ type pusher struct {
 	client    billingv1.UsageServiceClient
 	batchSize int
 	inFlight  int
-	backoff   Backoff
-	metrics   *Metrics
+	// ackTimeout bounds the wait for the next ack: a billingd that hangs
+	// (rather than failing) gets its stream cancelled and the batches resent.
+	ackTimeout time.Duration
+	backoff    Backoff
+	metrics    *Metrics
 }
 
 // maxRejectionLogs bounds the rejections logged one by one per batch; the
@@ -78,6 +83,9 @@ func (p *pusher) push(ctx context.Context, log *slog.Logger, source string, recs
 func (p *pusher) stream(ctx context.Context, log *slog.Logger, source string, reqs []*billingv1.IngestUsageRequest) (int, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var timedOut atomic.Bool
+	watchdog := time.AfterFunc(p.ackTimeout, func() { timedOut.Store(true); cancel() })
+	defer watchdog.Stop()
 	st, err := p.client.IngestUsage(ctx)
 	if err != nil {
 		return 0, err
@@ -114,11 +122,15 @@ func (p *pusher) stream(ctx context.Context, log *slog.Logger, source string, re
 	for acked := range reqs {
 		ack, err := st.Recv()
 		if err != nil {
-			if errors.Is(err, io.EOF) {
+			switch {
+			case timedOut.Load():
+				err = fmt.Errorf("no ack within %v: %w", p.ackTimeout, err)
+			case errors.Is(err, io.EOF):
 				err = fmt.Errorf("stream ended after %d of %d batches were acknowledged", acked, len(reqs))
 			}
 			return fail(acked, err)
 		}
+		watchdog.Reset(p.ackTimeout)
 		want := reqs[acked]
 		if ack.GetSequence() != want.GetSequence() {
 			return fail(acked, fmt.Errorf("ack for sequence %d, want %d", ack.GetSequence(), want.GetSequence()))

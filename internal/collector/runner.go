@@ -23,12 +23,13 @@ type Schedule struct {
 
 // Options tune a Runner; zero values take the defaults.
 type Options struct {
-	StateDir   string      // required: one sub-directory per source
-	BatchSize  int         // records per IngestUsage message; default 1000, at most 10000
-	InFlight   int         // unacknowledged batches per stream; default 4
-	MaxPending int         // spooled windows per source before collecting pauses; default 1000
-	Retry      Backoff     // of collects and push streams; default DefaultBackoff
-	Clock      clock.Clock // default the system clock
+	StateDir   string        // required: one sub-directory per source
+	BatchSize  int           // records per IngestUsage message; default 1000, at most 10000
+	InFlight   int           // unacknowledged batches per stream; default 4
+	MaxPending int           // spooled windows per source before collecting pauses; default 1000
+	AckTimeout time.Duration // longest wait for one ack before the stream is reopened; default 2m
+	Retry      Backoff       // of collects and push streams; default DefaultBackoff
+	Clock      clock.Clock   // default the system clock
 	Log        *slog.Logger
 	Metrics    *Metrics // default: unregistered series
 }
@@ -86,6 +87,9 @@ func NewRunner(client billingv1.UsageServiceClient, sources []Schedule, opts Opt
 	if opts.MaxPending <= 0 {
 		opts.MaxPending = 1000
 	}
+	if opts.AckTimeout <= 0 {
+		opts.AckTimeout = 2 * time.Minute
+	}
 	if opts.Retry == (Backoff{}) {
 		opts.Retry = DefaultBackoff
 	}
@@ -110,7 +114,8 @@ func NewRunner(client billingv1.UsageServiceClient, sources []Schedule, opts Opt
 		errs = append(errs, fmt.Errorf("retry needs 0 < initial <= max, got %v and %v", opts.Retry.Initial, opts.Retry.Max))
 	}
 	r := &Runner{opts: opts, byName: map[string]*run{}, pusher: &pusher{
-		client: client, batchSize: opts.BatchSize, inFlight: opts.InFlight, backoff: opts.Retry, metrics: opts.Metrics,
+		client: client, batchSize: opts.BatchSize, inFlight: opts.InFlight, ackTimeout: opts.AckTimeout,
+		backoff: opts.Retry, metrics: opts.Metrics,
 	}}
 	for _, s := range sources {
 		name := s.Source.Name()

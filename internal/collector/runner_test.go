@@ -310,3 +310,34 @@ func TestStreamErrorsAreRetriedAndMisconfigurationStandsOut(t *testing.T) {
 		}
 	}
 }
+
+// TestHungBillingdIsGivenUp: billingd commits but never acks; after the ack
+// timeout the stream is reopened and the batch resent (a duplicate), and
+// the window completes once acks flow again.
+func TestHungBillingdIsGivenUp(t *testing.T) {
+	t.Parallel()
+	fake := newFakeBillingd()
+	fake.gate = make(chan struct{}) // never released: acks hang
+	go func() {
+		<-fake.seen // the first batch was committed and its ack hangs
+		fake.mu.Lock()
+		fake.gate = nil
+		fake.mu.Unlock()
+	}()
+	log, logs := testLogger()
+	r := newRunner(t, fake.serve(t), t.TempDir(), &countingSource{name: "vc01", perWindow: 4},
+		collector.Options{Log: log, AckTimeout: 100 * time.Millisecond})
+	if err := r.Poll(context.Background(), "vc01"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Flush(context.Background(), "vc01"); err != nil {
+		t.Fatal(err)
+	}
+	stored, received, streams := fake.snapshot()
+	if len(stored) != 4 || received != 8 || streams != 2 {
+		t.Errorf("stored %d, received %d on %d streams; want 4, 8 (one resend), 2", len(stored), received, streams)
+	}
+	if !strings.Contains(logs.String(), "no ack within 100ms") {
+		t.Errorf("log does not say why the stream was given up:\n%s", logs)
+	}
+}
