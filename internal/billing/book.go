@@ -1,7 +1,9 @@
 package billing
 
 import (
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 
 	"github.com/shopspring/decimal"
@@ -12,16 +14,38 @@ import (
 	"github.com/billingd/billingd/internal/rating"
 )
 
-// rater is a Book ready to rate with: the engine, and what lines are
-// described with.
+// rater is a Book ready to rate with: one engine per currency, what a
+// customer's billing currency is decided by, and what lines are described
+// with.
 type rater struct {
-	engine    *rating.Engine
+	// engines holds, per currency, an engine with the price entries,
+	// campaigns and contracts of that currency only; the engine of ""
+	// prices nothing and rates customers without a billing currency.
+	engines   map[string]*rating.Engine
+	owners    map[string]*owner // by customer id; "" holds the default lists and campaigns
 	metrics   map[string]*catalog.Metric
 	products  map[string]*catalog.Product
 	contracts map[string]*pricing.Contract
 	lists     map[string]*pricing.PriceList
 	keys      []string // metric keys, for the usage reader
 	gauges    []string // metric keys whose point records are samples of a level
+}
+
+// owner is what one customer (or, for "", everyone) has in the price book,
+// as far as billing currencies go.
+type owner struct {
+	lists, contractCurs, campaignCurs map[string]bool // currencies
+	contracts                         []*pricing.Contract
+	campaigns                         []*pricing.Campaign
+}
+
+func (r *rater) owner(id string) *owner {
+	o := r.owners[id]
+	if o == nil {
+		o = &owner{lists: map[string]bool{}, contractCurs: map[string]bool{}, campaignCurs: map[string]bool{}}
+		r.owners[id] = o
+	}
+	return o
 }
 
 // entryID names a price entry for the engine, which needs ids unique across
@@ -44,17 +68,19 @@ var aggregations = map[catalog.Aggregation]rating.Aggregation{
 	catalog.AggregationUniqueCount:     rating.AggregationUniqueCount,
 }
 
-// newRater converts b to the engine's config. The domain services keep the
-// book valid, so an engine that refuses it means the book holds something
-// the engine cannot rate (e.g. two lists of one owner in different
-// currencies pricing the same product at the same time): that is reported
+// newRater converts b to the engines' configs, one per currency. The
+// domain services keep the book valid, so an engine that refuses its config
+// means the book holds something the engine cannot rate: that is reported
 // as FailedPrecondition, with the engine's field paths, not as a bad query.
+// Lists of one owner in different currencies are allowed by the domain and
+// never meet in one engine.
 func newRater(b Book) (*rater, error) {
 	r := &rater{
+		engines: map[string]*rating.Engine{}, owners: map[string]*owner{},
 		metrics: map[string]*catalog.Metric{}, products: map[string]*catalog.Product{},
 		contracts: map[string]*pricing.Contract{}, lists: map[string]*pricing.PriceList{},
 	}
-	var cfg rating.Config
+	var catalogCfg rating.Config
 	for i := range b.Metrics {
 		m := &b.Metrics[i]
 		r.metrics[m.Key] = m
@@ -62,15 +88,27 @@ func newRater(b Book) (*rater, error) {
 		if m.Aggregation.Kind() == catalog.KindGauge {
 			r.gauges = append(r.gauges, m.Key)
 		}
-		cfg.Metrics = append(cfg.Metrics, rating.Metric{Key: m.Key, Aggregation: aggregations[m.Aggregation], UniqueDimension: m.UniqueDimension})
+		catalogCfg.Metrics = append(catalogCfg.Metrics, rating.Metric{Key: m.Key, Aggregation: aggregations[m.Aggregation], UniqueDimension: m.UniqueDimension})
 	}
 	for i := range b.Products {
 		p := &b.Products[i]
 		r.products[p.ID] = p
-		cfg.Products = append(cfg.Products, rating.Product{ID: p.ID, GroupID: p.GroupID, MetricKey: p.MetricKey, DimensionFilter: p.DimensionFilter})
+		catalogCfg.Products = append(catalogCfg.Products, rating.Product{ID: p.ID, GroupID: p.GroupID, MetricKey: p.MetricKey, DimensionFilter: p.DimensionFilter})
+	}
+	cfgs := map[string]*rating.Config{"": &catalogCfg}
+	cfg := func(currency string) *rating.Config {
+		c := cfgs[currency]
+		if c == nil {
+			c = &rating.Config{Metrics: catalogCfg.Metrics, Products: catalogCfg.Products}
+			cfgs[currency] = c
+		}
+		return c
 	}
 	for i := range b.PriceLists {
-		r.lists[b.PriceLists[i].ID] = &b.PriceLists[i]
+		l := &b.PriceLists[i]
+		r.lists[l.ID] = l
+		r.owner(l.CustomerID).lists[l.Currency] = true
+		cfg(l.Currency) // a list without prices still has its currency's engine
 	}
 	for _, p := range b.Prices {
 		l := r.lists[p.PriceListID]
@@ -90,37 +128,51 @@ func newRater(b Book) (*rater, error) {
 			}
 			e.Tiers = t
 		}
-		cfg.Prices = append(cfg.Prices, e)
+		c := cfg(l.Currency)
+		c.Prices = append(c.Prices, e)
 	}
-	for _, c := range b.Campaigns {
+	for i := range b.Campaigns {
+		c := &b.Campaigns[i]
+		o := r.owner(c.CustomerID)
+		o.campaignCurs[c.Currency] = true
+		o.campaigns = append(o.campaigns, c)
 		rc := rating.Campaign{ID: c.ID, CustomerID: c.CustomerID, Currency: c.Currency, ValidFrom: c.ValidFrom, ValidTo: c.ValidTo, Priority: int(c.Priority)}
 		for _, e := range c.Entries {
 			rc.Entries = append(rc.Entries, rating.CampaignEntry{ProductID: e.ProductID, UnitPrice: e.UnitPrice, DiscountPercent: e.DiscountPercent})
 		}
-		cfg.Campaigns = append(cfg.Campaigns, rc)
+		x := cfg(c.Currency)
+		x.Campaigns = append(x.Campaigns, rc)
 	}
 	for i := range b.Contracts {
 		c := &b.Contracts[i]
 		r.contracts[c.ID] = c
+		o := r.owner(c.CustomerID)
+		o.contractCurs[c.Currency] = true
+		o.contracts = append(o.contracts, c)
 		pr := rating.Proration(c.Proration)
 		if c.Proration == pricing.ProrationUnspecified {
 			pr = rating.ProrationNone
 		}
-		cfg.Contracts = append(cfg.Contracts, rating.Contract{
+		x := cfg(c.Currency)
+		x.Contracts = append(x.Contracts, rating.Contract{
 			ID: c.ID, CustomerID: c.CustomerID, ProductID: c.ProductID, Model: contractModels[c.Model],
 			CommittedQuantity: c.CommittedQuantity, Fee: c.Fee, FeeGranularity: rating.Granularity(c.FeeGranularity),
 			OverageUnitPrice: c.OverageUnitPrice.Decimal, Currency: c.Currency,
 			Start: c.StartTime, End: c.EndTime, Proration: pr,
 		})
 	}
-	e, err := rating.New(cfg)
-	if err != nil {
-		if ae, ok := apperr.As(err); ok && ae.Kind == apperr.KindInvalid {
-			return nil, refused(ae, &cfg)
+	// In currency order, the catalog alone ("") first, so that a problem
+	// of the catalog is reported as such and the first error is always the same.
+	for _, cur := range slices.Sorted(maps.Keys(cfgs)) {
+		e, err := rating.New(*cfgs[cur])
+		if err != nil {
+			if ae, ok := apperr.As(err); ok && ae.Kind == apperr.KindInvalid {
+				return nil, refused(ae, cfgs[cur], cur)
+			}
+			return nil, err
 		}
-		return nil, err
+		r.engines[cur] = e
 	}
-	r.engine = e
 	return r, nil
 }
 
@@ -134,10 +186,11 @@ var contractModels = map[pricing.ContractModel]rating.ContractModel{
 	pricing.ContractModelCommittedOverage: rating.ContractCommittedOverage,
 }
 
-// refused turns the engine's complaint about the config into
-// FailedPrecondition, naming prices, campaigns and contracts by id instead
-// of by their index in the config ("prices[3]" → "price default/gold").
-func refused(ae *apperr.Error, cfg *rating.Config) error {
+// refused turns the engine's complaint about the config of currency cur
+// ("" for the catalog alone) into FailedPrecondition, naming prices,
+// campaigns and contracts by id instead of by their index in the config
+// ("prices[3]" → "price default/gold").
+func refused(ae *apperr.Error, cfg *rating.Config, cur string) error {
 	name := func(s string) string {
 		return configIndex.ReplaceAllStringFunc(s, func(m string) string {
 			sub := configIndex.FindStringSubmatch(m)
@@ -157,16 +210,20 @@ func refused(ae *apperr.Error, cfg *rating.Config) error {
 			return m
 		})
 	}
+	what := "the catalog"
+	if cur != "" {
+		what = "the catalog and the " + cur + " price book"
+	}
 	var v apperr.Invalid
 	for _, fv := range ae.Violations {
 		v.Add(name(fv.Field), "%s", name(fv.Description))
 	}
 	out, _ := apperr.As(v.Err())
 	if out == nil {
-		return apperr.FailedPrecondition("the catalog and price book cannot be rated: %s", name(ae.Message))
+		return apperr.FailedPrecondition("%s cannot be rated: %s", what, name(ae.Message))
 	}
 	out.Kind = apperr.KindFailedPrecondition
-	out.Message = "the catalog and price book cannot be rated"
+	out.Message = what + " cannot be rated"
 	return out
 }
 

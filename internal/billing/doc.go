@@ -41,9 +41,37 @@
 // started more than 40 days before is not seen. Usage is read afresh for
 // every query, so late records change the next query's result.
 //
-// A price book the engine refuses (e.g. two default lists in different
-// currencies pricing one product at once, which the pricing domain allows)
-// fails the query with FailedPrecondition naming the prices.
+// # Billing currency
+//
+// The pricing domain allows one price list per owner (the default, or a
+// customer) and currency, so a product may have a default EUR and a default
+// USD price at once. billingd bills each customer in one currency and rates
+// it with the price entries, campaigns and contracts of that currency only:
+// each currency's book goes to an engine of its own, so prices of one owner
+// and product overlap only within a currency and no usage is billed twice.
+// A customer's billing currency is decided by the first of these it has:
+//
+//  1. its own price lists: their currency. A list declares the currency
+//     even without prices: an empty USD list bills a customer in USD at the
+//     default USD prices.
+//  2. the default price lists: their currency.
+//  3. its contracts: their currency.
+//  4. its own campaigns, then the default campaigns: their currency.
+//
+// When 1 or 2 name several currencies, the customer's contracts settle it
+// if they are all in one of them. Otherwise several currencies fail the
+// query with FailedPrecondition naming the customer and the currencies
+// ("customer acme has price lists in EUR and USD; billingd bills a customer
+// in one currency"). A customer with none of these has no currency: all its
+// usage is unpriced. Default lists and campaigns in other currencies do not
+// apply to a customer. A contract or campaign of the customer's own in
+// another currency, in force during the rated period, would be left out of
+// the bill: it fails the query with FailedPrecondition naming it. A query
+// fails if any of its customers does (the first in id order is named).
+// Totals are per currency; lines in different currencies never merge.
+//
+// A price book an engine refuses fails the query with FailedPrecondition
+// naming the prices, campaigns or contracts.
 //
 // # Grouping and order
 //

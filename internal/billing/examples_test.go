@@ -219,9 +219,15 @@ func (e *env) ensureCustomer(id string) {
 
 func (e *env) contract(id, cust, product string, model pricing.ContractModel, committed, fee string, g pricing.Granularity, overage string) {
 	e.t.Helper()
+	e.contractIn(id, cust, "EUR", utc(2026, 1, 1, 0), product, model, committed, fee, g, overage)
+}
+
+// contractIn is a contract in currency from start on, without end.
+func (e *env) contractIn(id, cust, currency string, start time.Time, product string, model pricing.ContractModel, committed, fee string, g pricing.Granularity, overage string) {
+	e.t.Helper()
 	c := pricing.Contract{
 		ID: id, CustomerID: cust, ProductID: product, Model: model, CommittedQuantity: dec(committed), Fee: dec(fee),
-		FeeGranularity: g, Currency: "EUR", StartTime: utc(2026, 1, 1, 0), Proration: pricing.ProrationNone,
+		FeeGranularity: g, Currency: currency, StartTime: start, Proration: pricing.ProrationNone,
 	}
 	if overage != "" {
 		c.OverageUnitPrice = decimal.NewNullDecimal(dec(overage))

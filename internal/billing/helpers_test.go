@@ -89,8 +89,13 @@ func (e *env) customer(id, tz string) {
 
 func (e *env) list(id, customerID string) {
 	e.t.Helper()
+	e.listIn(id, customerID, "EUR")
+}
+
+func (e *env) listIn(id, customerID, currency string) {
+	e.t.Helper()
 	e.must(e.pricing.CreatePriceList(e.ctx, pricing.CreatePriceListInput{PriceList: pricing.PriceList{
-		ID: id, DisplayName: id, Currency: "EUR", CustomerID: customerID,
+		ID: id, DisplayName: id, Currency: currency, CustomerID: customerID,
 	}}))
 }
 
@@ -103,8 +108,13 @@ func (e *env) price(list, id, product, unit string, g pricing.Granularity, from,
 
 func (e *env) discount(id, customerID, product, percent string, from, to time.Time) {
 	e.t.Helper()
+	e.discountIn(id, customerID, "EUR", product, percent, from, to)
+}
+
+func (e *env) discountIn(id, customerID, currency, product, percent string, from, to time.Time) {
+	e.t.Helper()
 	e.must(e.pricing.CreateCampaign(e.ctx, pricing.CreateCampaignInput{Campaign: pricing.Campaign{
-		ID: id, DisplayName: id, CustomerID: customerID, Currency: "EUR", ValidFrom: from, ValidTo: to,
+		ID: id, DisplayName: id, CustomerID: customerID, Currency: currency, ValidFrom: from, ValidTo: to,
 		Entries: []pricing.CampaignEntry{{ProductID: product, DiscountPercent: decimal.NewNullDecimal(dec(percent))}},
 	}}))
 }

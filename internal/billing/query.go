@@ -47,7 +47,7 @@ func (s *Service) QueryFunc(ctx context.Context, q Query, emit func([]Line) erro
 	if err != nil {
 		return Summary{}, err
 	}
-	jobs, err := newJobs(custs, func(*time.Location) (time.Time, time.Time) { return q.From, q.To })
+	jobs, err := newJobs(r, custs, func(*time.Location) (time.Time, time.Time) { return q.From, q.To })
 	if err != nil {
 		return Summary{}, err
 	}
@@ -157,14 +157,18 @@ func (s *Service) load(ctx context.Context, ids []string) (*rater, []customer.Cu
 	return r, custs, nil
 }
 
-// job is one customer to rate over [from, to).
+// job is one customer to rate over [from, to), in its billing currency cur.
 type job struct {
 	c        customer.Customer
 	loc      *time.Location
 	from, to time.Time
+	cur      string
 }
 
-func newJobs(custs []customer.Customer, period func(*time.Location) (time.Time, time.Time)) ([]job, error) {
+// newJobs makes the jobs of custs, each over period(its time zone). A
+// customer whose billing currency the book leaves open, or whose contracts
+// or campaigns are in another, fails them all: the query then fails.
+func newJobs(r *rater, custs []customer.Customer, period func(*time.Location) (time.Time, time.Time)) ([]job, error) {
 	locs := map[string]*time.Location{}
 	jobs := make([]job, len(custs))
 	for i, c := range custs {
@@ -181,7 +185,11 @@ func newJobs(custs []customer.Customer, period func(*time.Location) (time.Time, 
 			locs[tz] = loc
 		}
 		from, to := period(loc)
-		jobs[i] = job{c: c, loc: loc, from: from, to: to}
+		cur, err := r.currencyFor(c.ID, from, to)
+		if err != nil {
+			return nil, err
+		}
+		jobs[i] = job{c: c, loc: loc, from: from, to: to, cur: cur}
 	}
 	return jobs, nil
 }
@@ -216,8 +224,9 @@ func (s *Service) each(ctx context.Context, r *rater, jobs []job, g rating.Group
 	}, func(i int, p part) error { return consume(&jobs[i], p) })
 }
 
-// rate reads one customer's usage, rates it and groups its lines; a
-// grouping without a location buckets in the customer's time zone.
+// rate reads one customer's usage, rates it with the engine of its billing
+// currency and groups its lines; a grouping without a location buckets in
+// the customer's time zone.
 func (s *Service) rate(ctx context.Context, r *rater, j *job, g rating.Grouping) (part, error) {
 	b := newSeriesBuilder(r, j.to)
 	// The engine rates instants from 1970 on; so does the lookback.
@@ -230,7 +239,7 @@ func (s *Service) rate(ctx context.Context, r *rater, j *job, g rating.Grouping)
 		g.Location = j.loc
 	}
 	pm := newPremerger(g, g.Location)
-	sum, err := r.engine.RateFunc(rating.Request{CustomerID: j.c.ID, Location: j.loc, Period: rating.Period{From: j.from, To: j.to}, Series: b.build()}, pm.add)
+	sum, err := r.engines[j.cur].RateFunc(rating.Request{CustomerID: j.c.ID, Location: j.loc, Period: rating.Period{From: j.from, To: j.to}, Series: b.build()}, pm.add)
 	if err != nil {
 		return part{}, err
 	}

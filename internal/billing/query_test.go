@@ -340,24 +340,6 @@ func TestStats(t *testing.T) {
 	}
 }
 
-// Two default lists in different currencies pricing one product at the
-// same time: the domain allows it, the engine cannot tell which applies.
-// The query fails with FailedPrecondition naming the prices, not as a bad query.
-func TestPriceBookTheEngineRefusesIsFailedPrecondition(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
-	vcpuCatalog(e)
-	e.list("default", "")
-	e.price("default", "eur", "vcpu", "1.00", pricing.GranularityDay, utc(2026, 1, 1, 0), time.Time{})
-	e.must(e.pricing.CreatePriceList(e.ctx, pricing.CreatePriceListInput{PriceList: pricing.PriceList{ID: "default-usd", DisplayName: "USD", Currency: "USD"}}))
-	e.price("default-usd", "usd", "vcpu", "1.10", pricing.GranularityDay, utc(2026, 1, 1, 0), time.Time{})
-	_, err := e.svc.Query(e.ctx, billing.Query{From: nov, To: dec1})
-	if ae, ok := apperr.As(err); !ok || ae.Kind != apperr.KindFailedPrecondition || len(ae.Violations) == 0 {
-		t.Errorf("%v, want FailedPrecondition with violations", err)
-	}
-	t.Log(err)
-}
-
 // Without grouping by customer, lines of several customers with the same
 // price merge; a customer's own price stays on its own line.
 func TestLinesOfSeveralCustomersMerge(t *testing.T) {

@@ -40,7 +40,7 @@ func (s *Service) Stats(ctx context.Context, month, customerID string) (Stats, e
 	if err != nil {
 		return Stats{}, err
 	}
-	jobs, err := newJobs(custs, func(loc *time.Location) (time.Time, time.Time) {
+	jobs, err := newJobs(r, custs, func(loc *time.Location) (time.Time, time.Time) {
 		from := time.Date(m.Year(), m.Month(), 1, 0, 0, 0, 0, loc)
 		return from, from.AddDate(0, 1, 0)
 	})
