@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -132,22 +133,39 @@ func ensureTemplate() (string, error) {
 	if _, err := conn.Exec(ctx, "ALTER DATABASE "+building+" RENAME TO "+name); err != nil {
 		return "", err
 	}
+	if _, err := conn.Exec(ctx, "COMMENT ON DATABASE "+name+" IS '"+templateComment+time.Now().UTC().Format(time.RFC3339)+"'"); err != nil {
+		return "", err
+	}
 	dropStaleTemplates(ctx, conn, name)
 	return name, nil
 }
 
-// dropStaleTemplates removes templates of older schemas; one still in use
-// by a concurrent run of an older tree stays, as DROP without FORCE refuses.
+// templateMaxAge is how long a template of another schema is kept. Other
+// checkouts (other branches, a concurrent CI run) may be using it right
+// now: dropping it at once made their tests fail with "template database
+// does not exist" between their existence check and CREATE DATABASE.
+const templateMaxAge = 24 * time.Hour
+
+// dropStaleTemplates removes templates of other schemas built more than
+// templateMaxAge ago (the build time is kept in the database's comment).
 func dropStaleTemplates(ctx context.Context, conn *pgx.Conn, keep string) {
-	rows, _ := conn.Query(ctx, "SELECT datname FROM pg_database WHERE datname LIKE 'billingd\\_tpl\\_%' AND datname <> $1", keep)
-	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	rows, _ := conn.Query(ctx, `SELECT datname, coalesce(shobj_description(oid, 'pg_database'), '')
+		FROM pg_database WHERE datname LIKE 'billingd\_tpl\_%' AND datname <> $1`, keep)
+	type tpl struct{ Name, Comment string }
+	tpls, err := pgx.CollectRows(rows, pgx.RowToStructByPos[tpl])
 	if err != nil {
 		return
 	}
-	for _, n := range names {
-		_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{n}.Sanitize())
+	for _, t := range tpls {
+		built, err := time.Parse(time.RFC3339, strings.TrimPrefix(t.Comment, templateComment))
+		if err != nil || time.Since(built) < templateMaxAge {
+			continue // unknown age or young: leave it to its own run
+		}
+		_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{t.Name}.Sanitize())
 	}
 }
+
+const templateComment = "billingd test template built "
 
 func adminExec(ctx context.Context, sql string) error {
 	conn, err := pgx.Connect(ctx, AdminURL())
