@@ -49,6 +49,9 @@ type fakeBillingd struct {
 	refuse []codes.Code
 	// gate, when set, is received from before each ack.
 	gate chan struct{}
+	// hang is how many more committed batches never get their ack (the
+	// stream stays open until the client gives up).
+	hang int
 	// seen is signalled (non-blocking) after each committed batch.
 	seen chan struct{}
 	// reject gives the reason a record is rejected, or "".
@@ -109,6 +112,10 @@ func (f *fakeBillingd) IngestUsage(stream grpc.BidiStreamingServer[billingv1.Ing
 		}
 		drop := f.dropAfterCommit[n]
 		gate := f.gate
+		hang := f.hang > 0
+		if hang {
+			f.hang--
+		}
 		f.mu.Unlock()
 		select {
 		case f.seen <- struct{}{}:
@@ -116,6 +123,10 @@ func (f *fakeBillingd) IngestUsage(stream grpc.BidiStreamingServer[billingv1.Ing
 		}
 		if drop {
 			return status.Error(codes.Unavailable, "connection reset after commit")
+		}
+		if hang {
+			<-stream.Context().Done()
+			return stream.Context().Err()
 		}
 		if gate != nil {
 			select {

@@ -317,13 +317,7 @@ func TestStreamErrorsAreRetriedAndMisconfigurationStandsOut(t *testing.T) {
 func TestHungBillingdIsGivenUp(t *testing.T) {
 	t.Parallel()
 	fake := newFakeBillingd()
-	fake.gate = make(chan struct{}) // never released: acks hang
-	go func() {
-		<-fake.seen // the first batch was committed and its ack hangs
-		fake.mu.Lock()
-		fake.gate = nil
-		fake.mu.Unlock()
-	}()
+	fake.hang = 1 // the first batch is committed, its ack never comes
 	log, logs := testLogger()
 	r := newRunner(t, fake.serve(t), t.TempDir(), &countingSource{name: "vc01", perWindow: 4},
 		collector.Options{Log: log, AckTimeout: 100 * time.Millisecond})
