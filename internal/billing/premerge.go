@@ -6,6 +6,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/billingd/billingd/internal/money"
 	"github.com/billingd/billingd/internal/rating"
 )
 
@@ -18,12 +19,13 @@ import (
 // GroupLines(all lines) up to order, which is sorted afterwards anyway.
 // Sums of decimals are exact, so the order of addition does not matter.
 type premerger struct {
-	g        rating.Grouping
-	loc      *time.Location
-	cur      rating.Line
-	qty, amt sum // of the lines merged into cur after the first
-	have     bool
-	out      []rating.Line
+	g      rating.Grouping
+	loc    *time.Location
+	cur    rating.Line
+	qty    sum  // of the lines merged into cur after the first
+	merged bool // cur absorbed other lines: its amount is re-rounded once
+	have   bool
+	out    []rating.Line
 }
 
 func newPremerger(g rating.Grouping, loc *time.Location) *premerger {
@@ -33,7 +35,7 @@ func newPremerger(g rating.Grouping, loc *time.Location) *premerger {
 func (p *premerger) add(l rating.Line) error {
 	if p.have && p.mergeable(&p.cur, &l) {
 		p.qty.add(l.Quantity)
-		p.amt.add(l.Amount)
+		p.merged = true
 		if l.Start.Before(p.cur.Start) {
 			p.cur.Start = l.Start
 		}
@@ -52,7 +54,14 @@ func (p *premerger) flush() {
 		return
 	}
 	p.cur.Quantity = p.qty.total(p.cur.Quantity)
-	p.cur.Amount = p.amt.total(p.cur.Amount)
+	if p.merged {
+		// As rating.GroupLines does: a shown line's amount is its
+		// quantity × unit price rounded once, not a sum of roundings.
+		if cur, ok := money.Lookup(p.cur.Currency); ok {
+			p.cur.Amount = cur.Round(p.cur.Quantity.Mul(p.cur.UnitPrice))
+		}
+		p.merged = false
+	}
 	p.out = append(p.out, p.cur)
 	p.have = false
 }

@@ -44,14 +44,17 @@ func (c ratingCase) run(t *testing.T) {
 	if c.lines > 0 && len(res.Lines) != c.lines {
 		t.Errorf("%d raw lines, want %d", len(res.Lines), c.lines)
 	}
-	lines := res.Lines
+	lines, totals := res.Lines, res.Totals
 	if c.group != GranularityUnspecified {
 		if lines, err = GroupLines(lines, Grouping{Keys: []GroupKey{GroupCustomer, GroupResource}, Granularity: c.group, Location: loc}); err != nil {
 			t.Fatal(err)
 		}
+		// What a caller shows: the grouped lines and their totals.
+		checkInvariants(t, &Result{Lines: lines, Summary: Summary{Totals: Totals(lines)}})
+		totals = Totals(lines)
 	}
 	diff(t, "lines", describeAll(lines, loc), c.want)
-	if got := describeTotals(res.Totals); got != c.total {
+	if got := describeTotals(totals); got != c.total {
 		t.Errorf("totals %q, want %q", got, c.total)
 	}
 	diff(t, "unpriced", describeUnpriced(res.Unpriced, loc), c.unpriced)
@@ -215,16 +218,18 @@ func TestPayAsYouGo(t *testing.T) {
 			total: "EUR 2.00",
 		},
 		{
-			// 0.005 per vCPU-hour, 1 vCPU for 24 h: each hourly line 0.005 → 0.01
-			// (half away from zero); the total is 24 × 0.01 = 0.24, not
-			// round(24 × 0.005) = 0.12. Grouping sums the rounded amounts.
-			name:   "rounding once per line, totals of rounded lines",
+			// 0.005 per vCPU-hour, 1 vCPU for 24 h, shown per day: the 24 hourly
+			// lines merge into one line of 24 vCPU-h whose amount is rounded
+			// once, 24 × 0.005 = 0.12 — not the sum of 24 hourly roundings
+			// (24 × 0.01 = 0.24, which would double the bill). The shown line
+			// is exactly quantity × unit price, and the total is its sum.
+			name:   "rounding once per shown line, totals of rounded lines",
 			prices: []PriceEntry{price("p", "", "vcpu", "0.005", GranularityHour, "", "")},
 			series: []Series{gauge("vm.vcpu", "vm1", at("2026-04-02 00:00"), "2026-04-01 00:00", "1")},
 			group:  GranularityDay,
 			lines:  24,
-			want:   []string{"payg vcpu 04-01 00:00..04-02 00:00 24 × 0.005 = 0.24 EUR [entry:p]"},
-			total:  "EUR 0.24",
+			want:   []string{"payg vcpu 04-01 00:00..04-02 00:00 24 × 0.005 = 0.12 EUR [entry:p]"},
+			total:  "EUR 0.12",
 		},
 		{
 			// A price from the 16th only; 100 GB all month: 100 × 15/30 = 50 × 0.10

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/billingd/billingd/internal/apperr"
+	"github.com/billingd/billingd/internal/money"
 	"github.com/shopspring/decimal"
 )
 
@@ -40,11 +41,16 @@ type Grouping struct {
 // tier and price source (entry, list, campaign, contract). So every merged
 // line still has exactly one unit price; since a price source belongs to one
 // product, lines of different products (hence groups and models) never
-// merge, whatever the keys. A merged line sums the quantities and the
-// already rounded amounts — it is not re-rounded, so its amount may differ
-// from round(quantity × unit price) — and spans from the earliest start to
-// the latest end. Attributes not selected are cleared (customer, resource,
-// dimensions); lines keep their first-seen order. Totals are unchanged.
+// merge, whatever the keys. A merged line sums the exact quantities, spans
+// from the earliest start to the latest end, and its amount is rounded once
+// from them: Amount = round(Quantity × UnitPrice), so every line a caller
+// sees can be checked (and invoiced) as quantity × unit price, and nothing
+// is rounded twice (the merged lines' own rounded amounts are discarded).
+// Totals are sums of these lines, so two groupings of the same usage may
+// differ by the rounding of their lines (e.g. 744 hourly lines of 0.004
+// each are 0.00 apiece but one monthly line of 2.976 → 2.98). Attributes not
+// selected are cleared (customer, resource, dimensions); lines keep their
+// first-seen order.
 func GroupLines(lines []Line, g Grouping) ([]Line, error) {
 	var v apperr.Invalid
 	sel := map[GroupKey]bool{}
@@ -86,6 +92,7 @@ func GroupLines(lines []Line, g Grouping) ([]Line, error) {
 	}
 	index := map[key]int{}
 	var out []Line
+	merged := map[int]bool{}
 	var b strings.Builder
 	for i := range lines {
 		l := &lines[i]
@@ -120,7 +127,7 @@ func GroupLines(lines []Line, g Grouping) ([]Line, error) {
 		if j, ok := index[k]; ok {
 			m := &out[j]
 			m.Quantity = m.Quantity.Add(l.Quantity)
-			m.Amount = m.Amount.Add(l.Amount)
+			merged[j] = true
 			if l.Start.Before(m.Start) {
 				m.Start = l.Start
 			}
@@ -145,6 +152,14 @@ func GroupLines(lines []Line, g Grouping) ([]Line, error) {
 		}
 		index[k] = len(out)
 		out = append(out, m)
+	}
+	for j := range merged {
+		m := &out[j]
+		cur, ok := money.Lookup(m.Currency)
+		if !ok {
+			return nil, apperr.InvalidField("currency", "unknown currency %q", m.Currency)
+		}
+		m.Amount = cur.Round(m.Quantity.Mul(m.UnitPrice))
 	}
 	return out, nil
 }
