@@ -1,0 +1,85 @@
+package app_test
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"testing"
+
+	"github.com/billingd/billingd/internal/config"
+)
+
+// fuzzServer starts one billingd (auth off, a fresh database) for a fuzz
+// target in this process and returns the base URL of its REST side.
+func fuzzServer(f *testing.F) string {
+	f.Helper()
+	cfg := config.Default()
+	cfg.Auth = false
+	cfg.MaxBodyBytes = 64 << 10
+	a := launch(f, cfg)
+	post := func(path, body string) {
+		resp, err := http.Post("http://"+a.HTTPAddr()+path, "application/json", bytes.NewReader([]byte(body)))
+		if err != nil {
+			f.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	post("/v1/metrics", `{"key":"vm.vcpu","unit":"vCPU","aggregation":"AGGREGATION_MAX"}`)
+	post("/v1/productGroups", `{"id":"compute","displayName":"Compute"}`)
+	post("/v1/customers", `{"id":"acme","displayName":"ACME"}`)
+	post("/v1/priceLists", `{"id":"default-eur","displayName":"Default","currency":"EUR"}`)
+	return "http://" + a.HTTPAddr()
+}
+
+// checkNo5xx posts body to path and fails on a server error: bad JSON must
+// be a 4xx with a message, never a 500 or a panic.
+func checkNo5xx(t *testing.T, client *http.Client, base, path string, body []byte) {
+	resp, err := client.Post(base+path, "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("POST %s: %v", path, err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode >= 500 {
+		t.Fatalf("POST %s %q = %d %s", path, body, resp.StatusCode, raw)
+	}
+}
+
+// FuzzCreateProductJSON posts arbitrary bodies to POST /v1/products.
+func FuzzCreateProductJSON(f *testing.F) {
+	for _, seed := range []string{
+		`{"id":"p1","productGroupId":"compute","metricKey":"vm.vcpu","displayName":"vCPU"}`,
+		`{"id":"p2","productGroupId":"compute","metricKey":"vm.vcpu","displayName":"x","dimensionFilter":{"policy":"Gold"}}`,
+		`{}`, `[]`, `null`, `{"id":1}`, `{"dimensionFilter":{"":""}}`, `{"createTime":"not a time"}`,
+		`{"id":"` + "\xff" + `"}`, `{"displayName":"` + string(bytes.Repeat([]byte("é"), 300)) + `"}`,
+		`{"unknownField":true}`, `{"id":"a","id":"b"}`, `{"updateTime":"9999-12-31T23:59:59Z"}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	base := fuzzServer(f)
+	client := &http.Client{}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		checkNo5xx(t, client, base, "/v1/products", body)
+	})
+}
+
+// FuzzRESTJSONBodies posts arbitrary bodies to the other write endpoints
+// whose JSON carries decimals, times, enums and nested messages.
+func FuzzRESTJSONBodies(f *testing.F) {
+	paths := []string{"/v1/priceLists/default-eur/prices", "/v1/contracts", "/v1/campaigns", "/v1/apiKeys", "/v1/billing:query", "/v1/usage:ingest"}
+	for i, seed := range []string{
+		`{"id":"p","productId":"vcpu","unitPrice":"0.01","granularity":"GRANULARITY_HOUR","validFrom":"2026-01-01T00:00:00Z","tiers":[{"upTo":"10","unitPrice":"1"}]}`,
+		`{"id":"c","customerId":"acme","productId":"vcpu","model":"CONTRACT_MODEL_COMMITTED","committedQuantity":"1e400","fee":"-0","feeGranularity":3,"currency":"EUR","startTime":"2026-01-01T00:00:00Z"}`,
+		`{"id":"k","displayName":"x","currency":"EUR","validFrom":"2026-01-01T00:00:00Z","entries":[{"productId":"vcpu","discountPercent":"NaN"}]}`,
+		`{"displayName":"k","role":"ROLE_ADMIN","customerId":"acme","expireTime":"0001-01-01T00:00:00Z"}`,
+		`{"query":{"customerIds":["acme"],"startTime":"2026-10-01T00:00:00Z","endTime":"2026-11-01T00:00:00Z","groupBy":[99]}}`,
+		`{"records":[{"idempotencyKey":"x","customerId":"acme","metricKey":"vm.vcpu","quantity":"99999999999999999999999999999999","time":"2026-10-01T00:00:00Z"}]}`,
+	} {
+		f.Add(uint8(i), []byte(seed))
+	}
+	base := fuzzServer(f)
+	client := &http.Client{}
+	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
+		checkNo5xx(t, client, base, paths[int(which)%len(paths)], body)
+	})
+}
