@@ -115,6 +115,6 @@ bench-all: ## Every Go benchmark matching BENCH (default: all)
 	go test -run '^$$' -bench '$(BENCH)' -benchmem ./...
 
 .PHONY: run
-run: ## Build and run billingd on its embedded PostgreSQL (./data) with the demo data; extra flags in ARGS=...
+run: ## The demo: billingd on its embedded PostgreSQL (./data), a simulated month of vCenter usage, its bill and reports (./demo-out); ARGS=... adds flags
 	go build -o bin/billingd ./cmd/billingd
-	exec bin/billingd --demo $(ARGS)
+	exec bin/billingd demo $(ARGS)

@@ -4,6 +4,7 @@
 //
 //	billingd [serve] [flags]   run the server (default)
 //	billingd migrate [flags]   apply database migrations and exit
+//	billingd demo [flags]      run the demo: a simulated month, its bill and reports (see demo.go)
 //	billingd version           print the version
 package main
 
@@ -36,12 +37,17 @@ func main() {
 
 func run(args []string, stderr io.Writer) error {
 	cmd := "serve"
-	if len(args) > 0 && (args[0] == "serve" || args[0] == "migrate" || args[0] == "version") {
+	if len(args) > 0 && (args[0] == "serve" || args[0] == "migrate" || args[0] == "version" || args[0] == "demo") {
 		cmd, args = args[0], args[1:]
 	}
 	if cmd == "version" {
 		fmt.Println("billingd", version)
 		return nil
+	}
+	if cmd == "demo" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return runDemo(ctx, args, os.Stdout, stderr)
 	}
 	fs := flag.NewFlagSet("billingd "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -1,7 +1,10 @@
-// Package demo loads a small, realistic VMware-provider catalog, price lists,
-// a campaign and a contract into a running billingd through its public gRPC
-// API, so `make run` shows something useful. It is an API client only: it
-// never touches the database.
+// Package demo shows billingd end to end through its public gRPC API only:
+// Load creates a small, realistic VMware-provider catalog, price lists, a
+// campaign and a contract; Run adds a month of usage measured by the real
+// vCenter collector on a simulated vCenter (govmomi's vcsim), prints the
+// month's bill and writes the reports. It is an API client only: it never
+// touches the database, and billingd does not depend on it except to call
+// Load at start with --demo.
 package demo
 
 import (
@@ -20,22 +23,26 @@ import (
 // Epoch is when the demo's prices start.
 var Epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
+// step is one create call of Load.
+type step struct {
+	what string
+	call func() error
+}
+
 // Load creates the demo data. Anything that exists already is left as it
 // is, so Load can run at every start.
 func Load(ctx context.Context, conn grpc.ClientConnInterface) error {
+	_, err := load(ctx, conn)
+	return err
+}
+
+// load is Load that also counts the objects it created.
+func load(ctx context.Context, conn grpc.ClientConnInterface) (created int, err error) {
 	cat := billingv1.NewCatalogServiceClient(conn)
 	cus := billingv1.NewCustomerServiceClient(conn)
 	pri := billingv1.NewPricingServiceClient(conn)
-	steps := []struct {
-		what string
-		call func() error
-	}{}
-	add := func(what string, call func() error) {
-		steps = append(steps, struct {
-			what string
-			call func() error
-		}{what, call})
-	}
+	var steps []step
+	add := func(what string, call func() error) { steps = append(steps, step{what, call}) }
 
 	for _, m := range metrics {
 		add("metric "+m.GetKey(), func() error {
@@ -55,12 +62,12 @@ func Load(ctx context.Context, conn grpc.ClientConnInterface) error {
 			return err
 		})
 	}
-	add("customer acme", func() error {
-		_, err := cus.CreateCustomer(ctx, &billingv1.CreateCustomerRequest{Customer: &billingv1.Customer{
-			Id: "acme", ExternalId: "ERP-10042", DisplayName: "ACME Manufacturing B.V.", BillingTimeZone: "Europe/Amsterdam",
-		}})
-		return err
-	})
+	for _, c := range customers {
+		add("customer "+c.GetId(), func() error {
+			_, err := cus.CreateCustomer(ctx, &billingv1.CreateCustomerRequest{Customer: c})
+			return err
+		})
+	}
 	add("organisation acme/acme-prod", func() error {
 		_, err := cus.CreateOrganisation(ctx, &billingv1.CreateOrganisationRequest{CustomerId: "acme", Organisation: &billingv1.Organisation{Id: "acme-prod", DisplayName: "ACME production"}})
 		return err
@@ -80,19 +87,15 @@ func Load(ctx context.Context, conn grpc.ClientConnInterface) error {
 	for _, p := range defaultPrices {
 		add("default price "+p.id, func() error { return createPrice(ctx, pri, "default-eur", p) })
 	}
-	add("acme price vcpu", func() error {
-		return createPrice(ctx, pri, "acme-eur", price{"acme-vcpu", "vcpu", "0.0100", billingv1.Granularity_GRANULARITY_HOUR})
-	})
-	add("campaign spring backup", func() error {
-		_, err := pri.CreateCampaign(ctx, &billingv1.CreateCampaignRequest{Campaign: &billingv1.Campaign{
-			Id: "spring-backup", DisplayName: "Spring backup: 20% off", Currency: "EUR",
-			ValidFrom: timestamppb.New(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)),
-			ValidTo:   timestamppb.New(time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)),
-			Priority:  10,
-			Entries:   []*billingv1.CampaignEntry{{ProductId: "backup-vm", DiscountPercent: "20"}},
-		}})
-		return err
-	})
+	for _, p := range acmePrices {
+		add("acme price "+p.id, func() error { return createPrice(ctx, pri, "acme-eur", p) })
+	}
+	for _, c := range campaigns {
+		add("campaign "+c.GetId(), func() error {
+			_, err := pri.CreateCampaign(ctx, &billingv1.CreateCampaignRequest{Campaign: c})
+			return err
+		})
+	}
 	add("contract acme storage gold", func() error {
 		_, err := pri.CreateContract(ctx, &billingv1.CreateContractRequest{Contract: &billingv1.Contract{
 			Id: "acme-gold-2026", CustomerId: "acme", ProductId: "storage-gold",
@@ -104,11 +107,15 @@ func Load(ctx context.Context, conn grpc.ClientConnInterface) error {
 	})
 
 	for _, s := range steps {
-		if err := s.call(); err != nil && status.Code(err) != codes.AlreadyExists {
-			return fmt.Errorf("demo: %s: %w", s.what, err)
+		err := s.call()
+		switch {
+		case err == nil:
+			created++
+		case status.Code(err) != codes.AlreadyExists:
+			return created, fmt.Errorf("demo: %s: %w", s.what, err)
 		}
 	}
-	return nil
+	return created, nil
 }
 
 type price struct {
@@ -122,3 +129,5 @@ func createPrice(ctx context.Context, c billingv1.PricingServiceClient, list str
 	}})
 	return err
 }
+
+func ts(t time.Time) *timestamppb.Timestamp { return timestamppb.New(t) }
