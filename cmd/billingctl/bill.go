@@ -185,7 +185,7 @@ func writeLinesTable(w io.Writer, q *billingv1.BillingQuery, res *billingv1.Quer
 		fmt.Fprintln(w, "(no billing lines in this period)")
 	}
 	if n := len(res.GetUnpricedUsage()); n > 0 {
-		fmt.Fprintf(w, "%d unpriced usage series (usage no price covers, not billed); see --format json\n", n)
+		fmt.Fprintf(w, "%d unpriced usage series (of metrics no product sells, or no price covers; not billed): see --format json\n", n)
 	}
 }
 

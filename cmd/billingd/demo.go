@@ -178,7 +178,8 @@ func printTry(w io.Writer, cfg config.Config, keyFile, grpcAddr, httpAddr string
 	fmt.Fprintf(w, "  %s%s -OJ '%s/v1/reports/billing?customer=acme&from=%s&to=%s&group_by=product&format=pdf'\n", curl, auth, base, from, to)
 	fmt.Fprintf(w, "  %s %s/openapi.json\n", curl, base)
 	fmt.Fprintf(w, "  %s %s/metrics | grep grpc_server_handled_total\n", curl, base)
-	fmt.Fprintf(w, "  go run ./cmd/billingctl --addr %s bill --month %s --group-by customer,product\n", loopback(grpcAddr), res.From.Format("2006-01"))
+	fmt.Fprintf(w, "  go run ./cmd/billingctl --addr %s bill --month %s --tz %s --group-by customer,product\n",
+		loopback(grpcAddr), res.From.Format("2006-01"), demo.TimeZone)
 	fmt.Fprintf(w, "\nbillingd keeps running; stop it with Ctrl-C.\n")
 }
 
