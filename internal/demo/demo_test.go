@@ -28,12 +28,15 @@ const adminKey = "demo-test-admin-key-0123456789abcdef0123"
 
 // startBillingd runs billingd as `billingd demo` does, API keys on, on a
 // fresh database, and returns its gRPC address.
-func startBillingd(t *testing.T) string {
+func startBillingd(t *testing.T, edit ...func(*config.Config)) string {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DatabaseURL = pgtest.NewDatabase(t)
 	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.BootstrapAdminKey, cfg.RateLimit = adminKey, 0
+	for _, e := range edit {
+		e(&cfg)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
@@ -203,5 +206,28 @@ func TestRefusedUsageEndsTheDemo(t *testing.T) {
 	_, err = demo.Run(ctx, admin, demo.Options{Days: 1, Small: true, Dial: wrongKey})
 	if err == nil || !strings.Contains(err.Error(), "refused the usage") || !strings.Contains(err.Error(), "Unauthenticated") {
 		t.Fatalf("Run = %v, want billingd's refusal", err)
+	}
+}
+
+// TestShortDemoWithoutKeys: with --auth=off the collectors push on the
+// caller's connection, and the bill is the same.
+func TestShortDemoWithoutKeys(t *testing.T) {
+	t.Parallel()
+	addr := startBillingd(t, func(c *config.Config) { c.Auth, c.BootstrapAdminKey = false, "" })
+	conn, err := dialer(t, addr)("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	res, err := demo.Run(context.Background(), conn, demo.Options{Out: &out, Days: 2, Small: true})
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, out.String())
+	}
+	if res.SourceKeys != 0 || res.Usage.Accepted == 0 || res.Usage.Rejected != 0 {
+		t.Errorf("keys %d, usage %+v", res.SourceKeys, res.Usage)
+	}
+	// The same two days as TestShortDemo: ACME's vCPU is 632 × 0.015 = 9.48.
+	if !regexp.MustCompile(`(?m)^\s+acme\s+vcpu\s+payg\s+632\s+vCPU-hour\s+0\.015\s+9\.48\s+EUR\s+list acme-eur$`).MatchString(out.String()) {
+		t.Errorf("ACME's vCPU line is not 632 × 0.015 = 9.48:\n%s", out.String())
 	}
 }
