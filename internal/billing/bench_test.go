@@ -136,6 +136,26 @@ func BenchmarkQueryMonth(b *testing.B) {
 			b.ReportMetric(ns/sqlNs, "one/sql")
 		}
 	})
+	// The same two queries through the raw-record reader, the reference
+	// the hourly rollups replace, in the same run.
+	raw := billing.New(store.RawBilling(), billing.Config{})
+	for _, c := range []struct {
+		name string
+		ids  []string
+	}{{"all-raw", nil}, {"one-raw", []string{"c250"}}} {
+		b.Run(c.name, func(b *testing.B) {
+			q := invoice
+			q.CustomerIDs = c.ids
+			var res billing.Result
+			for b.Loop() {
+				if res, err = raw.Query(ctx, q); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(res.Lines)), "lines")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e6, "ms/query")
+		})
+	}
 }
 
 // seedBench creates the catalog, the customers and the usage (by COPY).
@@ -192,7 +212,10 @@ func seedBench(b *testing.B, ctx context.Context, store *postgres.Store, db *pgx
 	if n != benchCustomers*int64(len(benchMetrics))*benchResources*benchRecords {
 		b.Fatalf("copied %d records", n)
 	}
-	if _, err := db.Exec(ctx, "VACUUM ANALYZE usage_records"); err != nil {
+	if err := billingtest.RefreshRollups(ctx, db); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := db.Exec(ctx, "VACUUM ANALYZE usage_records, usage_hourly"); err != nil {
 		b.Fatal(err)
 	}
 }

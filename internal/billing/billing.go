@@ -53,6 +53,33 @@ type UsageRow struct {
 	VDCID          []byte
 	Site           []byte
 	Dimensions     []byte // a JSON object of string values, as jsonb renders it (keys in a canonical order)
+	// Hourly, when set, makes the row an hourly rollup of its series rather
+	// than a record: Start is the UTC hour, End = Start + 1h, and Hour sums
+	// up the records of the series that start in the hour and end by its
+	// end (records reaching past the hour come as records). Quantity and
+	// Received are unset.
+	Hourly bool
+	Hour   HourlyUsage
+}
+
+// HourlyUsage sums up the records of one series that lie inside one UTC
+// hour, whatever the metric's aggregation. Numbers are decimal text; nil
+// means none of the kind.
+type HourlyUsage struct {
+	Sum       []byte    // Σ quantity of the records (points and intervals); nil when there are none
+	Integral  []byte    // Σ quantity × seconds of the interval records
+	Max       []byte    // the highest quantity of the interval records
+	LastStart time.Time // the start of the interval record that starts last,
+	LastValue []byte    // and its quantity
+	// Point samples, of each instant only the one received last (the
+	// larger on a tie): the first at FirstAt, the last (LastSample) at
+	// LastAt; InnerIntegral and InnerMax are ∫ and max of the levels from
+	// FirstAt to LastAt (nil when there is one sample). Zero LastAt: none.
+	FirstAt       time.Time
+	InnerIntegral []byte
+	InnerMax      []byte
+	LastAt        time.Time
+	LastSample    []byte
 }
 
 // UsageCount is what GetBillingStats needs to know about raw usage.
@@ -76,8 +103,12 @@ type Store interface {
 	//   - is the last point record (End = Start) in [From−Lookback, From) of
 	//     its series (metric, resource, organisation, VDC, site, dimensions)
 	//     for a metric in w.Gauges.
-	// Records come in no particular order. An error from fn stops the scan
-	// and is returned.
+	// Records come in no particular order. A store may hand over hourly
+	// rollups (UsageRow.Hourly) instead of the records inside an hour when
+	// that rates the same: when From, To and every instant the rating cuts
+	// at (granules in the customer's time zone, price, campaign and
+	// contract boundaries) lie on UTC hours. An error from fn stops the
+	// scan and is returned.
 	ScanUsage(ctx context.Context, w UsageWindow, fn func(*UsageRow) error) error
 	// CountUsage counts the records that start in each window's [From, To)
 	// (Lookback and Gauges are ignored).

@@ -29,6 +29,18 @@ type series struct {
 	uniqueValue string // unique_count: the series' value of the counted dimension
 	samples     []rating.Sample
 	received    []time.Time // of each sample
+	hours       []hourSamples
+}
+
+// hourSamples are the point samples of a series inside one hour, from an
+// hourly rollup: the first at first, the last (last) at lastAt, and the
+// integral and max of the levels in between.
+type hourSamples struct {
+	first, lastAt time.Time
+	inner         bool // more than one sample: innerIntegral, innerMax are set
+	innerIntegral decimal.Decimal
+	innerMax      decimal.Decimal
+	last          decimal.Decimal
 }
 
 // maxCachedValues bounds the quantity cache of one customer.
@@ -56,6 +68,9 @@ func (b *seriesBuilder) add(u *UsageRow) error {
 		}
 		b.byKey[string(b.key)] = s
 		b.order = append(b.order, s)
+	}
+	if u.Hourly {
+		return b.addHour(s, u)
 	}
 	q, err := b.quantity(u.Quantity)
 	if err != nil {
@@ -91,6 +106,70 @@ func (b *seriesBuilder) add(u *UsageRow) error {
 			s.Pieces = append(s.Pieces, rating.Piece{
 				Start: u.Start, End: end, Integral: q.Mul(seconds(end.Sub(u.Start))), Max: q, Last: q,
 			})
+		}
+	}
+	return nil
+}
+
+// addHour turns an hourly rollup into pieces that rate like the records
+// it sums up, on granules and price segments that start and end on UTC
+// hours (which the store guarantees when it hands over rollups): a piece
+// over the hour for the records inside it (Sum, or Integral, Max and the
+// Last of the interval that starts last, or the unique value), and for
+// gauge samples what build composes with the neighbouring hours.
+func (b *seriesBuilder) addHour(s *series, u *UsageRow) error {
+	h := &u.Hour
+	hour := rating.Piece{Start: u.Start, End: u.End}
+	switch s.agg {
+	case rating.AggregationSum:
+		if h.Sum == nil {
+			return nil
+		}
+		q, err := b.quantity(h.Sum)
+		if err != nil {
+			return err
+		}
+		hour.Sum = q
+		s.Pieces = append(s.Pieces, hour)
+	case rating.AggregationUniqueCount:
+		if h.Sum == nil {
+			return nil
+		}
+		if s.uniqueValue != "" {
+			hour.Unique = []string{s.uniqueValue}
+		}
+		s.Pieces = append(s.Pieces, hour)
+	default: // gauges
+		if h.Integral != nil {
+			var err error
+			if hour.Integral, err = b.quantity(h.Integral); err != nil {
+				return err
+			}
+			if hour.Max, err = b.quantity(h.Max); err != nil {
+				return err
+			}
+			if hour.Last, err = b.quantity(h.LastValue); err != nil {
+				return err
+			}
+			hour.LastAt = h.LastStart
+			s.Pieces = append(s.Pieces, hour)
+		}
+		if !h.LastAt.IsZero() {
+			hs := hourSamples{first: h.FirstAt, lastAt: h.LastAt}
+			var err error
+			if hs.last, err = b.quantity(h.LastSample); err != nil {
+				return err
+			}
+			if h.InnerIntegral != nil {
+				hs.inner = true
+				if hs.innerIntegral, err = b.quantity(h.InnerIntegral); err != nil {
+					return err
+				}
+				if hs.innerMax, err = b.quantity(h.InnerMax); err != nil {
+					return err
+				}
+			}
+			s.hours = append(s.hours, hs)
 		}
 	}
 	return nil
@@ -165,7 +244,9 @@ func (b *seriesBuilder) quantity(text []byte) (decimal.Decimal, error) {
 func (b *seriesBuilder) build() []rating.Series {
 	out := make([]rating.Series, 0, len(b.order))
 	for _, s := range b.order {
-		if len(s.samples) > 0 {
+		if len(s.hours) > 0 {
+			s.Pieces = append(s.Pieces, s.hourPieces(b.end)...)
+		} else if len(s.samples) > 0 {
 			s.orderSamples()
 			ps := rating.GaugePieces(s.samples, b.end)
 			if len(s.Pieces) == 0 {
@@ -213,3 +294,45 @@ func (s *series) orderSamples() {
 
 // seconds converts a duration to exact decimal seconds.
 func seconds(d time.Duration) decimal.Decimal { return decimal.New(int64(d), -9) }
+
+// hourPieces composes the pieces of a gauge's samples from hourly rollups
+// and raw samples (the one carried into the period): per hour a piece
+// from its first to its last sample with their integral and max, and from
+// each hour's last sample a piece at its level until the first sample of
+// the next sampled hour, or end — the pieces GaugePieces makes of the raw
+// samples, with those between the first and last sample of an hour
+// summed into one.
+func (s *series) hourPieces(end time.Time) []rating.Piece {
+	hs := s.hours
+	if len(s.samples) > 0 {
+		s.orderSamples()
+		for i, x := range s.samples {
+			if i+1 < len(s.samples) && s.samples[i+1].At.Equal(x.At) {
+				continue // superseded by a later sample at the same instant
+			}
+			hs = append(hs, hourSamples{first: x.At, lastAt: x.At, last: x.Value})
+		}
+	}
+	slices.SortFunc(hs, func(a, b hourSamples) int { return a.first.Compare(b.first) })
+	out := make([]rating.Piece, 0, 2*len(hs))
+	for i, h := range hs {
+		if !h.lastAt.Before(end) {
+			break
+		}
+		if h.inner {
+			out = append(out, rating.Piece{
+				Start: h.first, End: h.lastAt, Integral: h.innerIntegral,
+				Max: h.innerMax, Last: h.innerMax, LastAt: h.first,
+			})
+		}
+		to := end
+		if i+1 < len(hs) && hs[i+1].first.Before(end) {
+			to = hs[i+1].first
+		}
+		out = append(out, rating.Piece{
+			Start: h.lastAt, End: to, Integral: h.last.Mul(seconds(to.Sub(h.lastAt))),
+			Max: h.last, Last: h.last, LastAt: h.lastAt,
+		})
+	}
+	return out
+}

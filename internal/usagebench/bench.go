@@ -19,6 +19,7 @@ import (
 
 	"github.com/billingd/billingd/internal/app"
 	"github.com/billingd/billingd/internal/config"
+	"github.com/billingd/billingd/internal/store/postgres"
 )
 
 // Config says how big a run is and where PostgreSQL is.
@@ -76,6 +77,12 @@ func (r Result) Print(w io.Writer, cfg Config) {
 // Run creates a database, runs the three phases and drops the database.
 func Run(ctx context.Context, cfg Config, progress io.Writer) (Result, error) {
 	res := Result{Records: cfg.Records}
+	if os.Getenv("USAGEBENCH_SKIP_ROLLUPS") == "1" {
+		// the baseline without hourly rollups, to see what they cost
+		postgres.DisableRollupsForBenchmark(true)
+		defer postgres.DisableRollupsForBenchmark(false)
+		fmt.Fprintln(progress, "hourly rollups OFF (USAGEBENCH_SKIP_ROLLUPS=1): billing would miss this usage")
+	}
 	name := "usagebench_" + randomHex(6)
 	admin, err := pgx.Connect(ctx, cfg.AdminURL)
 	if err != nil {

@@ -1,10 +1,12 @@
 // Package billingtest writes usage records with plain SQL for tests and
 // benchmarks of billing queries, whether or not the usage migration has
-// created usage_records yet. It is for tests only.
+// created usage_records yet, and keeps the hourly rollups billing reads
+// (when their migration is there) as ingestion would. It is for tests only.
 package billingtest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"sync/atomic"
@@ -107,6 +109,57 @@ func Insert(ctx context.Context, db Execer, recs ...Record) error {
 		i++
 		return Values(r), nil
 	}))
+	if err != nil {
+		return err
+	}
+	return refreshRollups(ctx, db, recs)
+}
+
+// sqlRefreshAll recomputes the hourly rollup of every series-hour that has
+// records, with the function ingestion calls (migration 0004_usage_hourly).
+const sqlRefreshAll = `SELECT usage_hourly_refresh(array_agg(customer_id), array_agg(metric_key), array_agg(h),
+	array_agg(resource_id), array_agg(organisation_id), array_agg(vdc_id), array_agg(site), array_agg(dimensions))
+	FROM (SELECT DISTINCT customer_id, metric_key, date_trunc('hour', start_time, 'UTC') AS h,
+		resource_id, organisation_id, vdc_id, site, dimensions FROM usage_records) AS t`
+
+// RefreshRollups recomputes every hourly rollup from usage_records, as
+// ingestion would have maintained them, for records written with plain
+// SQL (CopyFrom of Values). Without the rollup migration it does nothing.
+func RefreshRollups(ctx context.Context, db Execer) error {
+	if ok, err := hasRollups(ctx, db); err != nil || !ok {
+		return err
+	}
+	_, err := db.Exec(ctx, sqlRefreshAll)
+	return err
+}
+
+func hasRollups(ctx context.Context, db Execer) (bool, error) {
+	var ok bool
+	err := db.QueryRow(ctx, "SELECT to_regproc('usage_hourly_refresh') IS NOT NULL").Scan(&ok)
+	return ok, err
+}
+
+// refreshRollups recomputes the hourly rollups of the records' series-hours.
+func refreshRollups(ctx context.Context, db Execer, recs []Record) error {
+	if ok, err := hasRollups(ctx, db); err != nil || !ok {
+		return err
+	}
+	var c, m, res, org, vdc, site, dims []string
+	var h []time.Time
+	for _, r := range recs {
+		d := r.Dimensions
+		if d == nil {
+			d = map[string]string{}
+		}
+		b, err := json.Marshal(d)
+		if err != nil {
+			return err
+		}
+		c, m, h = append(c, r.Customer), append(m, r.Metric), append(h, r.Start.UTC().Truncate(time.Hour))
+		res, org, vdc, site = append(res, r.Resource), append(org, r.Organisation), append(vdc, r.VDC), append(site, r.Site)
+		dims = append(dims, string(b))
+	}
+	_, err := db.Exec(ctx, "SELECT usage_hourly_refresh($1, $2, $3, $4, $5, $6, $7, $8::text[]::jsonb[])", c, m, h, res, org, vdc, site, dims)
 	return err
 }
 

@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"encoding/binary"
+	"errors"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -14,7 +16,8 @@ import (
 )
 
 // The billing reader reads whole tables (the price book is small next to
-// usage) and raw usage; it never writes.
+// usage) and usage: hourly rollups (see usage_rollup.go) or raw records.
+// It never writes.
 const (
 	sqlBookMetrics    = "SELECT " + colsMetric + " FROM " + tableMetrics + " ORDER BY key"
 	sqlBookProducts   = "SELECT " + colsProduct + " FROM " + tableProducts + " ORDER BY id"
@@ -115,7 +118,43 @@ const (
 			FROM ` + billingUsageTable + `
 			WHERE customer_id = $1 AND metric_key = ANY($6) AND start_time >= $5 AND start_time < $3 AND end_time = start_time
 			ORDER BY metric_key, resource_id, organisation_id, vdc_id, site, dimensions,
-				start_time DESC, receive_time DESC, quantity DESC
+				start_time DESC, receive_time DESC, ` + billingUsageTable + `.quantity DESC -- the number, not the output column quantity::text
+		) AS carried`
+
+	// sqlScanHourly reads the same as sqlScanUsage from usage_hourly, for
+	// From, To and From − lookback on UTC hours, in the columns of
+	// colsBillingUsage (NULL quantity, receive_time = start for records),
+	// then hourly (0 a record, 1 a rollup of the hour) and the rollup's:
+	//   - the rollups of the hours in [$3, $4) (kind 1);
+	//   - the records kept as spans (reaching past their hour) of those hours;
+	//   - spans of the hours in [$5, $3) that end after $3;
+	//   - per gauge series, the last sample of the last sampled hour in [$5, $3).
+	colsHourlyNone = "NULL::text, NULL::text, NULL::text, NULL::timestamptz, NULL::text, NULL::timestamptz, " +
+		"NULL::text, NULL::text, NULL::timestamptz, NULL::text"
+	sqlScanHourly = `
+		SELECT metric_key, NULL::text, hour, hour + interval '1 hour', hour,
+			resource_id, organisation_id, vdc_id, site, dimensions::text, 1::int2,
+			sum::text, integral::text, max::text, last_start, last_value::text,
+			first_at, inner_integral::text, inner_max::text, last_at, last_sample::text
+		FROM usage_hourly
+		WHERE customer_id = $1 AND metric_key = ANY($2) AND hour >= $3 AND hour < $4
+		UNION ALL
+		SELECT metric_key, sp.q::text, sp.s, sp.e, sp.s,
+			resource_id, organisation_id, vdc_id, site, dimensions::text, 0::int2, ` + colsHourlyNone + `
+		FROM usage_hourly, unnest(span_start, span_end, span_quantity) AS sp(s, e, q)
+		WHERE customer_id = $1 AND metric_key = ANY($2) AND hour >= $3 AND hour < $4 AND span_end_max IS NOT NULL
+		UNION ALL
+		SELECT metric_key, sp.q::text, sp.s, sp.e, sp.s,
+			resource_id, organisation_id, vdc_id, site, dimensions::text, 0::int2, ` + colsHourlyNone + `
+		FROM usage_hourly, unnest(span_start, span_end, span_quantity) AS sp(s, e, q)
+		WHERE customer_id = $1 AND metric_key = ANY($2) AND hour >= $5 AND hour < $3 AND span_end_max > $3 AND sp.e > $3
+		UNION ALL
+		SELECT * FROM (
+			SELECT DISTINCT ON (metric_key, series_key) metric_key, last_sample::text, last_at, last_at, last_at,
+				resource_id, organisation_id, vdc_id, site, dimensions::text, 0::int2, ` + colsHourlyNone + `
+			FROM usage_hourly
+			WHERE customer_id = $1 AND metric_key = ANY($6) AND hour >= $5 AND hour < $3 AND last_at IS NOT NULL
+			ORDER BY metric_key, series_key, hour DESC
 		) AS carried`
 
 	// $1 customers, $2 window starts, $3 window ends, $4 metric keys.
@@ -127,17 +166,44 @@ const (
 		WHERE u.metric_key = ANY($4)`
 )
 
-// ScanUsage streams the records billing needs for one customer and window
-// (see billing.Store), decoding columns straight from the driver's buffer.
+// ScanUsage streams what billing needs for one customer and window (see
+// billing.Store): hourly rollups when they rate the same as the records
+// (hourAligned), else the raw records.
 func (b billingReader) ScanUsage(ctx context.Context, w billing.UsageWindow, fn func(*billing.UsageRow) error) error {
 	if len(w.Metrics) == 0 {
 		return nil
 	}
+	ok, err := b.hourAligned(ctx, w)
+	if err != nil {
+		return err
+	}
+	if ok {
+		return b.scan(ctx, sqlScanHourly, w, fn)
+	}
+	return b.scan(ctx, sqlScanUsage, w, fn)
+}
+
+// RawBilling returns the store as a billing reader that always reads raw
+// usage records: the reference the rollup reader must agree with.
+func (s *Store) RawBilling() billing.Store { return rawBillingReader{billingReader{s}} }
+
+type rawBillingReader struct{ billingReader }
+
+func (b rawBillingReader) ScanUsage(ctx context.Context, w billing.UsageWindow, fn func(*billing.UsageRow) error) error {
+	if len(w.Metrics) == 0 {
+		return nil
+	}
+	return b.scan(ctx, sqlScanUsage, w, fn)
+}
+
+// scan runs sqlScanUsage or sqlScanHourly (they share $1…$6 and the
+// leading columns) and decodes rows straight from the driver's buffer.
+func (b billingReader) scan(ctx context.Context, sql string, w billing.UsageWindow, fn func(*billing.UsageRow) error) error {
 	gauges := w.Gauges
 	if gauges == nil {
 		gauges = []string{}
 	}
-	rows, err := b.s.pool.Query(ctx, sqlScanUsage, w.CustomerID, w.Metrics, w.From, w.To, w.From.Add(-w.Lookback), gauges)
+	rows, err := b.s.pool.Query(ctx, sql, w.CustomerID, w.Metrics, w.From, w.To, w.From.Add(-w.Lookback), gauges)
 	if err != nil {
 		return mapErr(err)
 	}
@@ -145,6 +211,9 @@ func (b billingReader) ScanUsage(ctx context.Context, w billing.UsageWindow, fn 
 	fds := rows.FieldDescriptions()
 	tm := rows.Conn().TypeMap()
 	ts := func(i int, raw []byte) (time.Time, error) {
+		if raw == nil {
+			return time.Time{}, nil
+		}
 		// timestamptz in binary: microseconds since 2000-01-01 UTC
 		if fds[i].Format == pgx.BinaryFormatCode && len(raw) == 8 {
 			us := int64(binary.BigEndian.Uint64(raw))
@@ -154,6 +223,7 @@ func (b billingReader) ScanUsage(ctx context.Context, w billing.UsageWindow, fn 
 		err := tm.Scan(fds[i].DataTypeOID, fds[i].Format, raw, &t)
 		return t, err
 	}
+	hourly := len(fds) > 10
 	var u billing.UsageRow
 	for rows.Next() {
 		v := rows.RawValues()
@@ -168,11 +238,103 @@ func (b billingReader) ScanUsage(ctx context.Context, w billing.UsageWindow, fn 
 			return mapErr(err)
 		}
 		u.ResourceID, u.OrganisationID, u.VDCID, u.Site, u.Dimensions = v[5], v[6], v[7], v[8], v[9]
+		if hourly {
+			// int2 kind: binary big-endian 1, or text "1"
+			k := v[10]
+			if u.Hourly = len(k) > 0 && k[len(k)-1]&0x0f == 1; u.Hourly {
+				h := &u.Hour
+				h.Sum, h.Integral, h.Max, h.LastValue = v[11], v[12], v[13], v[15]
+				h.InnerIntegral, h.InnerMax, h.LastSample = v[17], v[18], v[20]
+				if h.LastStart, err = ts(14, v[14]); err != nil {
+					return mapErr(err)
+				}
+				if h.FirstAt, err = ts(16, v[16]); err != nil {
+					return mapErr(err)
+				}
+				if h.LastAt, err = ts(19, v[19]); err != nil {
+					return mapErr(err)
+				}
+			}
+		}
 		if err := fn(&u); err != nil {
 			return err
 		}
 	}
 	return mapErr(rows.Err())
+}
+
+// sqlAligned reads the customer's billing time zone and whether a price,
+// campaign or contract (of the customer) starts or ends inside ($2, $3)
+// off a UTC hour; $1 customer.
+const sqlAligned = `
+	SELECT c.billing_time_zone, EXISTS (
+		SELECT 1 FROM ` + tablePrices + ` p WHERE (p.valid_from > $2 AND p.valid_from < $3 AND date_trunc('hour', p.valid_from, 'UTC') <> p.valid_from)
+			OR (p.valid_to > $2 AND p.valid_to < $3 AND date_trunc('hour', p.valid_to, 'UTC') <> p.valid_to)
+		UNION ALL
+		SELECT 1 FROM ` + tableCampaigns + ` p WHERE (p.valid_from > $2 AND p.valid_from < $3 AND date_trunc('hour', p.valid_from, 'UTC') <> p.valid_from)
+			OR (p.valid_to > $2 AND p.valid_to < $3 AND date_trunc('hour', p.valid_to, 'UTC') <> p.valid_to)
+		UNION ALL
+		SELECT 1 FROM ` + tableContracts + ` p WHERE p.customer_id = $1 AND ((p.start_time > $2 AND p.start_time < $3 AND date_trunc('hour', p.start_time, 'UTC') <> p.start_time)
+			OR (p.end_time > $2 AND p.end_time < $3 AND date_trunc('hour', p.end_time, 'UTC') <> p.end_time)))
+	FROM ` + tableCustomers + ` c WHERE c.id = $1`
+
+// hourAligned reports whether hourly rollups rate w exactly like its raw
+// records: every instant the engine cuts usage at must be a UTC hour —
+// From and To, the granules of the customer's time zone (whole-hour UTC
+// offsets throughout the window) and the price, campaign and contract
+// boundaries inside it. A piece of a rollup then never straddles a cut, so
+// it lies wholly in one rated interval, as its records do, and sums,
+// integrals, maxima, latest levels and unique values come out the same.
+// (The book is read again here, not in Book's snapshot: a boundary
+// written in between at worst makes this query read raw records.)
+func (b billingReader) hourAligned(ctx context.Context, w billing.UsageWindow) (bool, error) {
+	if !onHour(w.From) || !onHour(w.To) || !onHour(w.From.Add(-w.Lookback)) {
+		return false, nil
+	}
+	var tz string
+	var off bool
+	err := b.s.pool.QueryRow(ctx, sqlAligned, w.CustomerID, w.From, w.To).Scan(&tz, &off)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil || off {
+		return false, mapErr(err)
+	}
+	return wholeHourOffsets(tz, w.From, w.To), nil
+}
+
+func onHour(t time.Time) bool { return t.Equal(t.Truncate(time.Hour)) }
+
+// zones caches *time.Location by name.
+var zones sync.Map
+
+// wholeHourOffsets reports whether the zone's UTC offset is a whole number
+// of hours at every instant of [from, to].
+func wholeHourOffsets(tz string, from, to time.Time) bool {
+	if tz == "" {
+		tz = "UTC"
+	}
+	var loc *time.Location
+	if l, ok := zones.Load(tz); ok {
+		loc = l.(*time.Location)
+	} else {
+		l, err := time.LoadLocation(tz)
+		if err != nil {
+			return false // the billing service reports the zone
+		}
+		zones.Store(tz, l)
+		loc = l
+	}
+	for t := from.In(loc); ; {
+		if _, off := t.Zone(); off%3600 != 0 {
+			return false
+		}
+		_, end := t.ZoneBounds()
+		if end.IsZero() || end.After(to) {
+			return true
+		}
+		t = end
+	}
 }
 
 // pgEpoch is 2000-01-01T00:00:00Z in Unix seconds, PostgreSQL's time zero.

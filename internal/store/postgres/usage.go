@@ -84,7 +84,8 @@ func (u *usageRepo) MetricAggregations(ctx context.Context, keys []string) (map[
 }
 
 // Insert stores the records whose keys are new, in one transaction that
-// claims their keys in usage_keys and COPYs the records into usage_records.
+// claims their keys in usage_keys, COPYs the records into usage_records and
+// recomputes the hourly rollups the records fall in (usage_rollup.go).
 // When keys repeat within records, the first is kept.
 //
 // The fast path assumes every key is new, as it is unless a collector
@@ -157,7 +158,10 @@ func (u *usageRepo) insertOnce(ctx context.Context, records []usage.Record, keys
 		if n := tag.RowsAffected(); err == nil && int(n) != stored {
 			err = fmt.Errorf("usage: copied %d records for %d claimed keys", n, stored)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return refreshHourly(ctx, tx, records, src.keep)
 	})
 	if err != nil {
 		if isNoPartition(err) || retryInTx(err) || isUniqueViolation(err) {
