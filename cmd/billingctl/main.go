@@ -50,7 +50,8 @@ Commands:
 
 Connection flags (before or after the command, before its arguments):
   --addr HOST:PORT      billingd's gRPC address (env BILLINGD_ADDR; default localhost:9090)
-  --key SECRET          API key, sent as "authorization: Bearer SECRET" (env BILLINGD_API_KEY)
+  --key SECRET          API key, sent as "authorization: Bearer SECRET" (env BILLINGD_API_KEY;
+                        prefer the variable: other users of the machine can see flags)
   --tls                 use TLS with the system's root certificates (env BILLINGD_TLS=1)
   --ca FILE             use TLS and trust this PEM CA bundle (env BILLINGD_CA)
   --timeout DURATION    deadline of each call (default 2m)
