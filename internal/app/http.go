@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	billingv1 "github.com/billingd/billingd/gen/go/billing/v1"
 	"github.com/billingd/billingd/gen/openapiv2"
@@ -54,13 +54,8 @@ func newHTTPServer(ctx context.Context, conn *grpc.ClientConn, ready func(contex
 func limitBody(h http.Handler, max int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > max {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusRequestEntityTooLarge)
-			_ = json.NewEncoder(w).Encode(map[string]any{
-				"code":    codes.ResourceExhausted,
-				"message": fmt.Sprintf("request body of %d bytes is larger than the limit of %d bytes (--max-body-bytes)", r.ContentLength, max),
-				"details": []any{},
-			})
+			gateway.WriteStatus(w, http.StatusRequestEntityTooLarge, status.Newf(codes.ResourceExhausted,
+				"request body of %d bytes is larger than the limit of %d bytes (--max-body-bytes)", r.ContentLength, max))
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody {

@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -34,7 +36,7 @@ func reportDownload(conn *grpc.ClientConn, log *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		req, field, msg := parseReportQuery(r)
 		if field != "" {
-			writeError(w, http.StatusBadRequest, field+": "+msg)
+			writeFieldError(w, field, msg)
 			return
 		}
 		ctx := r.Context()
@@ -131,12 +133,25 @@ func parseReportQuery(r *http.Request) (req *billingv1.ExportReportRequest, fiel
 // mapped HTTP code and the status as JSON.
 func writeStatus(w http.ResponseWriter, err error) {
 	st := status.Convert(err)
+	WriteStatus(w, runtime.HTTPStatusFromCode(st.Code()), st)
+}
+
+// WriteStatus writes st as the JSON body the gateway uses for errors
+// ({"code", "message", "details"}), with the given HTTP code, so that
+// handlers outside the gateway (downloads, body limits) answer in the same
+// shape.
+func WriteStatus(w http.ResponseWriter, httpCode int, st *status.Status) {
 	body, _ := protojson.Marshal(st.Proto())
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(runtime.HTTPStatusFromCode(st.Code()))
+	w.WriteHeader(httpCode)
 	_, _ = w.Write(body)
 }
 
-func writeError(w http.ResponseWriter, code int, msg string) {
-	writeJSON(w, code, map[string]any{"code": 3, "message": msg})
+// writeFieldError answers 400 with a BadRequest naming the query parameter.
+func writeFieldError(w http.ResponseWriter, field, msg string) {
+	st := status.New(codes.InvalidArgument, field+": "+msg)
+	if d, err := st.WithDetails(&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: field, Description: msg}}}); err == nil {
+		st = d
+	}
+	WriteStatus(w, http.StatusBadRequest, st)
 }
