@@ -46,15 +46,18 @@ func newGRPCServer(db *database, reg prometheus.Registerer, log *slog.Logger, se
 		grpc.ChainStreamInterceptor(rpc.RecoverStream(log), metrics.StreamServerInterceptor(), sec.auth.Stream(), rpc.ValidateStream(validator)),
 	)
 
-	billingv1.RegisterCatalogServiceServer(srv, rpc.NewCatalogServer(catalog.New(db.store.Catalog(), nil), log))
-	billingv1.RegisterCustomerServiceServer(srv, rpc.NewCustomerServer(customer.New(db.store.Customers(), nil), log))
+	// One service of each domain, shared by the servers that need it (the
+	// report server reads names through the catalog and customer services).
+	catalogSvc := catalog.New(db.store.Catalog(), nil)
+	customerSvc := customer.New(db.store.Customers(), nil)
+	billingSvc := billing.New(db.store.Billing(), billing.Config{})
+	billingv1.RegisterCatalogServiceServer(srv, rpc.NewCatalogServer(catalogSvc, log))
+	billingv1.RegisterCustomerServiceServer(srv, rpc.NewCustomerServer(customerSvc, log))
 	billingv1.RegisterPricingServiceServer(srv, rpc.NewPricingServer(pricing.New(db.store.Pricing(), nil), log))
-	// Declared in the API, built in later issues: registered so that callers
-	// get Unimplemented with the method name rather than "unknown service".
 	billingv1.RegisterUsageServiceServer(srv, rpc.NewUsageServer(usage.New(db.store.Usage(), nil), log))
-	billingv1.RegisterBillingServiceServer(srv, rpc.NewBillingServer(db.store.Billing(), log))
-	billingv1.RegisterReportServiceServer(srv, rpc.NewReportServer(billing.New(db.store.Billing(), billing.Config{}),
-		catalog.New(db.store.Catalog(), nil), customer.New(db.store.Customers(), nil), "billingd", log))
+	// Period closing (ClosePeriod, ReopenPeriod) still answers Unimplemented.
+	billingv1.RegisterBillingServiceServer(srv, rpc.NewBillingServerFor(billingSvc, log))
+	billingv1.RegisterReportServiceServer(srv, rpc.NewReportServer(billingSvc, catalogSvc, customerSvc, "billingd", log))
 	billingv1.RegisterAccessServiceServer(srv, rpc.NewAccessServer(sec.keys, log))
 
 	hs := health.NewServer()
