@@ -43,7 +43,11 @@ const maxRejectionLogs = 20
 // push returns once billingd acknowledged every record, or with ctx's error.
 // Stream failures are retried with backoff, without limit: a window is never
 // given up, since its records would be lost.
-func (p *pusher) push(ctx context.Context, log *slog.Logger, source string, recs []Record) error {
+//
+// The result maps the index (in recs) of every record billingd rejected to
+// its rejection; the Runner only logs and counts them, a Feed dead-letters
+// the messages they came from.
+func (p *pusher) push(ctx context.Context, log *slog.Logger, source string, recs []Record) (map[int]*billingv1.RecordRejection, error) {
 	var reqs []*billingv1.IngestUsageRequest
 	for i, seq := 0, uint64(1); i < len(recs); i, seq = i+p.batchSize, seq+1 {
 		part := recs[i:min(i+p.batchSize, len(recs))]
@@ -53,34 +57,59 @@ func (p *pusher) push(ctx context.Context, log *slog.Logger, source string, recs
 		}
 		reqs = append(reqs, req)
 	}
+	rejected := map[int]*billingv1.RecordRejection{}
+	onAck := func(ack *billingv1.IngestUsageResponse) {
+		first := int(ack.GetSequence()-1) * p.batchSize // sequence n holds recs[(n-1)·batchSize:]
+		for _, r := range ack.GetRejected() {
+			rejected[first+int(r.GetIndex())] = r
+		}
+	}
 	done, failures := 0, 0
 	for done < len(reqs) {
-		n, err := p.stream(ctx, log, source, reqs[done:])
+		n, err := p.stream(ctx, log, source, reqs[done:], onAck)
 		done += n
 		if err == nil {
 			continue
 		}
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return rejected, ctx.Err()
 		}
 		if n > 0 {
 			failures = 0
 		}
+		p.metrics.Errors.WithLabelValues(source, StagePush).Inc()
+		code := status.Code(err)
+		if refused(code) {
+			// Resending cannot cure a refusal; retry at the slowest rate so
+			// that an operator's fix (a new key, a widened scope) is picked
+			// up without a restart, and count it so that it can alert.
+			delay := p.backoff.Delay(maxDoublings)
+			p.metrics.Refused.WithLabelValues(source, code.String()).Inc()
+			log.ErrorContext(ctx, "usage stream failed: billingd refused it; retrying at the longest backoff until the key or billingd is fixed",
+				"err", err, "code", code.String(), "acknowledged_batches", done, "unacknowledged_batches", len(reqs)-done, "retry_in", delay)
+			if !sleep(ctx, delay) {
+				return rejected, ctx.Err()
+			}
+			continue
+		}
 		delay := p.backoff.Delay(failures)
 		failures++
-		p.metrics.Errors.WithLabelValues(source, StagePush).Inc()
-		log.Log(ctx, streamErrorLevel(err), "usage stream failed; resending the unacknowledged batches",
+		log.WarnContext(ctx, "usage stream failed; resending the unacknowledged batches",
 			"err", err, "acknowledged_batches", done, "unacknowledged_batches", len(reqs)-done, "retry_in", delay)
 		if !sleep(ctx, delay) {
-			return ctx.Err()
+			return rejected, ctx.Err()
 		}
 	}
-	return nil
+	return rejected, nil
 }
+
+// maxDoublings is enough doublings of any initial backoff to reach its max.
+const maxDoublings = 64
 
 // stream sends reqs on one IngestUsage stream and returns how many were
 // acknowledged, in order; a nil error means all of them.
-func (p *pusher) stream(ctx context.Context, log *slog.Logger, source string, reqs []*billingv1.IngestUsageRequest) (int, error) {
+func (p *pusher) stream(ctx context.Context, log *slog.Logger, source string, reqs []*billingv1.IngestUsageRequest,
+	onAck func(*billingv1.IngestUsageResponse)) (int, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var timedOut atomic.Bool
@@ -136,6 +165,7 @@ func (p *pusher) stream(ctx context.Context, log *slog.Logger, source string, re
 			return fail(acked, fmt.Errorf("ack for sequence %d, want %d", ack.GetSequence(), want.GetSequence()))
 		}
 		p.tally(ctx, log, source, want, ack)
+		onAck(ack)
 		<-credit
 	}
 	wg.Wait()
@@ -154,6 +184,11 @@ func (p *pusher) tally(ctx context.Context, log *slog.Logger, source string, req
 	p.metrics.Pushed.WithLabelValues(source, ResultRejected).Add(float64(len(rej)))
 	reasons := map[string]int{}
 	for i, r := range rej {
+		field := r.GetField()
+		if field == "" {
+			field = "record"
+		}
+		p.metrics.Rejected.WithLabelValues(source, field).Inc()
 		reasons[r.GetField()+": "+r.GetReason()]++
 		if i >= maxRejectionLogs {
 			continue
@@ -171,14 +206,20 @@ func (p *pusher) tally(ctx context.Context, log *slog.Logger, source string, req
 	}
 }
 
-// streamErrorLevel logs at error what resending will not cure by itself (a
-// wrong or revoked key, a key not allowed this source, an incompatible
-// billingd), so that it stands out from network blips; the push still
-// retries, since an operator may fix it without restarting the collector.
-func streamErrorLevel(err error) slog.Level {
-	switch status.Code(err) {
+// refused reports the codes of a stream that billingd refused outright (a
+// wrong or revoked key, a key not allowed this source or site, an
+// incompatible billingd): resending the same batches cannot cure them.
+//
+// The push keeps retrying them rather than stopping the source: the spool
+// (or the broker) keeps the data meanwhile, a source that stopped would
+// need a restart once the operator fixed the key, and a poller that stopped
+// would stop measuring. It retries at the longest backoff so that a
+// refused key does not hammer billingd's authentication, logs at error
+// level and counts billingd_collector_push_refused_total{code} to alert on.
+func refused(c codes.Code) bool {
+	switch c {
 	case codes.Unauthenticated, codes.PermissionDenied, codes.InvalidArgument, codes.FailedPrecondition, codes.Unimplemented:
-		return slog.LevelError
+		return true
 	}
-	return slog.LevelWarn
+	return false
 }

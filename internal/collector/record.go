@@ -70,6 +70,10 @@ func (r Record) Check() error {
 		return fmt.Errorf("end %s must be after start %s", r.End, r.Start)
 	case len(r.Dimensions) > 32:
 		return fmt.Errorf("at most 32 dimensions, got %d", len(r.Dimensions))
+	case utf8.RuneCountInString(r.ResourceID) > 256:
+		return fmt.Errorf("resource id must have at most 256 characters")
+	case longerThan(128, r.OrganisationID, r.VdcID, r.Site, r.Source):
+		return fmt.Errorf("organisation id, vdc id, site and source must have at most 128 characters")
 	}
 	for _, s := range []string{r.Key, r.ResourceID, r.OrganisationID, r.VdcID, r.Site, r.Source} {
 		if !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
@@ -85,6 +89,15 @@ func (r Record) Check() error {
 		}
 	}
 	return nil
+}
+
+func longerThan(n int, ss ...string) bool {
+	for _, s := range ss {
+		if utf8.RuneCountInString(s) > n {
+			return true
+		}
+	}
+	return false
 }
 
 // proto converts r to the wire record.

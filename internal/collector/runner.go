@@ -102,6 +102,7 @@ func NewRunner(client billingv1.UsageServiceClient, sources []Schedule, opts Opt
 	if opts.Metrics == nil {
 		opts.Metrics = NewMetrics(nil)
 	}
+	opts.Metrics.fillMissing()
 	var errs []error
 	switch {
 	case client == nil:
@@ -140,6 +141,9 @@ func NewRunner(client billingv1.UsageServiceClient, sources []Schedule, opts Opt
 		return nil, err
 	}
 	for _, rn := range r.sources {
+		if _, ok := rn.Source.(Feed); ok {
+			continue // the broker keeps a feed's position and unacknowledged messages
+		}
 		st, err := openState(opts.StateDir, rn.Source.Name())
 		if err != nil {
 			return nil, fmt.Errorf("source %q: state: %w", rn.Source.Name(), err)
@@ -159,6 +163,10 @@ func NewRunner(client billingv1.UsageServiceClient, sources []Schedule, opts Opt
 func (r *Runner) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for _, rn := range r.sources {
+		if f, ok := rn.Source.(Feed); ok {
+			wg.Go(func() { r.feedLoop(ctx, rn, f) })
+			continue
+		}
 		wg.Go(func() { r.pollLoop(ctx, rn) })
 		wg.Go(func() { r.pushLoop(ctx, rn) })
 	}
@@ -211,10 +219,16 @@ func (r *Runner) pushLoop(ctx context.Context, rn *run) {
 
 // Poll collects one window of the named source now and spools it; Flush
 // pushes it. Together they make a one-shot run (cron, tests).
+//
+// For a Feed, Poll receives, pushes and settles batches until a receive
+// waits the source's interval without a message, and Flush does nothing.
 func (r *Runner) Poll(ctx context.Context, source string) error {
 	rn, ok := r.byName[source]
 	if !ok {
 		return fmt.Errorf("no source %q", source)
+	}
+	if f, ok := rn.Source.(Feed); ok {
+		return r.drain(ctx, rn, f)
 	}
 	return r.poll(ctx, rn)
 }
@@ -225,6 +239,9 @@ func (r *Runner) Flush(ctx context.Context, source string) error {
 	rn, ok := r.byName[source]
 	if !ok {
 		return fmt.Errorf("no source %q", source)
+	}
+	if _, ok := rn.Source.(Feed); ok {
+		return nil // settled as received
 	}
 	return r.flush(ctx, rn)
 }
@@ -305,7 +322,7 @@ func (r *Runner) flush(ctx context.Context, rn *run) error {
 			return err
 		}
 		log := rn.log.With("window", w.Seq)
-		if err := r.pusher.push(ctx, log, name, w.Records); err != nil {
+		if _, err := r.pusher.push(ctx, log, name, w.Records); err != nil {
 			return err
 		}
 		rn.mu.Lock()
