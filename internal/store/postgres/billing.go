@@ -41,31 +41,37 @@ var _ billing.Store = billingReader{}
 // transaction, so that a price written meanwhile is either wholly in or out.
 func (b billingReader) Book(ctx context.Context) (billing.Book, error) {
 	var out billing.Book
-	err := pgx.BeginTxFunc(ctx, b.s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		var err error
-		if out.Metrics, err = readAll(ctx, tx, sqlBookMetrics, scanMetric); err != nil {
-			return err
-		}
-		if out.Products, err = readAll(ctx, tx, sqlBookProducts, scanProduct); err != nil {
-			return err
-		}
-		if out.PriceLists, err = readAll(ctx, tx, sqlBookPriceLists, scanPriceList); err != nil {
-			return err
-		}
-		if out.Prices, err = readAll(ctx, tx, sqlBookPrices, scanPrice); err != nil {
-			return err
-		}
-		if out.Campaigns, err = readAll(ctx, tx, sqlBookCampaigns, scanCampaign); err != nil {
-			return err
-		}
-		r := repo{q: tx}
-		if err := r.attachEntries(ctx, out.Campaigns); err != nil {
-			return err
-		}
-		out.Contracts, err = readAll(ctx, tx, sqlBookContracts, scanContract)
+	err := pgx.BeginTxFunc(ctx, b.s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) (err error) {
+		out, err = readBook(ctx, tx)
 		return err
 	})
 	return out, mapErr(err)
+}
+
+// readBook reads the catalog and price book with q, which must see one
+// snapshot (a REPEATABLE READ transaction, or one that locks out writers).
+func readBook(ctx context.Context, q querier) (out billing.Book, err error) {
+	if out.Metrics, err = readAll(ctx, q, sqlBookMetrics, scanMetric); err != nil {
+		return out, err
+	}
+	if out.Products, err = readAll(ctx, q, sqlBookProducts, scanProduct); err != nil {
+		return out, err
+	}
+	if out.PriceLists, err = readAll(ctx, q, sqlBookPriceLists, scanPriceList); err != nil {
+		return out, err
+	}
+	if out.Prices, err = readAll(ctx, q, sqlBookPrices, scanPrice); err != nil {
+		return out, err
+	}
+	if out.Campaigns, err = readAll(ctx, q, sqlBookCampaigns, scanCampaign); err != nil {
+		return out, err
+	}
+	r := repo{q: q}
+	if err := r.attachEntries(ctx, out.Campaigns); err != nil {
+		return out, err
+	}
+	out.Contracts, err = readAll(ctx, q, sqlBookContracts, scanContract)
+	return out, err
 }
 
 func readAll[T any](ctx context.Context, q querier, sql string, scan pgx.RowToFunc[T]) ([]T, error) {
@@ -198,12 +204,14 @@ func (b rawBillingReader) ScanUsage(ctx context.Context, w billing.UsageWindow, 
 
 // scan runs sqlScanUsage or sqlScanHourly (they share $1…$6 and the
 // leading columns) and decodes rows straight from the driver's buffer.
-func (b billingReader) scan(ctx context.Context, sql string, w billing.UsageWindow, fn func(*billing.UsageRow) error) error {
+// Further arguments ($7…) go to sql after those six.
+func (b billingReader) scan(ctx context.Context, sql string, w billing.UsageWindow, fn func(*billing.UsageRow) error, more ...any) error {
 	gauges := w.Gauges
 	if gauges == nil {
 		gauges = []string{}
 	}
-	rows, err := b.s.pool.Query(ctx, sql, w.CustomerID, w.Metrics, w.From, w.To, w.From.Add(-w.Lookback), gauges)
+	args := append([]any{w.CustomerID, w.Metrics, w.From, w.To, w.From.Add(-w.Lookback), gauges}, more...)
+	rows, err := b.s.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return mapErr(err)
 	}
