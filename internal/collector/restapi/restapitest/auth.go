@@ -1,5 +1,5 @@
-// Package restapitest helps test the REST API sources: a token issuer for
-// fake platform servers, and a real billingd on PostgreSQL to push into.
+// Package restapitest helps the REST API sources' tests: a token issuer
+// for fake platform servers.
 package restapitest
 
 import (

@@ -1,4 +1,7 @@
-package restapitest
+// Package e2etest runs a real billingd on PostgreSQL for the end-to-end
+// tests of the REST API sources, and pushes a source's windows into it
+// through a collector.Runner.
+package e2etest
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package restapitest
+package e2etest
 
 import (
 	"context"

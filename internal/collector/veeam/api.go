@@ -1,0 +1,92 @@
+package veeam
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/billingd/billingd/internal/collector/restapi"
+)
+
+// Shapes of VSPC REST API v3 answers, only the fields the source reads.
+// Sizes are pointers so that a missing one is told from zero.
+
+type page[T any] struct {
+	Meta struct {
+		PagingInfo struct {
+			Total  int `json:"total"`
+			Count  int `json:"count"`
+			Offset int `json:"offset"`
+		} `json:"pagingInfo"`
+	} `json:"meta"`
+	Data []T `json:"data"`
+}
+
+type company struct {
+	InstanceUID string `json:"instanceUid"`
+	Name        string `json:"name"`
+	Status      string `json:"status"`
+}
+
+type protectedVM struct {
+	InstanceUID     string `json:"instanceUid"`
+	OrganizationUID string `json:"organizationUid"`
+	Name            string `json:"name"`
+}
+
+type backupResourceUsage struct {
+	CompanyUID        string `json:"companyUid"`
+	BackupResourceUID string `json:"backupResourceUid"`
+	UsedStorageQuota  *int64 `json:"usedStorageQuota"`
+}
+
+type tokenAnswer struct {
+	AccessToken string `json:"access_token"`
+}
+
+const (
+	pathToken     = "/api/v3/token"
+	pathCompanies = "/api/v3/organizations/companies"
+	pathVMs       = "/api/v3/protectedWorkloads/virtualMachines"
+	pathUsage     = "/api/v3/organizations/companies/sites/backupResources/usage"
+)
+
+// login returns the bearer token: the API key as it is, or an access token
+// from the password grant.
+func (s *Source) login(ctx context.Context, c *restapi.Client) (string, error) {
+	if !s.cfg.APIKey.IsZero() {
+		return s.cfg.APIKey.Reveal(), nil
+	}
+	form := url.Values{"grant_type": {"password"}, "username": {s.cfg.Username}, "password": {s.cfg.Password.Reveal()}}
+	var tok tokenAnswer
+	err := c.Raw(ctx, http.MethodPost, pathToken, nil, []byte(form.Encode()), func(h http.Header) {
+		h.Set("Content-Type", "application/x-www-form-urlencoded")
+		h.Set("Accept", "application/json")
+	}, &tok)
+	if err != nil {
+		return "", fmt.Errorf("as %s: %w", s.cfg.Username, err)
+	}
+	return tok.AccessToken, nil
+}
+
+// list reads every page of a collection.
+func list[T any](ctx context.Context, c *restapi.Client, path string, pageSize int) ([]T, error) {
+	var out []T
+	for offset := 0; ; {
+		var p page[T]
+		q := url.Values{"limit": {strconv.Itoa(pageSize)}, "offset": {strconv.Itoa(offset)}}
+		if err := c.Get(ctx, path, q, &p); err != nil {
+			return nil, err
+		}
+		out = append(out, p.Data...)
+		offset += len(p.Data)
+		// An empty page ends the loop even if total says otherwise, so that
+		// a collection that shrinks while it is read cannot loop forever.
+		if len(p.Data) == 0 || offset >= p.Meta.PagingInfo.Total {
+			return out, nil
+		}
+	}
+}
+
