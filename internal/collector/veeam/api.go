@@ -89,4 +89,3 @@ func list[T any](ctx context.Context, c *restapi.Client, path string, pageSize i
 		}
 	}
 }
-

@@ -36,8 +36,8 @@ const (
 )
 
 var fixtures = map[string]string{
-	"/api/v3/organizations/companies":                            "companies.json",
-	"/api/v3/protectedWorkloads/virtualMachines":                 "virtual_machines.json",
+	"/api/v3/organizations/companies":                             "companies.json",
+	"/api/v3/protectedWorkloads/virtualMachines":                  "virtual_machines.json",
 	"/api/v3/organizations/companies/sites/backupResources/usage": "backup_resources_usage.json",
 }
 
