@@ -283,7 +283,11 @@ func (s *Source) resolve(snap *snapshot, r vmRecord) (level, string, string) {
 	if reason != "" {
 		return level{}, reason, detail
 	}
-	for name, n := range map[string]optInt{"numberOfCpus": r.NumberOfCpus, "memoryMB": r.MemoryMB, "totalStorageAllocatedMb": r.TotalStorageAllocatedMb} {
+	for _, f := range []struct {
+		name string
+		n    optInt
+	}{{"numberOfCpus", r.NumberOfCpus}, {"memoryMB", r.MemoryMB}, {"totalStorageAllocatedMb", r.TotalStorageAllocatedMb}} {
+		name, n := f.name, f.n
 		switch {
 		case n.Bad != "":
 			return level{}, SkipUnexpected, fmt.Sprintf("%s %q is not an integer", name, n.Bad)
@@ -329,47 +333,56 @@ func model(m string) string {
 	return m
 }
 
-// vmRecords appends the records of a VM's segments, merging adjacent
-// segments of one level.
+// vmRecords appends the records of a VM's segments; per metric, adjacent
+// segments of one quantity are merged (a power-off splits vm.powered_on,
+// not vm.vcpu).
 func (s *Source) vmRecords(out []collector.Record, id string, segs []segment) []collector.Record {
-	var merged []segment
-	for _, sg := range segs {
-		if !sg.end.After(sg.start) {
-			continue
-		}
-		if n := len(merged); n > 0 && merged[n-1].end.Equal(sg.start) && merged[n-1].level == sg.level {
-			merged[n-1].end = sg.end
-			continue
-		}
-		merged = append(merged, sg)
+	type piece struct {
+		start, end time.Time
+		q          decimal.Decimal
+		l          level
 	}
-	for _, sg := range merged {
-		l := sg.level
-		dims := func(extra ...string) map[string]string {
-			d := map[string]string{}
-			if l.Model != "" {
-				d["allocation_model"] = l.Model
+	for _, metric := range []string{MetricVCPU, MetricMemoryGB, MetricPoweredOn, MetricStorageGB} {
+		var ps []piece
+		for _, sg := range segs {
+			if !sg.end.After(sg.start) {
+				continue
 			}
-			for i := 0; i+1 < len(extra); i += 2 {
-				d[extra[i]] = extra[i+1]
+			l := sg.level
+			var q decimal.Decimal
+			switch metric {
+			case MetricVCPU:
+				q = decimal.NewFromInt(l.CPU)
+			case MetricMemoryGB:
+				q = collector.MiBToGB(l.MemMB)
+			case MetricPoweredOn:
+				q = decimal.Zero
+				if l.On {
+					q = one
+				}
+			case MetricStorageGB:
+				q = collector.MiBToGB(l.StorMB)
 			}
-			return d
+			// What else a record carries must match too for a merge.
+			l.CPU, l.MemMB, l.StorMB, l.On = 0, 0, 0, false
+			if metric != MetricStorageGB {
+				l.Policy = ""
+			}
+			if n := len(ps); n > 0 && ps[n-1].end.Equal(sg.start) && ps[n-1].l == l && ps[n-1].q.Equal(q) {
+				ps[n-1].end = sg.end
+				continue
+			}
+			ps = append(ps, piece{sg.start, sg.end, q, l})
 		}
-		on := decimal.Zero
-		if l.On {
-			on = one
-		}
-		for _, m := range []struct {
-			metric string
-			q      decimal.Decimal
-			dims   map[string]string
-		}{
-			{MetricVCPU, decimal.NewFromInt(l.CPU), dims()},
-			{MetricMemoryGB, collector.MiBToGB(l.MemMB), dims()},
-			{MetricPoweredOn, on, dims()},
-			{MetricStorageGB, collector.MiBToGB(l.StorMB), dims("policy", l.Policy)},
-		} {
-			out = append(out, s.record(id, m.metric, m.q, sg.start, sg.end, l.Customer, l.Org, l.Vdc, m.dims))
+		for _, p := range ps {
+			dims := map[string]string{}
+			if p.l.Model != "" {
+				dims["allocation_model"] = p.l.Model
+			}
+			if metric == MetricStorageGB {
+				dims["policy"] = p.l.Policy
+			}
+			out = append(out, s.record(id, metric, p.q, p.start, p.end, p.l.Customer, p.l.Org, p.l.Vdc, dims))
 		}
 	}
 	return out
