@@ -20,7 +20,7 @@ func TestCustomersResolve(t *testing.T) {
 		Ignore:  []string{"Provider", "id-0"},
 		Map:     map[string]string{"id-1": "acme", "Globex Inc": "globex"},
 		Pattern: `^cust-([a-z]+)(?:-(\d+))?$`, Customer: "$1$2",
-		Use:     "id",
+		Use: "id",
 	}
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
