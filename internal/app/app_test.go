@@ -415,18 +415,6 @@ func TestOperationalEndpoints(t *testing.T) {
 	}
 }
 
-func TestLaterIssuesAnswerUnimplemented(t *testing.T) {
-	t.Parallel()
-	s := startOnTestDB(t)
-	_, err := billingv1.NewBillingServiceClient(s.conn).ClosePeriod(context.Background(), &billingv1.ClosePeriodRequest{CustomerId: "acme", Month: "2026-10"})
-	if status.Code(err) != codes.Unimplemented {
-		t.Errorf("ClosePeriod: %v, want Unimplemented", err)
-	}
-	if code, _ := s.call(t, "POST", "/v1/customers/acme/periods/2026-10:close", map[string]any{}); code != http.StatusNotImplemented {
-		t.Errorf("REST close period = %d, want 501", code)
-	}
-}
-
 func TestNewFailsClearlyOnUnreachableDatabase(t *testing.T) {
 	t.Parallel()
 	cfg := config.Default()

@@ -15,6 +15,7 @@ import (
 	"github.com/billingd/billingd/internal/billing"
 	"github.com/billingd/billingd/internal/catalog"
 	"github.com/billingd/billingd/internal/customer"
+	"github.com/billingd/billingd/internal/period"
 	"github.com/billingd/billingd/internal/pricing"
 	"github.com/billingd/billingd/internal/rpc"
 	"github.com/billingd/billingd/internal/usage"
@@ -55,8 +56,8 @@ func newGRPCServer(db *database, reg prometheus.Registerer, log *slog.Logger, se
 	billingv1.RegisterCustomerServiceServer(srv, rpc.NewCustomerServer(customerSvc, log))
 	billingv1.RegisterPricingServiceServer(srv, rpc.NewPricingServer(pricing.New(db.store.Pricing(), nil), log))
 	billingv1.RegisterUsageServiceServer(srv, rpc.NewUsageServer(usage.New(db.store.Usage(), nil), log))
-	// Period closing (ClosePeriod, ReopenPeriod) still answers Unimplemented.
-	billingv1.RegisterBillingServiceServer(srv, rpc.NewBillingServerFor(billingSvc, log))
+	periodSvc := period.New(db.store.Periods(), billingSvc, nil)
+	billingv1.RegisterBillingServiceServer(srv, rpc.NewBillingServerFor(billingSvc, log, periodSvc))
 	billingv1.RegisterReportServiceServer(srv, rpc.NewReportServer(billingSvc, catalogSvc, customerSvc, "billingd", log))
 	billingv1.RegisterAccessServiceServer(srv, rpc.NewAccessServer(sec.keys, log))
 

@@ -113,6 +113,18 @@ type Store interface {
 	// CountUsage counts the records that start in each window's [From, To)
 	// (Lookback and Gauges are ignored).
 	CountUsage(ctx context.Context, ws []UsageWindow) (UsageCount, error)
+
+	// ClosedPeriods reads the closed months of these customers (every
+	// customer when ids is empty), by customer and start.
+	ClosedPeriods(ctx context.Context, ids []string) ([]ClosedPeriod, error)
+	// FrozenBook reads the price book a closed month froze.
+	FrozenBook(ctx context.Context, periodID string) (Book, error)
+	// ScanFrozenUsage is ScanUsage without the records inserted after the
+	// closed month periodID was closed (see periods.go).
+	ScanFrozenUsage(ctx context.Context, periodID string, w UsageWindow, fn func(*UsageRow) error) error
+	// BookedAdjustments reads the adjustment lines frozen with the closed
+	// months of a customer, in the order they were stored.
+	BookedAdjustments(ctx context.Context, customerID string) ([]BookedAdjustment, error)
 }
 
 // Query is what to rate and how to present it.
@@ -137,6 +149,10 @@ type Line struct {
 	// granule ("month"), of which Quantity is the covered fraction.
 	Unit        string
 	Description string // e.g. "Storage Gold — overage above 100 GB"
+	// Set on adjustment lines (Model ModelAdjustment): the closed month
+	// corrected, "YYYY-MM", and why.
+	AdjustedMonth   string
+	AdjustmentCause AdjustmentCause
 }
 
 // Total is the sum of the rounded amounts of one currency's lines.

@@ -29,6 +29,7 @@ type rater struct {
 	lists     map[string]*pricing.PriceList
 	keys      []string // metric keys, for the usage reader
 	gauges    []string // metric keys whose point records are samples of a level
+	book      Book     // what the rater was built from
 }
 
 // owner is what one customer (or, for "", everyone) has in the price book,
@@ -76,6 +77,7 @@ var aggregations = map[catalog.Aggregation]rating.Aggregation{
 // never meet in one engine.
 func newRater(b Book) (*rater, error) {
 	r := &rater{
+		book:    b,
 		engines: map[string]*rating.Engine{}, owners: map[string]*owner{},
 		metrics: map[string]*catalog.Metric{}, products: map[string]*catalog.Product{},
 		contracts: map[string]*pricing.Contract{}, lists: map[string]*pricing.PriceList{},

@@ -51,6 +51,9 @@ func (s *Service) QueryFunc(ctx context.Context, q Query, emit func([]Line) erro
 	if err != nil {
 		return Summary{}, err
 	}
+	if err := s.attachClosed(ctx, jobs, q.CustomerIDs); err != nil {
+		return Summary{}, err
+	}
 	g := rating.Grouping{Keys: q.GroupBy, Dimensions: q.GroupByDimensions, Granularity: q.Granularity}
 	perCustomer := slices.Contains(q.GroupBy, rating.GroupCustomer) || len(jobs) == 1
 	if !perCustomer {
@@ -60,12 +63,16 @@ func (s *Service) QueryFunc(ctx context.Context, q Query, emit func([]Line) erro
 		tot      totals
 		unpriced []rating.UnpricedUsage
 		merged   []rating.Line
+		adjusted []Line // adjustments, when lines of customers merge
 	)
 	d := newDescriber(r)
 	err = s.each(ctx, r, jobs, g, func(j *job, p part) error {
 		unpriced = append(unpriced, p.unpriced...)
+		adj := adjustmentLines(p.adjust)
+		tot.add(ratingLines(adj))
 		if !perCustomer {
 			merged = append(merged, p.lines...)
+			adjusted = append(adjusted, adj...)
 			return nil
 		}
 		if len(jobs) == 1 {
@@ -74,15 +81,19 @@ func (s *Service) QueryFunc(ctx context.Context, q Query, emit func([]Line) erro
 			}
 		}
 		tot.add(p.lines)
-		if len(p.lines) == 0 {
+		if len(p.lines)+len(adj) == 0 {
 			return nil
 		}
-		return emit(d.describe(p.lines))
+		pd := d
+		if p.desc != nil {
+			pd = newDescriber(p.desc)
+		}
+		return emit(append(pd.describe(p.lines), adj...))
 	})
 	if err != nil {
 		return Summary{}, err
 	}
-	if !perCustomer && len(merged) > 0 {
+	if !perCustomer && len(merged)+len(adjusted) > 0 {
 		// Each customer's lines are grouped already; this pass merges
 		// lines of different customers that agree on every key.
 		if merged, err = rating.GroupLines(merged, g); err != nil {
@@ -90,7 +101,7 @@ func (s *Service) QueryFunc(ctx context.Context, q Query, emit func([]Line) erro
 		}
 		sortLines(merged, g.Dimensions)
 		tot.add(merged)
-		if err := emit(d.describe(merged)); err != nil {
+		if err := emit(append(d.describe(merged), adjusted...)); err != nil {
 			return Summary{}, err
 		}
 	}
@@ -163,6 +174,7 @@ type job struct {
 	loc      *time.Location
 	from, to time.Time
 	cur      string
+	closed   *closedState // nil: the customer has no closed month
 }
 
 // newJobs makes the jobs of custs, each over period(its time zone). A
@@ -214,6 +226,8 @@ func commonLocation(jobs []job) *time.Location {
 type part struct {
 	lines    []rating.Line
 	unpriced []rating.UnpricedUsage
+	adjust   []Adjustment // after the lines, ungrouped
+	desc     *rater       // describes the lines when not the live book
 }
 
 // each rates every job, s.workers at a time, and hands the parts to
@@ -226,27 +240,79 @@ func (s *Service) each(ctx context.Context, r *rater, jobs []job, g rating.Group
 
 // rate reads one customer's usage, rates it with the engine of its billing
 // currency and groups its lines; a grouping without a location buckets in
-// the customer's time zone.
+// the customer's time zone. Closed months in the window are rated from
+// what they froze, and adjustments booked in the window are added (see
+// periods.go).
 func (s *Service) rate(ctx context.Context, r *rater, j *job, g rating.Grouping) (part, error) {
-	b := newSeriesBuilder(r, j.to)
-	// The engine rates instants from 1970 on; so does the lookback.
-	lookback := min(Lookback, j.from.Sub(time.Unix(0, 0)))
-	w := UsageWindow{CustomerID: j.c.ID, From: j.from, To: j.to, Lookback: lookback, Metrics: r.keys, Gauges: r.gauges}
-	if err := s.store.ScanUsage(ctx, w, b.add); err != nil {
-		return part{}, err
-	}
 	if g.Location == nil {
 		g.Location = j.loc
 	}
 	pm := newPremerger(g, g.Location)
-	sum, err := r.engines[j.cur].RateFunc(rating.Request{CustomerID: j.c.ID, Location: j.loc, Period: rating.Period{From: j.from, To: j.to}, Series: b.build()}, pm.add)
-	if err != nil {
-		return part{}, err
+	var (
+		p    part
+		segs = []segment{{from: j.from, to: j.to}}
+	)
+	if j.closed != nil {
+		segs = j.closed.segments(j.from, j.to)
+	}
+	for _, sg := range segs {
+		rr, cur, scan := r, j.cur, s.store.ScanUsage
+		if sg.p != nil {
+			var err error
+			if rr, err = s.frozen(ctx, j.closed, sg.p); err != nil {
+				return part{}, err
+			}
+			if cur, err = rr.currencyFor(j.c.ID, sg.from, sg.to); err != nil {
+				return part{}, err
+			}
+			scan = s.frozenScan(sg.p.ID)
+			if len(segs) == 1 {
+				p.desc = rr // a closed month alone keeps the names it was closed with
+			}
+		}
+		unpriced, err := s.rateSegment(ctx, rr, cur, j.c.ID, j.loc, sg.from, sg.to, scan, pm.add)
+		if err != nil {
+			return part{}, err
+		}
+		p.unpriced = append(p.unpriced, unpriced...)
 	}
 	lines, err := rating.GroupLines(pm.lines(), g)
 	if err != nil {
 		return part{}, err
 	}
 	sortLines(lines, g.Dimensions)
-	return part{lines: lines, unpriced: sum.Unpriced}, ctx.Err()
+	p.lines = lines
+	if j.closed != nil {
+		if p.adjust, err = s.adjustments(ctx, r, j); err != nil {
+			return part{}, err
+		}
+	}
+	return p, ctx.Err()
+}
+
+// usageScan reads usage for a window (Store.ScanUsage or a frozen read).
+type usageScan func(ctx context.Context, w UsageWindow, fn func(*UsageRow) error) error
+
+func (s *Service) frozenScan(periodID string) usageScan {
+	return func(ctx context.Context, w UsageWindow, fn func(*UsageRow) error) error {
+		return s.store.ScanFrozenUsage(ctx, periodID, w, fn)
+	}
+}
+
+// rateSegment reads the usage of [from, to) with scan and rates it with
+// r's engine of currency cur, handing the lines to emit.
+func (s *Service) rateSegment(ctx context.Context, r *rater, cur, customerID string, loc *time.Location,
+	from, to time.Time, scan usageScan, emit func(rating.Line) error) ([]rating.UnpricedUsage, error) {
+	b := newSeriesBuilder(r, to)
+	// The engine rates instants from 1970 on; so does the lookback.
+	lookback := min(Lookback, from.Sub(time.Unix(0, 0)))
+	w := UsageWindow{CustomerID: customerID, From: from, To: to, Lookback: lookback, Metrics: r.keys, Gauges: r.gauges}
+	if err := scan(ctx, w, b.add); err != nil {
+		return nil, err
+	}
+	sum, err := r.engines[cur].RateFunc(rating.Request{CustomerID: customerID, Location: loc, Period: rating.Period{From: from, To: to}, Series: b.build()}, emit)
+	if err != nil {
+		return nil, err
+	}
+	return sum.Unpriced, nil
 }

@@ -47,6 +47,9 @@ const (
 	ModelPAYG
 	ModelCommitted
 	ModelOverage
+	// ModelAdjustment marks a correction to a closed period; the engine
+	// never rates one (internal/billing posts them).
+	ModelAdjustment
 )
 
 func (m Model) String() string {
@@ -57,6 +60,8 @@ func (m Model) String() string {
 		return "committed"
 	case ModelOverage:
 		return "overage"
+	case ModelAdjustment:
+		return "adjustment"
 	default:
 		return "unspecified"
 	}

@@ -12,8 +12,10 @@ import (
 
 	billingv1 "github.com/billingd/billingd/gen/go/billing/v1"
 	"github.com/billingd/billingd/internal/access"
+	"github.com/billingd/billingd/internal/billing"
 	"github.com/billingd/billingd/internal/catalog"
 	"github.com/billingd/billingd/internal/customer"
+	"github.com/billingd/billingd/internal/period"
 	"github.com/billingd/billingd/internal/pricing"
 )
 
@@ -173,6 +175,10 @@ func auditMessage(v any) (proto.Message, error) {
 		return contractToProto(r), nil
 	case access.Key:
 		return keyToProto(r), nil
+	case billing.ClosedPeriod:
+		return closedPeriodToProto(r), nil
+	case period.Reopening:
+		return &billingv1.ReopenPeriodRequest{CustomerId: r.CustomerID, Month: r.Month, Reason: r.Reason}, nil
 	case proto.Message:
 		return r, nil
 	}

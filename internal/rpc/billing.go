@@ -10,15 +10,18 @@ import (
 	billingv1 "github.com/billingd/billingd/gen/go/billing/v1"
 	"github.com/billingd/billingd/internal/billing"
 	"github.com/billingd/billingd/internal/money"
+	"github.com/billingd/billingd/internal/period"
 	"github.com/billingd/billingd/internal/rating"
 )
 
-// BillingServer serves billing.v1.BillingService: queries and stats.
-// ClosePeriod, ReopenPeriod and ListClosedPeriods stay Unimplemented.
+// BillingServer serves billing.v1.BillingService: queries, stats and
+// closed periods (those answer Unimplemented when built without a period
+// service).
 type BillingServer struct {
 	billingv1.UnimplementedBillingServiceServer
-	svc *billing.Service
-	log *slog.Logger
+	svc     *billing.Service
+	periods *period.Service
+	log     *slog.Logger
 }
 
 var _ billingv1.BillingServiceServer = (*BillingServer)(nil)
@@ -30,9 +33,14 @@ func NewBillingServer(store billing.Store, log *slog.Logger) *BillingServer {
 	return NewBillingServerFor(billing.New(store, billing.Config{}), log)
 }
 
-// NewBillingServerFor returns the gRPC server of billing queries over svc.
-func NewBillingServerFor(svc *billing.Service, log *slog.Logger) *BillingServer {
-	return &BillingServer{svc: svc, log: log}
+// NewBillingServerFor returns the gRPC server of billing queries over svc
+// and, when periods is not nil, of closed periods.
+func NewBillingServerFor(svc *billing.Service, log *slog.Logger, periods ...*period.Service) *BillingServer {
+	s := &BillingServer{svc: svc, log: log}
+	if len(periods) > 0 {
+		s.periods = periods[0]
+	}
+	return s
 }
 
 func (s *BillingServer) err(ctx context.Context, err error) error { return ToStatus(ctx, s.log, err) }
@@ -122,7 +130,7 @@ func lineToProto(l *billing.Line, dims []string) *billingv1.BillingLine {
 		Quantity: l.Quantity.String(), Unit: l.Unit, UnitPrice: l.UnitPrice.String(),
 		Amount: amountString(l.Currency, l.Amount), Currency: l.Currency,
 		PriceListId: l.PriceListID, PriceId: l.PriceID, CampaignId: l.CampaignID, ContractId: l.ContractID,
-		Description: l.Description,
+		Description: l.Description, AdjustedMonth: l.AdjustedMonth, AdjustmentCause: billingv1.AdjustmentCause(l.AdjustmentCause),
 	}
 	for _, d := range dims {
 		if v, ok := l.Dimensions[d]; ok {

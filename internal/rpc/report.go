@@ -134,8 +134,17 @@ func (s *ReportServer) source(ctx context.Context, q billing.Query) (*querySourc
 	if err != nil {
 		return nil, err
 	}
+	// A result of closed months only is as of their closing: printing that
+	// keeps their reports the same bytes whenever they are made.
+	generated, frozen, err := s.billing.FrozenAsOf(ctx, q.CustomerIDs, q.From, q.To)
+	if err != nil {
+		return nil, err
+	}
+	if !frozen {
+		generated = time.Now()
+	}
 	st := report.Statement{
-		Provider: s.provider, GeneratedAt: time.Now().UTC(), From: q.From, To: q.To,
+		Provider: s.provider, GeneratedAt: generated.UTC(), From: q.From, To: q.To,
 		Granularity: granularityName(q.Granularity), Customers: custs,
 	}
 	for _, k := range q.GroupBy {

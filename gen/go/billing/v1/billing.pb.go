@@ -94,6 +94,59 @@ func (GroupBy) EnumDescriptor() ([]byte, []int) {
 	return file_billing_v1_billing_proto_rawDescGZIP(), []int{0}
 }
 
+// AdjustmentCause says why an adjustment line exists.
+type AdjustmentCause int32
+
+const (
+	AdjustmentCause_ADJUSTMENT_CAUSE_UNSPECIFIED AdjustmentCause = 0
+	// Usage of the closed month received after it was closed.
+	AdjustmentCause_ADJUSTMENT_CAUSE_LATE_USAGE AdjustmentCause = 1
+	// A price, campaign, contract or catalog change that touches the closed
+	// month, made after it was closed.
+	AdjustmentCause_ADJUSTMENT_CAUSE_PRICE_CHANGE AdjustmentCause = 2
+)
+
+// Enum value maps for AdjustmentCause.
+var (
+	AdjustmentCause_name = map[int32]string{
+		0: "ADJUSTMENT_CAUSE_UNSPECIFIED",
+		1: "ADJUSTMENT_CAUSE_LATE_USAGE",
+		2: "ADJUSTMENT_CAUSE_PRICE_CHANGE",
+	}
+	AdjustmentCause_value = map[string]int32{
+		"ADJUSTMENT_CAUSE_UNSPECIFIED":  0,
+		"ADJUSTMENT_CAUSE_LATE_USAGE":   1,
+		"ADJUSTMENT_CAUSE_PRICE_CHANGE": 2,
+	}
+)
+
+func (x AdjustmentCause) Enum() *AdjustmentCause {
+	p := new(AdjustmentCause)
+	*p = x
+	return p
+}
+
+func (x AdjustmentCause) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (AdjustmentCause) Descriptor() protoreflect.EnumDescriptor {
+	return file_billing_v1_billing_proto_enumTypes[1].Descriptor()
+}
+
+func (AdjustmentCause) Type() protoreflect.EnumType {
+	return &file_billing_v1_billing_proto_enumTypes[1]
+}
+
+func (x AdjustmentCause) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use AdjustmentCause.Descriptor instead.
+func (AdjustmentCause) EnumDescriptor() ([]byte, []int) {
+	return file_billing_v1_billing_proto_rawDescGZIP(), []int{1}
+}
+
 // BillingQuery is what to rate and how to present it.
 type BillingQuery struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -218,9 +271,16 @@ type BillingLine struct {
 	CampaignId  string `protobuf:"bytes,21,opt,name=campaign_id,json=campaignId,proto3" json:"campaign_id,omitempty"`
 	ContractId  string `protobuf:"bytes,22,opt,name=contract_id,json=contractId,proto3" json:"contract_id,omitempty"`
 	// A human description, e.g. "vCPU (Gold) 2026-10 overage above 100".
-	Description   string `protobuf:"bytes,23,opt,name=description,proto3" json:"description,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Description string `protobuf:"bytes,23,opt,name=description,proto3" json:"description,omitempty"`
+	// Set on adjustment lines (model BILLING_MODEL_ADJUSTMENT): the closed
+	// month, "YYYY-MM" in the customer's billing time zone, that the line
+	// corrects. The line itself is booked in the first open month after it
+	// and spans that month.
+	AdjustedMonth string `protobuf:"bytes,24,opt,name=adjusted_month,json=adjustedMonth,proto3" json:"adjusted_month,omitempty"`
+	// Set on adjustment lines: what changed after the month was closed.
+	AdjustmentCause AdjustmentCause `protobuf:"varint,25,opt,name=adjustment_cause,json=adjustmentCause,proto3,enum=billing.v1.AdjustmentCause" json:"adjustment_cause,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *BillingLine) Reset() {
@@ -412,6 +472,20 @@ func (x *BillingLine) GetDescription() string {
 		return x.Description
 	}
 	return ""
+}
+
+func (x *BillingLine) GetAdjustedMonth() string {
+	if x != nil {
+		return x.AdjustedMonth
+	}
+	return ""
+}
+
+func (x *BillingLine) GetAdjustmentCause() AdjustmentCause {
+	if x != nil {
+		return x.AdjustmentCause
+	}
+	return AdjustmentCause_ADJUSTMENT_CAUSE_UNSPECIFIED
 }
 
 // CurrencyTotal is the sum of the rounded line amounts in one currency.
@@ -937,10 +1011,17 @@ type ClosedPeriod struct {
 	Month      string                 `protobuf:"bytes,2,opt,name=month,proto3" json:"month,omitempty"`
 	CloseTime  *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=close_time,json=closeTime,proto3" json:"close_time,omitempty"`
 	// API key id of whoever closed it.
-	ClosedBy      string           `protobuf:"bytes,4,opt,name=closed_by,json=closedBy,proto3" json:"closed_by,omitempty"`
-	Totals        []*CurrencyTotal `protobuf:"bytes,5,rep,name=totals,proto3" json:"totals,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ClosedBy string `protobuf:"bytes,4,opt,name=closed_by,json=closedBy,proto3" json:"closed_by,omitempty"`
+	// Totals of the frozen result, adjustment lines booked in it included.
+	Totals []*CurrencyTotal `protobuf:"bytes,5,rep,name=totals,proto3" json:"totals,omitempty"`
+	// The month's bounds in the customer's billing time zone at closing.
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	EndTime   *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	// Usage records received after closing that touch the month (including
+	// its 40-day lookback); they reach the bill as adjustment lines.
+	LateUsageRecords int64 `protobuf:"varint,8,opt,name=late_usage_records,json=lateUsageRecords,proto3" json:"late_usage_records,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *ClosedPeriod) Reset() {
@@ -1006,6 +1087,27 @@ func (x *ClosedPeriod) GetTotals() []*CurrencyTotal {
 		return x.Totals
 	}
 	return nil
+}
+
+func (x *ClosedPeriod) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *ClosedPeriod) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
+func (x *ClosedPeriod) GetLateUsageRecords() int64 {
+	if x != nil {
+		return x.LateUsageRecords
+	}
+	return 0
 }
 
 type ClosePeriodRequest struct {
@@ -1328,7 +1430,7 @@ const file_billing_v1_billing_proto_rawDesc = "" +
 	"\bgroup_by\x18\x05 \x03(\x0e2\x13.billing.v1.GroupByB\x13\xbaH\x10\x92\x01\r\x10\b\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\agroupBy\x12_\n" +
 	"\x13group_by_dimensions\x18\x06 \x03(\tB/\xbaH,\x92\x01)\x10\b\x18\x01\"#r!2\x1f^[A-Za-z_][A-Za-z0-9_.-]{0,63}$R\x11groupByDimensions:\xd7\x01\xbaH\xd3\x01\x1aZ\n" +
 	"\x14billing_query.window\x12!end_time must be after start_time\x1a\x1fthis.end_time > this.start_time\x1au\n" +
-	"\x14billing_query.length\x12'the period may be at most 366 days long\x1a4this.end_time - this.start_time <= duration('8784h')\"\x96\a\n" +
+	"\x14billing_query.length\x12'the period may be at most 366 days long\x1a4this.end_time - this.start_time <= duration('8784h')\"\x85\b\n" +
 	"\vBillingLine\x12\x1f\n" +
 	"\vcustomer_id\x18\x01 \x01(\tR\n" +
 	"customerId\x12'\n" +
@@ -1363,7 +1465,9 @@ const file_billing_v1_billing_proto_rawDesc = "" +
 	"campaignId\x12\x1f\n" +
 	"\vcontract_id\x18\x16 \x01(\tR\n" +
 	"contractId\x12 \n" +
-	"\vdescription\x18\x17 \x01(\tR\vdescription\x1a=\n" +
+	"\vdescription\x18\x17 \x01(\tR\vdescription\x12%\n" +
+	"\x0eadjusted_month\x18\x18 \x01(\tR\radjustedMonth\x12F\n" +
+	"\x10adjustment_cause\x18\x19 \x01(\x0e2\x1b.billing.v1.AdjustmentCauseR\x0fadjustmentCause\x1a=\n" +
 	"\x0fDimensionsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"b\n" +
@@ -1408,7 +1512,7 @@ const file_billing_v1_billing_proto_rawDesc = "" +
 	"\x0eproducts_rated\x18\x03 \x01(\x03R\rproductsRated\x12'\n" +
 	"\x0fbilling_results\x18\x04 \x01(\x03R\x0ebillingResults\x12#\n" +
 	"\rusage_records\x18\x05 \x01(\x03R\fusageRecords\x12\x1c\n" +
-	"\tcustomers\x18\x06 \x01(\x03R\tcustomers\"\xd0\x01\n" +
+	"\tcustomers\x18\x06 \x01(\x03R\tcustomers\"\xf0\x02\n" +
 	"\fClosedPeriod\x12\x1f\n" +
 	"\vcustomer_id\x18\x01 \x01(\tR\n" +
 	"customerId\x12\x14\n" +
@@ -1416,7 +1520,11 @@ const file_billing_v1_billing_proto_rawDesc = "" +
 	"\n" +
 	"close_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tcloseTime\x12\x1b\n" +
 	"\tclosed_by\x18\x04 \x01(\tR\bclosedBy\x121\n" +
-	"\x06totals\x18\x05 \x03(\v2\x19.billing.v1.CurrencyTotalR\x06totals\"\x97\x01\n" +
+	"\x06totals\x18\x05 \x03(\v2\x19.billing.v1.CurrencyTotalR\x06totals\x129\n" +
+	"\n" +
+	"start_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
+	"\bend_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12,\n" +
+	"\x12late_usage_records\x18\b \x01(\x03R\x10lateUsageRecords\"\x97\x01\n" +
 	"\x12ClosePeriodRequest\x12K\n" +
 	"\vcustomer_id\x18\x01 \x01(\tB*\xbaH'r%2#^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$R\n" +
 	"customerId\x124\n" +
@@ -1449,7 +1557,11 @@ const file_billing_v1_billing_proto_rawDesc = "" +
 	"\x11GROUP_BY_RESOURCE\x10\x05\x12\x1a\n" +
 	"\x16GROUP_BY_PRODUCT_GROUP\x10\x06\x12\x14\n" +
 	"\x10GROUP_BY_PRODUCT\x10\a\x12\x12\n" +
-	"\x0eGROUP_BY_MODEL\x10\b2\xb7\x06\n" +
+	"\x0eGROUP_BY_MODEL\x10\b*w\n" +
+	"\x0fAdjustmentCause\x12 \n" +
+	"\x1cADJUSTMENT_CAUSE_UNSPECIFIED\x10\x00\x12\x1f\n" +
+	"\x1bADJUSTMENT_CAUSE_LATE_USAGE\x10\x01\x12!\n" +
+	"\x1dADJUSTMENT_CAUSE_PRICE_CHANGE\x10\x022\xb7\x06\n" +
 	"\x0eBillingService\x12\x84\x01\n" +
 	"\fQueryBilling\x12\x1f.billing.v1.QueryBillingRequest\x1a .billing.v1.QueryBillingResponse\"1\x82\xd3\xe4\x93\x02+Z\x16:\x01*\"\x11/v1/billing:query\x12\x11/v1/billing:query\x12u\n" +
 	"\rStreamBilling\x12 .billing.v1.StreamBillingRequest\x1a!.billing.v1.StreamBillingResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/billing:stream0\x01\x12u\n" +
@@ -1470,73 +1582,77 @@ func file_billing_v1_billing_proto_rawDescGZIP() []byte {
 	return file_billing_v1_billing_proto_rawDescData
 }
 
-var file_billing_v1_billing_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_billing_v1_billing_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
 var file_billing_v1_billing_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_billing_v1_billing_proto_goTypes = []any{
 	(GroupBy)(0),                      // 0: billing.v1.GroupBy
-	(*BillingQuery)(nil),              // 1: billing.v1.BillingQuery
-	(*BillingLine)(nil),               // 2: billing.v1.BillingLine
-	(*CurrencyTotal)(nil),             // 3: billing.v1.CurrencyTotal
-	(*UnpricedUsage)(nil),             // 4: billing.v1.UnpricedUsage
-	(*QueryBillingRequest)(nil),       // 5: billing.v1.QueryBillingRequest
-	(*QueryBillingResponse)(nil),      // 6: billing.v1.QueryBillingResponse
-	(*StreamBillingRequest)(nil),      // 7: billing.v1.StreamBillingRequest
-	(*StreamBillingResponse)(nil),     // 8: billing.v1.StreamBillingResponse
-	(*GetBillingStatsRequest)(nil),    // 9: billing.v1.GetBillingStatsRequest
-	(*GetBillingStatsResponse)(nil),   // 10: billing.v1.GetBillingStatsResponse
-	(*ClosedPeriod)(nil),              // 11: billing.v1.ClosedPeriod
-	(*ClosePeriodRequest)(nil),        // 12: billing.v1.ClosePeriodRequest
-	(*ClosePeriodResponse)(nil),       // 13: billing.v1.ClosePeriodResponse
-	(*ReopenPeriodRequest)(nil),       // 14: billing.v1.ReopenPeriodRequest
-	(*ReopenPeriodResponse)(nil),      // 15: billing.v1.ReopenPeriodResponse
-	(*ListClosedPeriodsRequest)(nil),  // 16: billing.v1.ListClosedPeriodsRequest
-	(*ListClosedPeriodsResponse)(nil), // 17: billing.v1.ListClosedPeriodsResponse
-	nil,                               // 18: billing.v1.BillingLine.DimensionsEntry
-	(*timestamppb.Timestamp)(nil),     // 19: google.protobuf.Timestamp
-	(Granularity)(0),                  // 20: billing.v1.Granularity
-	(BillingModel)(0),                 // 21: billing.v1.BillingModel
+	(AdjustmentCause)(0),              // 1: billing.v1.AdjustmentCause
+	(*BillingQuery)(nil),              // 2: billing.v1.BillingQuery
+	(*BillingLine)(nil),               // 3: billing.v1.BillingLine
+	(*CurrencyTotal)(nil),             // 4: billing.v1.CurrencyTotal
+	(*UnpricedUsage)(nil),             // 5: billing.v1.UnpricedUsage
+	(*QueryBillingRequest)(nil),       // 6: billing.v1.QueryBillingRequest
+	(*QueryBillingResponse)(nil),      // 7: billing.v1.QueryBillingResponse
+	(*StreamBillingRequest)(nil),      // 8: billing.v1.StreamBillingRequest
+	(*StreamBillingResponse)(nil),     // 9: billing.v1.StreamBillingResponse
+	(*GetBillingStatsRequest)(nil),    // 10: billing.v1.GetBillingStatsRequest
+	(*GetBillingStatsResponse)(nil),   // 11: billing.v1.GetBillingStatsResponse
+	(*ClosedPeriod)(nil),              // 12: billing.v1.ClosedPeriod
+	(*ClosePeriodRequest)(nil),        // 13: billing.v1.ClosePeriodRequest
+	(*ClosePeriodResponse)(nil),       // 14: billing.v1.ClosePeriodResponse
+	(*ReopenPeriodRequest)(nil),       // 15: billing.v1.ReopenPeriodRequest
+	(*ReopenPeriodResponse)(nil),      // 16: billing.v1.ReopenPeriodResponse
+	(*ListClosedPeriodsRequest)(nil),  // 17: billing.v1.ListClosedPeriodsRequest
+	(*ListClosedPeriodsResponse)(nil), // 18: billing.v1.ListClosedPeriodsResponse
+	nil,                               // 19: billing.v1.BillingLine.DimensionsEntry
+	(*timestamppb.Timestamp)(nil),     // 20: google.protobuf.Timestamp
+	(Granularity)(0),                  // 21: billing.v1.Granularity
+	(BillingModel)(0),                 // 22: billing.v1.BillingModel
 }
 var file_billing_v1_billing_proto_depIdxs = []int32{
-	19, // 0: billing.v1.BillingQuery.start_time:type_name -> google.protobuf.Timestamp
-	19, // 1: billing.v1.BillingQuery.end_time:type_name -> google.protobuf.Timestamp
-	20, // 2: billing.v1.BillingQuery.granularity:type_name -> billing.v1.Granularity
+	20, // 0: billing.v1.BillingQuery.start_time:type_name -> google.protobuf.Timestamp
+	20, // 1: billing.v1.BillingQuery.end_time:type_name -> google.protobuf.Timestamp
+	21, // 2: billing.v1.BillingQuery.granularity:type_name -> billing.v1.Granularity
 	0,  // 3: billing.v1.BillingQuery.group_by:type_name -> billing.v1.GroupBy
-	18, // 4: billing.v1.BillingLine.dimensions:type_name -> billing.v1.BillingLine.DimensionsEntry
-	21, // 5: billing.v1.BillingLine.model:type_name -> billing.v1.BillingModel
-	20, // 6: billing.v1.BillingLine.granularity:type_name -> billing.v1.Granularity
-	19, // 7: billing.v1.BillingLine.start_time:type_name -> google.protobuf.Timestamp
-	19, // 8: billing.v1.BillingLine.end_time:type_name -> google.protobuf.Timestamp
-	19, // 9: billing.v1.UnpricedUsage.start_time:type_name -> google.protobuf.Timestamp
-	19, // 10: billing.v1.UnpricedUsage.end_time:type_name -> google.protobuf.Timestamp
-	1,  // 11: billing.v1.QueryBillingRequest.query:type_name -> billing.v1.BillingQuery
-	2,  // 12: billing.v1.QueryBillingResponse.lines:type_name -> billing.v1.BillingLine
-	3,  // 13: billing.v1.QueryBillingResponse.totals:type_name -> billing.v1.CurrencyTotal
-	4,  // 14: billing.v1.QueryBillingResponse.unpriced_usage:type_name -> billing.v1.UnpricedUsage
-	1,  // 15: billing.v1.StreamBillingRequest.query:type_name -> billing.v1.BillingQuery
-	2,  // 16: billing.v1.StreamBillingResponse.lines:type_name -> billing.v1.BillingLine
-	3,  // 17: billing.v1.StreamBillingResponse.totals:type_name -> billing.v1.CurrencyTotal
-	4,  // 18: billing.v1.StreamBillingResponse.unpriced_usage:type_name -> billing.v1.UnpricedUsage
-	19, // 19: billing.v1.ClosedPeriod.close_time:type_name -> google.protobuf.Timestamp
-	3,  // 20: billing.v1.ClosedPeriod.totals:type_name -> billing.v1.CurrencyTotal
-	11, // 21: billing.v1.ClosePeriodResponse.closed_period:type_name -> billing.v1.ClosedPeriod
-	11, // 22: billing.v1.ListClosedPeriodsResponse.closed_periods:type_name -> billing.v1.ClosedPeriod
-	5,  // 23: billing.v1.BillingService.QueryBilling:input_type -> billing.v1.QueryBillingRequest
-	7,  // 24: billing.v1.BillingService.StreamBilling:input_type -> billing.v1.StreamBillingRequest
-	9,  // 25: billing.v1.BillingService.GetBillingStats:input_type -> billing.v1.GetBillingStatsRequest
-	12, // 26: billing.v1.BillingService.ClosePeriod:input_type -> billing.v1.ClosePeriodRequest
-	14, // 27: billing.v1.BillingService.ReopenPeriod:input_type -> billing.v1.ReopenPeriodRequest
-	16, // 28: billing.v1.BillingService.ListClosedPeriods:input_type -> billing.v1.ListClosedPeriodsRequest
-	6,  // 29: billing.v1.BillingService.QueryBilling:output_type -> billing.v1.QueryBillingResponse
-	8,  // 30: billing.v1.BillingService.StreamBilling:output_type -> billing.v1.StreamBillingResponse
-	10, // 31: billing.v1.BillingService.GetBillingStats:output_type -> billing.v1.GetBillingStatsResponse
-	13, // 32: billing.v1.BillingService.ClosePeriod:output_type -> billing.v1.ClosePeriodResponse
-	15, // 33: billing.v1.BillingService.ReopenPeriod:output_type -> billing.v1.ReopenPeriodResponse
-	17, // 34: billing.v1.BillingService.ListClosedPeriods:output_type -> billing.v1.ListClosedPeriodsResponse
-	29, // [29:35] is the sub-list for method output_type
-	23, // [23:29] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	19, // 4: billing.v1.BillingLine.dimensions:type_name -> billing.v1.BillingLine.DimensionsEntry
+	22, // 5: billing.v1.BillingLine.model:type_name -> billing.v1.BillingModel
+	21, // 6: billing.v1.BillingLine.granularity:type_name -> billing.v1.Granularity
+	20, // 7: billing.v1.BillingLine.start_time:type_name -> google.protobuf.Timestamp
+	20, // 8: billing.v1.BillingLine.end_time:type_name -> google.protobuf.Timestamp
+	1,  // 9: billing.v1.BillingLine.adjustment_cause:type_name -> billing.v1.AdjustmentCause
+	20, // 10: billing.v1.UnpricedUsage.start_time:type_name -> google.protobuf.Timestamp
+	20, // 11: billing.v1.UnpricedUsage.end_time:type_name -> google.protobuf.Timestamp
+	2,  // 12: billing.v1.QueryBillingRequest.query:type_name -> billing.v1.BillingQuery
+	3,  // 13: billing.v1.QueryBillingResponse.lines:type_name -> billing.v1.BillingLine
+	4,  // 14: billing.v1.QueryBillingResponse.totals:type_name -> billing.v1.CurrencyTotal
+	5,  // 15: billing.v1.QueryBillingResponse.unpriced_usage:type_name -> billing.v1.UnpricedUsage
+	2,  // 16: billing.v1.StreamBillingRequest.query:type_name -> billing.v1.BillingQuery
+	3,  // 17: billing.v1.StreamBillingResponse.lines:type_name -> billing.v1.BillingLine
+	4,  // 18: billing.v1.StreamBillingResponse.totals:type_name -> billing.v1.CurrencyTotal
+	5,  // 19: billing.v1.StreamBillingResponse.unpriced_usage:type_name -> billing.v1.UnpricedUsage
+	20, // 20: billing.v1.ClosedPeriod.close_time:type_name -> google.protobuf.Timestamp
+	4,  // 21: billing.v1.ClosedPeriod.totals:type_name -> billing.v1.CurrencyTotal
+	20, // 22: billing.v1.ClosedPeriod.start_time:type_name -> google.protobuf.Timestamp
+	20, // 23: billing.v1.ClosedPeriod.end_time:type_name -> google.protobuf.Timestamp
+	12, // 24: billing.v1.ClosePeriodResponse.closed_period:type_name -> billing.v1.ClosedPeriod
+	12, // 25: billing.v1.ListClosedPeriodsResponse.closed_periods:type_name -> billing.v1.ClosedPeriod
+	6,  // 26: billing.v1.BillingService.QueryBilling:input_type -> billing.v1.QueryBillingRequest
+	8,  // 27: billing.v1.BillingService.StreamBilling:input_type -> billing.v1.StreamBillingRequest
+	10, // 28: billing.v1.BillingService.GetBillingStats:input_type -> billing.v1.GetBillingStatsRequest
+	13, // 29: billing.v1.BillingService.ClosePeriod:input_type -> billing.v1.ClosePeriodRequest
+	15, // 30: billing.v1.BillingService.ReopenPeriod:input_type -> billing.v1.ReopenPeriodRequest
+	17, // 31: billing.v1.BillingService.ListClosedPeriods:input_type -> billing.v1.ListClosedPeriodsRequest
+	7,  // 32: billing.v1.BillingService.QueryBilling:output_type -> billing.v1.QueryBillingResponse
+	9,  // 33: billing.v1.BillingService.StreamBilling:output_type -> billing.v1.StreamBillingResponse
+	11, // 34: billing.v1.BillingService.GetBillingStats:output_type -> billing.v1.GetBillingStatsResponse
+	14, // 35: billing.v1.BillingService.ClosePeriod:output_type -> billing.v1.ClosePeriodResponse
+	16, // 36: billing.v1.BillingService.ReopenPeriod:output_type -> billing.v1.ReopenPeriodResponse
+	18, // 37: billing.v1.BillingService.ListClosedPeriods:output_type -> billing.v1.ListClosedPeriodsResponse
+	32, // [32:38] is the sub-list for method output_type
+	26, // [26:32] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_billing_v1_billing_proto_init() }
@@ -1550,7 +1666,7 @@ func file_billing_v1_billing_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_billing_v1_billing_proto_rawDesc), len(file_billing_v1_billing_proto_rawDesc)),
-			NumEnums:      1,
+			NumEnums:      2,
 			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,

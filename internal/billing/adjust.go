@@ -1,0 +1,320 @@
+package billing
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/billingd/billingd/internal/rating"
+)
+
+// attachClosed loads the closed months of the jobs' customers (ids as the
+// query named them; empty: every customer) and the adjustments booked in them.
+func (s *Service) attachClosed(ctx context.Context, jobs []job, ids []string) error {
+	periods, err := s.store.ClosedPeriods(ctx, ids)
+	if err != nil || len(periods) == 0 {
+		return err
+	}
+	by := map[string]*closedState{}
+	for _, p := range periods {
+		cs := by[p.CustomerID]
+		if cs == nil {
+			cs = &closedState{}
+			by[p.CustomerID] = cs
+		}
+		cs.periods = append(cs.periods, p)
+	}
+	for i := range jobs {
+		cs := by[jobs[i].c.ID]
+		if cs == nil {
+			continue
+		}
+		slices.SortFunc(cs.periods, func(a, b ClosedPeriod) int { return a.From.Compare(b.From) })
+		if cs.booked, err = s.store.BookedAdjustments(ctx, jobs[i].c.ID); err != nil {
+			return err
+		}
+		jobs[i].closed = cs
+	}
+	return nil
+}
+
+// adjustments returns the adjustment lines booked in j's window: those
+// frozen with closed months that start in it, and those a change since
+// closing posts now to open months that start in it.
+func (s *Service) adjustments(ctx context.Context, r *rater, j *job) ([]Adjustment, error) {
+	cs := j.closed
+	in := func(t time.Time) bool { return !t.Before(j.from) && t.Before(j.to) }
+	var out []Adjustment
+	for i := range cs.periods {
+		p := &cs.periods[i]
+		if in(p.From) {
+			for _, b := range cs.booked {
+				if b.PeriodID == p.ID {
+					out = append(out, b.Adjustment)
+				}
+			}
+		}
+		if from, to := cs.bookingMonth(p, j.loc); in(from) {
+			adj, err := s.pending(ctx, r, j, p, from, to)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, adj...)
+		}
+	}
+	return out, nil
+}
+
+// adjustmentGrouping is the level adjustments are computed at: per product
+// and price over the whole closed month.
+var adjustmentGrouping = []rating.GroupKey{rating.GroupCustomer, rating.GroupProduct}
+
+// pending computes what closed month p needs posted now to the open month
+// [from, to): the late-usage and price-change differences since closing,
+// less what was booked for p in later closed months.
+func (s *Service) pending(ctx context.Context, r *rater, j *job, p *ClosedPeriod, from, to time.Time) ([]Adjustment, error) {
+	cs := j.closed
+	var posted []Adjustment
+	for _, b := range cs.booked {
+		if b.AdjustedMonth == p.Month {
+			posted = append(posted, b.Adjustment)
+		}
+	}
+	live, err := HashBook(CustomerBook(r.book, j.c.ID))
+	if err != nil {
+		return nil, err
+	}
+	priced := live != p.BookHash
+	if p.LateRecords == 0 && !priced && len(posted) == 0 {
+		return nil, nil // nothing changed: the common case costs no rating
+	}
+	fr, err := s.frozen(ctx, cs, p)
+	if err != nil {
+		return nil, err
+	}
+	month := func(rr *rater, scan usageScan) ([]rating.Line, error) {
+		cur, err := rr.currencyFor(j.c.ID, p.From, p.To)
+		if err != nil {
+			return nil, err
+		}
+		g := rating.Grouping{Keys: adjustmentGrouping, Granularity: rating.GranularityPeriod, Location: j.loc}
+		pm := newPremerger(g, j.loc)
+		if _, err := s.rateSegment(ctx, rr, cur, j.c.ID, j.loc, p.From, p.To, scan, pm.add); err != nil {
+			return nil, err
+		}
+		lines, err := rating.GroupLines(pm.lines(), g)
+		sortLines(lines, nil)
+		return lines, err
+	}
+	frozen, err := month(fr, s.frozenScan(p.ID))
+	if err != nil {
+		return nil, err
+	}
+	withLate := frozen
+	if p.LateRecords > 0 {
+		if withLate, err = month(fr, s.store.ScanUsage); err != nil {
+			return nil, err
+		}
+	}
+	today := withLate
+	if priced {
+		if today, err = month(r, s.store.ScanUsage); err != nil {
+			return nil, err
+		}
+	}
+	d := newDescriber(r)
+	post := func(cause AdjustmentCause, now, before []rating.Line) []Adjustment {
+		var booked []Adjustment
+		for _, a := range posted {
+			if a.AdjustmentCause == cause {
+				booked = append(booked, a)
+			}
+		}
+		return d.adjustments(diffLines(now, before, booked), p.Month, cause, j.c.ID, from, to)
+	}
+	out := post(CauseLateUsage, withLate, frozen)
+	return append(out, post(CausePriceChange, today, withLate)...), nil
+}
+
+// priceKey identifies the lines one adjustment nets: the product and its
+// price, whatever the resource or time.
+type priceKey struct {
+	product, group                       string
+	model                                rating.Model
+	entry, list, campaign, contract, cur string
+	tier                                 int
+	price                                string
+}
+
+func keyOf(l *rating.Line, model rating.Model) priceKey {
+	return priceKey{l.ProductID, l.GroupID, model, l.PriceEntryID, l.PriceListID, l.CampaignID, l.ContractID, l.Currency, l.Tier, l.UnitPrice.String()}
+}
+
+// net is one key's difference: a template line and Δquantity, Δamount.
+type net struct {
+	line   rating.Line
+	model  rating.Model
+	q, amt decimal.Decimal
+}
+
+// diffLines nets now − before − booked per priceKey and returns the keys
+// that differ, in a deterministic order. Amounts are differences of
+// rounded amounts, so they are exact to the cent and never rounded again.
+func diffLines(now, before []rating.Line, booked []Adjustment) []net {
+	by := map[priceKey]*net{}
+	var order []priceKey
+	add := func(l *rating.Line, model rating.Model, sign int64) {
+		k := keyOf(l, model)
+		n := by[k]
+		if n == nil {
+			n = &net{line: *l, model: model}
+			by[k] = n
+			order = append(order, k)
+		}
+		s := decimal.NewFromInt(sign)
+		n.q = n.q.Add(l.Quantity.Mul(s))
+		n.amt = n.amt.Add(l.Amount.Mul(s))
+	}
+	for i := range now {
+		add(&now[i], now[i].Model, 1)
+	}
+	for i := range before {
+		add(&before[i], before[i].Model, -1)
+	}
+	for i := range booked {
+		add(&booked[i].Line.Line, booked[i].OriginalModel, -1)
+	}
+	var out []net
+	for _, k := range order {
+		if n := by[k]; !n.q.IsZero() || !n.amt.IsZero() {
+			out = append(out, *n)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b net) int {
+		if c := cmp.Compare(a.line.GroupID, b.line.GroupID); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.line.ProductID, b.line.ProductID); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.model, b.model); c != 0 {
+			return c
+		}
+		// the reversal at an old price before the charge at a new one
+		return a.amt.Cmp(b.amt)
+	})
+	return out
+}
+
+// adjustments turns netted differences into described adjustment lines
+// booked over [from, to).
+func (d *describer) adjustments(ns []net, month string, cause AdjustmentCause, customerID string, from, to time.Time) []Adjustment {
+	out := make([]Adjustment, 0, len(ns))
+	for _, n := range ns {
+		l := n.line
+		l.CustomerID, l.Model, l.Granularity = customerID, rating.ModelAdjustment, rating.GranularityMonth
+		l.Start, l.End = from, to
+		l.Quantity, l.Amount = n.q, n.amt
+		l.ResourceID, l.Dimensions = "", nil
+		k := descKey{l.ProductID, l.ContractID, n.model, l.Tier}
+		x, ok := d.cache[k]
+		if !ok {
+			x = d.build(k)
+			d.cache[k] = x
+		}
+		a := Adjustment{OriginalModel: n.model, Line: Line{Line: l, MetricKey: x.metric, Unit: x.unit,
+			Description:   "Adjustment to " + month + " (" + cause.String() + "): " + x.text,
+			AdjustedMonth: month, AdjustmentCause: cause}}
+		if l.PriceEntryID != "" {
+			a.PriceID = priceID(l.PriceListID, l.PriceEntryID)
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// adjustmentLines returns the lines of as; ratingLines their engine lines.
+func adjustmentLines(as []Adjustment) []Line {
+	out := make([]Line, len(as))
+	for i := range as {
+		out[i] = as[i].Line
+	}
+	return out
+}
+
+func ratingLines(ls []Line) []rating.Line {
+	out := make([]rating.Line, len(ls))
+	for i := range ls {
+		out[i] = ls[i].Line
+	}
+	return out
+}
+
+// Adjustments returns the adjustment lines a query of customerID over
+// [from, to) shows now; package period freezes them when it closes the
+// month that starts at from.
+func (s *Service) Adjustments(ctx context.Context, customerID string, from, to time.Time) ([]Adjustment, error) {
+	r, custs, err := s.load(ctx, []string{customerID})
+	if err != nil {
+		return nil, err
+	}
+	jobs, err := newJobs(r, custs, func(*time.Location) (time.Time, time.Time) { return from, to })
+	if err != nil {
+		return nil, err
+	}
+	if err := s.attachClosed(ctx, jobs, []string{customerID}); err != nil {
+		return nil, err
+	}
+	if jobs[0].closed == nil {
+		return nil, nil
+	}
+	return s.adjustments(ctx, r, &jobs[0])
+}
+
+// FrozenAsOf reports whether every customer of a query over [from, to)
+// (ids; empty: every customer) has only closed months in it, and then the
+// latest of their closing times: the instant the result is as of, which
+// reports print instead of the time they were generated so that a closed
+// month's report is the same file whenever it is made.
+func (s *Service) FrozenAsOf(ctx context.Context, ids []string, from, to time.Time) (time.Time, bool, error) {
+	periods, err := s.store.ClosedPeriods(ctx, ids)
+	if err != nil || len(periods) == 0 {
+		return time.Time{}, false, err
+	}
+	if len(ids) == 0 {
+		custs, err := s.store.Customers(ctx, nil)
+		if err != nil {
+			return time.Time{}, false, err
+		}
+		for _, c := range custs {
+			ids = append(ids, c.ID)
+		}
+	}
+	by := map[string]*closedState{}
+	for _, p := range periods {
+		if by[p.CustomerID] == nil {
+			by[p.CustomerID] = &closedState{}
+		}
+		by[p.CustomerID].periods = append(by[p.CustomerID].periods, p)
+	}
+	var asOf time.Time
+	for _, id := range ids {
+		cs := by[id]
+		if cs == nil {
+			return time.Time{}, false, nil
+		}
+		slices.SortFunc(cs.periods, func(a, b ClosedPeriod) int { return a.From.Compare(b.From) })
+		for _, sg := range cs.segments(from, to) {
+			if sg.p == nil {
+				return time.Time{}, false, nil
+			}
+			if sg.p.CloseTime.After(asOf) {
+				asOf = sg.p.CloseTime
+			}
+		}
+	}
+	return asOf, true, nil
+}
