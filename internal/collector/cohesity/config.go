@@ -23,19 +23,23 @@ import (
 //	  site: coh01                         # default: the source name
 //	  environments: [kVMware, kHyperV, kAcropolis]   # what counts as a VM (the default)
 //	  page_size: 1000                     # maxCount of stats/tenants
+//	  per_vm: false                       # also one backup.protected_vm record per VM
 //	  customers:
 //	    map: {Acme: acme}
 //	    pattern: '^cust-(.+)$'
 type Config struct {
 	restapi.Endpoint `yaml:",inline"`
-	Username         string            `yaml:"username"`
-	Password         collector.Secret  `yaml:"password"`
-	Domain           string            `yaml:"domain"`
-	APIKey           collector.Secret  `yaml:"api_key"`
-	Site             string            `yaml:"site"`
-	Environments     []string          `yaml:"environments"`
-	PageSize         int               `yaml:"page_size"`
-	Customers        restapi.Customers `yaml:"customers"`
+	Username         string           `yaml:"username"`
+	Password         collector.Secret `yaml:"password"`
+	Domain           string           `yaml:"domain"`
+	APIKey           collector.Secret `yaml:"api_key"`
+	Site             string           `yaml:"site"`
+	Environments     []string         `yaml:"environments"`
+	PageSize         int              `yaml:"page_size"`
+	// PerVM adds a backup.protected_vm record (1, dimension vm_id) per
+	// protected VM, for billing VMs protected at any time of a month.
+	PerVM     bool              `yaml:"per_vm"`
+	Customers restapi.Customers `yaml:"customers"`
 }
 
 // DefaultEnvironments are the hypervisor environments whose protected

@@ -144,7 +144,7 @@ func (s *Source) Collect(ctx context.Context, cursor collector.Cursor, now time.
 			t.Storage(st.ID, storageDomain(st), *st.Stats.StorageConsumedBytes)
 		}
 	}
-	recs, skips := t.Records(restapi.Spec{Type: Type, Site: s.site, Dimension: DimensionStorageDomain}, w, &s.cfg.Customers)
+	recs, skips := t.Records(restapi.Spec{Type: Type, Site: s.site, Dimension: DimensionStorageDomain, PerVM: s.cfg.PerVM}, w, &s.cfg.Customers)
 	return collector.Batch{Records: recs, Next: next, Skipped: skips}, nil
 }
 

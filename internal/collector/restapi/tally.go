@@ -17,6 +17,11 @@ import (
 const (
 	MetricProtectedVMs = "backup.protected_vms" // distinct protected VMs of the tenant
 	MetricStorageGB    = "backup.storage_gb"    // backup storage the tenant consumes, GB (GiB)
+	// MetricProtectedVM is 1 per protected VM with its id in dimension
+	// vm_id (Spec.PerVM): with aggregation unique_count over vm_id it
+	// bills each VM protected at any time of a granule once.
+	MetricProtectedVM = "backup.protected_vm"
+	DimensionVMID     = "vm_id"
 )
 
 // Skip reasons shared by the backup sources (metric label values).
@@ -81,13 +86,16 @@ type Spec struct {
 	// Dimension is the key under which storage records carry the value
 	// passed to Storage (e.g. "backup_resource"); empty: none.
 	Dimension string
+	// PerVM adds a backup.protected_vm record per protected VM.
+	PerVM bool
 }
 
 // Records returns, for each tenant with usage, in tenant id order: one
 // backup.protected_vms record (the distinct VMs, 0 when it only has
 // storage) and one backup.storage_gb record per dimension value, all over
-// the window. Keys are <type>:<site>:<tenant id>:<metric>[:<dimension
-// value>]:<window start, unix seconds>: collecting the same window again
+// the window; with spec.PerVM, also one backup.protected_vm record per VM.
+// Keys are <type>:<site>:<tenant id>:<metric>[:<dimension value or VM
+// id>]:<window start, unix seconds>: collecting the same window again
 // gives the same keys.
 func (t *Tally) Records(spec Spec, w Window, customers *Customers) ([]collector.Record, []collector.Skip) {
 	ids := slices.Sorted(maps.Keys(t.tenants))
@@ -127,6 +135,12 @@ func (t *Tally) Records(spec Spec, w Window, customers *Customers) ([]collector.
 			})
 		}
 		add(MetricProtectedVMs, decimal.NewFromInt(int64(len(u.vms))), nil)
+		if spec.PerVM {
+			for _, vm := range slices.Sorted(maps.Keys(u.vms)) {
+				add(MetricProtectedVM, decimal.NewFromInt(1), map[string]string{DimensionVMID: vm}, vm)
+				out[len(out)-1].ResourceID = vm
+			}
+		}
 		dims := slices.SortedFunc(maps.Keys(u.storage), cmp.Compare)
 		for _, d := range dims {
 			var m map[string]string

@@ -20,17 +20,21 @@ import (
 //	  site: rsc                               # default: the source name
 //	  object_types: [VmwareVirtualMachine, HypervVirtualMachine, NutanixVirtualMachine]  # the default
 //	  page_size: 500                          # first of each page, at most 1000
+//	  per_vm: false                           # also one backup.protected_vm record per VM
 //	  customers:
 //	    ignore: [Global]                      # the provider's own organisation
 //	    pattern: '^cust-(.+)$'
 type Config struct {
 	restapi.Endpoint `yaml:",inline"`
-	ClientID         string            `yaml:"client_id"`
-	ClientSecret     collector.Secret  `yaml:"client_secret"`
-	Site             string            `yaml:"site"`
-	ObjectTypes      []string          `yaml:"object_types"`
-	PageSize         int               `yaml:"page_size"`
-	Customers        restapi.Customers `yaml:"customers"`
+	ClientID         string           `yaml:"client_id"`
+	ClientSecret     collector.Secret `yaml:"client_secret"`
+	Site             string           `yaml:"site"`
+	ObjectTypes      []string         `yaml:"object_types"`
+	PageSize         int              `yaml:"page_size"`
+	// PerVM adds a backup.protected_vm record (1, dimension vm_id) per
+	// protected VM, for billing VMs protected at any time of a month.
+	PerVM     bool              `yaml:"per_vm"`
+	Customers restapi.Customers `yaml:"customers"`
 }
 
 // DefaultObjectTypes are the RSC workload types that are VMs.

@@ -116,6 +116,6 @@ func (s *Source) Collect(ctx context.Context, cursor collector.Cursor, now time.
 			t.Storage(org.ID, sla, int64(*n.PhysicalBytes))
 		}
 	}
-	recs, skips := t.Records(restapi.Spec{Type: Type, Site: s.site, Dimension: DimensionSLADomain}, w, &s.cfg.Customers)
+	recs, skips := t.Records(restapi.Spec{Type: Type, Site: s.site, Dimension: DimensionSLADomain, PerVM: s.cfg.PerVM}, w, &s.cfg.Customers)
 	return collector.Batch{Records: recs, Next: next, Skipped: skips}, nil
 }

@@ -20,18 +20,22 @@ import (
 //	  ca_file: /etc/billingd/vspc-ca.pem
 //	  site: vspc01                    # default: the source name
 //	  page_size: 500                  # limit of each collection request
+//	  per_vm: false                   # also one backup.protected_vm record per VM
 //	  customers:
 //	    ignore: [Provider]
 //	    map: {Acme Corp: acme}
 //	    pattern: '^cust-([a-z0-9-]+)$'
 type Config struct {
 	restapi.Endpoint `yaml:",inline"`
-	Username         string            `yaml:"username"`
-	Password         collector.Secret  `yaml:"password"`
-	APIKey           collector.Secret  `yaml:"api_key"`
-	Site             string            `yaml:"site"`
-	PageSize         int               `yaml:"page_size"`
-	Customers        restapi.Customers `yaml:"customers"`
+	Username         string           `yaml:"username"`
+	Password         collector.Secret `yaml:"password"`
+	APIKey           collector.Secret `yaml:"api_key"`
+	Site             string           `yaml:"site"`
+	PageSize         int              `yaml:"page_size"`
+	// PerVM adds a backup.protected_vm record (1, dimension vm_id) per
+	// protected VM, for billing VMs protected at any time of a month.
+	PerVM     bool              `yaml:"per_vm"`
+	Customers restapi.Customers `yaml:"customers"`
 }
 
 // MaxPageSize is the largest limit VSPC accepts on a collection.

@@ -14,7 +14,9 @@ import (
 // the real billingd on PostgreSQL, pushing with a collector API key
 // limited to the source and site. Three polls: t0 (baseline), t0+1h, and
 // t0+3h after acme-db01 left protection and acme's usage on resource 1
-// grew to 200 GiB. acme's January bill is then computed by hand.
+// grew to 200 GiB. The source also sends one backup.protected_vm record
+// per VM (per_vm), billed monthly per distinct VM. acme's January bill is
+// then computed by hand.
 func TestEndToEndIntoBillingd(t *testing.T) {
 	t.Parallel()
 	bd := e2etest.StartBillingd(t)
@@ -22,10 +24,11 @@ func TestEndToEndIntoBillingd(t *testing.T) {
 		{Product: "backup-vm", Metric: "backup.protected_vms", UnitPrice: "0.01"},
 		{Product: "backup-r1", Metric: "backup.storage_gb", UnitPrice: "0.0001", Filter: map[string]string{"backup_resource": res1}},
 		{Product: "backup-r2", Metric: "backup.storage_gb", UnitPrice: "0.0002", Filter: map[string]string{"backup_resource": res2}},
+		{Product: "backup-vm-month", Metric: "backup.protected_vm", UnitPrice: "5.00", Monthly: true},
 	})
 	usage := bd.CollectorUsage(t, "veeam:vspc01", "vspc01")
 	v := newVSPC(t)
-	src := newSource(t, v, 3)
+	src := newPerVMSource(t, v)
 
 	log := e2etest.PushWindows(t, usage, src, []time.Time{t0, t0.Add(time.Hour), t0.Add(3 * time.Hour)}, func(i int) {
 		if i != 2 {
@@ -44,8 +47,8 @@ func TestEndToEndIntoBillingd(t *testing.T) {
 		})
 	})
 
-	// acme: 3 records per window; globex: 2 per window; all accepted.
-	for cust, n := range map[string]int{"acme": 6, "globex": 4} {
+	// acme: 3 records + 2 VMs, then 3 + 1; globex: 2 + 1 per window.
+	for cust, n := range map[string]int{"acme": 9, "globex": 6} {
 		if got := len(bd.Usage(t, cust)); got != n {
 			t.Errorf("%s has %d records in billingd, want %d", cust, got, n)
 		}
@@ -61,15 +64,18 @@ func TestEndToEndIntoBillingd(t *testing.T) {
 	//	backup-vm  2×1 + 1×2     = 4 VM-h     × 0.01   = 0.04
 	//	backup-r1  100×1 + 200×2 = 500 GB-h   × 0.0001 = 0.05
 	//	backup-r2  50×3          = 150 GB-h   × 0.0002 = 0.03
-	//	                                          total  0.12 EUR
+	//	backup-vm-month: distinct vm_id in January: acme-web01, acme-db01
+	//	                                 = 2 VM   × 5.00   = 10.00
+	//	                                          total  10.12 EUR
 	lines, totals := bd.Bill(t, "acme", t0, t0.AddDate(0, 1, 0))
 	want := map[string]string{
 		"backup-vm": "4 × 0.01 = 0.04", "backup-r1": "500 × 0.0001 = 0.05", "backup-r2": "150 × 0.0002 = 0.03",
+		"backup-vm-month": "2 × 5 = 10.00",
 	}
 	if !maps.Equal(lines, want) {
 		t.Errorf("acme's lines\n got %v\nwant %v", lines, want)
 	}
-	if !slices.Equal(totals, []string{"0.12 EUR"}) {
-		t.Errorf("acme's January total = %v, want 0.12 EUR", totals)
+	if !slices.Equal(totals, []string{"10.12 EUR"}) {
+		t.Errorf("acme's January total = %v, want 10.12 EUR", totals)
 	}
 }

@@ -123,6 +123,6 @@ func (s *Source) Collect(ctx context.Context, cursor collector.Cursor, now time.
 			t.Storage(u.CompanyUID, u.BackupResourceUID, *u.UsedStorageQuota)
 		}
 	}
-	recs, skips := t.Records(restapi.Spec{Type: Type, Site: s.site, Dimension: DimensionBackupResource}, w, &s.cfg.Customers)
+	recs, skips := t.Records(restapi.Spec{Type: Type, Site: s.site, Dimension: DimensionBackupResource, PerVM: s.cfg.PerVM}, w, &s.cfg.Customers)
 	return collector.Batch{Records: recs, Next: next, Skipped: skips}, nil
 }

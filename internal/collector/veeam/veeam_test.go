@@ -48,6 +48,18 @@ func newSource(t *testing.T, v *vspc, pageSize int) *veeam.Source {
 	return src
 }
 
+func newPerVMSource(t *testing.T, v *vspc) *veeam.Source {
+	t.Helper()
+	src, err := veeam.New("vspc01", veeam.Config{
+		Endpoint: restapi.Endpoint{URL: v.URL}, Username: vspcUser, Password: collector.NewSecret(vspcPassword, "test"),
+		PageSize: 3, PerVM: true, Customers: customers(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
 // lines renders records one per line, sorted, with every field a test checks.
 func lines(recs []collector.Record) []string {
 	var out []string
@@ -153,6 +165,37 @@ func TestCollectRecordsAndSkips(t *testing.T) {
 
 	if b := collect(t, src, "2026-01-01T01:00:00Z", t0.Add(time.Hour)); len(b.Records) != 0 || b.Next != "2026-01-01T01:00:00Z" {
 		t.Errorf("an empty window gave %+v", b)
+	}
+}
+
+// TestPerVMRecords: with per_vm, each distinct protected VM of a mapped
+// company also gives a backup.protected_vm record of 1 with its id in
+// vm_id, keyed by the VM.
+func TestPerVMRecords(t *testing.T) {
+	t.Parallel()
+	v := newVSPC(t)
+	b := collect(t, newPerVMSource(t, v), "2026-01-01T00:00:00Z", t0.Add(time.Hour))
+	var got []string
+	for _, l := range lines(b.Records) {
+		if strings.Contains(l, " backup.protected_vm=") {
+			got = append(got, l)
+		}
+	}
+	win := " [2026-01-01T00:00:00Z,2026-01-01T01:00:00Z) "
+	vm := func(cust, org, id string) string {
+		return "veeam:vspc01:" + org + ":backup.protected_vm:" + id + ":1767225600 " + cust + " backup.protected_vm=1" + win +
+			"res=" + id + " org=" + org + " site=vspc01 src=veeam:vspc01 vm_id=" + id
+	}
+	want := []string{
+		vm("acme", acmeUID, "9f0c1d2e-0000-4000-8000-0000000000a1"),
+		vm("acme", acmeUID, "9f0c1d2e-0000-4000-8000-0000000000a2"),
+		vm("globex", globexUID, "9f0c1d2e-0000-4000-8000-0000000000b1"),
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("per-VM records\n got %s\nwant %s", strings.Join(got, "\n     "), strings.Join(want, "\n     "))
+	}
+	if len(b.Records) != 8 {
+		t.Errorf("%d records, want the 5 per company and 3 per VM", len(b.Records))
 	}
 }
 

@@ -133,15 +133,18 @@ func (b *Billingd) CollectorUsage(t *testing.T, source, site string) billingv1.U
 	return billingv1.NewUsageServiceClient(conn)
 }
 
-// Price is one product of the backup group and its hourly EUR price.
+// Price is one product of the backup group and its EUR price, per hour
+// (or per month).
 type Price struct {
 	Product, Metric, UnitPrice string
 	Filter                     map[string]string
+	Monthly                    bool
 }
 
-// SeedBackup creates the customers, the two backup metrics (time-weighted
-// gauges), a product group "backup" and a default EUR price list with an
-// hourly price per product, valid from 2025.
+// SeedBackup creates the customers, the backup metrics (the two
+// time-weighted gauges, and backup.protected_vm counting distinct vm_id
+// values), a product group "backup" and a default EUR price list with a
+// price per product, valid from 2025.
 func (b *Billingd) SeedBackup(t *testing.T, customers []string, prices []Price) {
 	t.Helper()
 	ctx := context.Background()
@@ -154,10 +157,12 @@ func (b *Billingd) SeedBackup(t *testing.T, customers []string, prices []Price) 
 		}
 	}
 	catalog := billingv1.NewCatalogServiceClient(b.Admin)
-	for key, unit := range map[string]string{"backup.protected_vms": "VM", "backup.storage_gb": "GB"} {
-		if _, err := catalog.CreateMetric(ctx, &billingv1.CreateMetricRequest{Metric: &billingv1.Metric{
-			Key: key, Unit: unit, Aggregation: billingv1.Aggregation_AGGREGATION_TIME_WEIGHTED_AVG,
-		}}); err != nil {
+	for _, m := range []*billingv1.Metric{
+		{Key: "backup.protected_vms", Unit: "VM", Aggregation: billingv1.Aggregation_AGGREGATION_TIME_WEIGHTED_AVG},
+		{Key: "backup.storage_gb", Unit: "GB", Aggregation: billingv1.Aggregation_AGGREGATION_TIME_WEIGHTED_AVG},
+		{Key: "backup.protected_vm", Unit: "VM", Aggregation: billingv1.Aggregation_AGGREGATION_UNIQUE_COUNT, UniqueDimension: "vm_id"},
+	} {
+		if _, err := catalog.CreateMetric(ctx, &billingv1.CreateMetricRequest{Metric: m}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -178,8 +183,12 @@ func (b *Billingd) SeedBackup(t *testing.T, customers []string, prices []Price) 
 		}}); err != nil {
 			t.Fatal(err)
 		}
+		gran := billingv1.Granularity_GRANULARITY_HOUR
+		if p.Monthly {
+			gran = billingv1.Granularity_GRANULARITY_MONTH
+		}
 		if _, err := pricing.CreatePrice(ctx, &billingv1.CreatePriceRequest{PriceListId: "list", Price: &billingv1.Price{
-			ProductId: p.Product, UnitPrice: p.UnitPrice, Granularity: billingv1.Granularity_GRANULARITY_HOUR,
+			ProductId: p.Product, UnitPrice: p.UnitPrice, Granularity: gran,
 			ValidFrom: timestamppb.New(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)),
 		}}); err != nil {
 			t.Fatal(err)
