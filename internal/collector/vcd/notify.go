@@ -343,9 +343,12 @@ func (n *notifier) peek(end time.Time) []event {
 func (n *notifier) used(end time.Time, evs []event) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.pending = slices.DeleteFunc(n.pending, func(p event) bool {
-		return slices.ContainsFunc(evs, func(e event) bool { return e.gen == p.gen && e.tag == p.tag })
-	})
+	type delivery struct{ gen, tag uint64 }
+	taken := make(map[delivery]bool, len(evs))
+	for _, e := range evs {
+		taken[delivery{e.gen, e.tag}] = true
+	}
+	n.pending = slices.DeleteFunc(n.pending, func(p event) bool { return taken[delivery{p.gen, p.tag}] })
 	n.inflight = append(n.inflight, usedEvents{end: end, events: evs})
 }
 

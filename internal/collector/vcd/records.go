@@ -93,6 +93,7 @@ func (s *Source) build(w window) ([]collector.Record, []collector.Skip, state) {
 	next := state{T: w.end, VMs: map[string]level{}, Gone: map[string]vanished{}, SeenPrev: w.prev.Seen}
 
 	vms := map[string]present{}
+	reported := map[string]bool{} // VMs skipped by this poll: their events are not reported again
 	for _, r := range w.snap.vms {
 		id := uuidOf(r.ID, r.Href)
 		res := r.Name + " (" + id + ")"
@@ -107,6 +108,7 @@ func (s *Source) build(w window) ([]collector.Record, []collector.Skip, state) {
 		case "ignore":
 		default:
 			skip(res, reason, "%s", detail)
+			reported[id] = true
 		}
 	}
 
@@ -178,8 +180,18 @@ func (s *Source) build(w window) ([]collector.Record, []collector.Skip, state) {
 			}
 			var lv *level
 			if e.Rec != nil {
-				if l, reason, _ := s.resolve(w.snap, *e.Rec); reason == "" {
+				l, reason, detail := s.resolve(w.snap, *e.Rec)
+				switch {
+				case reason == "":
 					lv = &l
+				case reason == "ignore":
+					continue // the provider's own VM
+				case !reported[id]:
+					reported[id] = true
+					skip(e.Rec.Name+" ("+id+")", reason, "%s", detail)
+					continue
+				default:
+					continue
 				}
 			}
 			if lv == nil { // not re-read (gone already, or unbillable): the last known level
