@@ -127,7 +127,9 @@ func TestLoginAgainOn401(t *testing.T) {
 	src := newSource(t, r)
 	want := lines(collect(t, src, "2026-01-01T00:00:00Z", t0.Add(time.Hour)).Records)
 	r.takeRequests()
-	r.nodes("", func(n []any) []any { r.tokens.ExpireAll(); return n }) // expire now, under the lock
+	r.mu.Lock()
+	r.expireAt = 2 // the second page of the next poll
+	r.mu.Unlock()
 	got := lines(collect(t, src, "2026-01-01T00:00:00Z", t0.Add(time.Hour)).Records)
 	if !slices.Equal(got, want) {
 		t.Errorf("after expiry: %v", got)
@@ -135,7 +137,7 @@ func TestLoginAgainOn401(t *testing.T) {
 	if n := r.tokens.Logins(); n != 2 {
 		t.Errorf("%d logins, want 2", n)
 	}
-	wantReq := []string{"POST /api/graphql ", "POST /api/client_token", "POST /api/graphql ", "POST /api/graphql " + cursor2, "POST /api/graphql " + cursor3}
+	wantReq := []string{"POST /api/graphql ", "POST /api/graphql " + cursor2, "POST /api/client_token", "POST /api/graphql " + cursor2, "POST /api/graphql " + cursor3}
 	if got := r.takeRequests(); !slices.Equal(got, wantReq) {
 		t.Errorf("requests\n got %q\nwant %q", got, wantReq)
 	}

@@ -26,6 +26,7 @@ type rsc struct {
 	pages    map[string]map[string]any // after ("" for the first) → the answer
 	requests []string
 	errorsAt int // answer request number errorsAt with a GraphQL error
+	expireAt int // expire every token when request number expireAt arrives
 }
 
 const (
@@ -92,6 +93,11 @@ func (r *rsc) serve(w http.ResponseWriter, req *http.Request) {
 			after = *body.Variables.After
 		}
 		n := r.log("POST /api/graphql " + after)
+		r.mu.Lock()
+		if n == r.expireAt {
+			r.tokens.ExpireAll()
+		}
+		r.mu.Unlock()
 		if !r.tokens.Allow(w, req, "") {
 			return
 		}
