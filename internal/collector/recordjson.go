@@ -36,13 +36,18 @@ func DecodeRecordJSON(b []byte) (Record, error) {
 	return RecordFromProto(&pb)
 }
 
+// ParseQuantity reads a quantity in billingd's format: a decimal number
+// such as "4", "-1" or "12.5" (no exponent, no sign "+", at most 64 characters).
+func ParseQuantity(q string) (decimal.Decimal, error) {
+	if len(q) > 64 || !quantityPattern.MatchString(q) {
+		return decimal.Decimal{}, fmt.Errorf("%q is not a decimal number like 4 or 12.5", q)
+	}
+	return decimal.NewFromString(q)
+}
+
 // RecordFromProto converts a wire record, parsing its quantity.
 func RecordFromProto(pb *billingv1.UsageRecord) (Record, error) {
-	q := pb.GetQuantity()
-	if len(q) > 64 || !quantityPattern.MatchString(q) {
-		return Record{}, &FieldError{Field: "quantity", Reason: fmt.Sprintf("%q is not a decimal number like 4 or 12.5", q)}
-	}
-	qty, err := decimal.NewFromString(q)
+	qty, err := ParseQuantity(pb.GetQuantity())
 	if err != nil {
 		return Record{}, &FieldError{Field: "quantity", Reason: err.Error()}
 	}
