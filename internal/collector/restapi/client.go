@@ -3,6 +3,7 @@ package restapi
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -203,7 +204,9 @@ func (c *Client) once(ctx context.Context, method, rawURL, path string, body []b
 	}
 	res, err := c.http.Do(req)
 	if err != nil {
-		return true, fmt.Errorf("%s %s: %w", method, path, err)
+		// An untrusted certificate will not become trusted by asking again.
+		var cv *tls.CertificateVerificationError
+		return !errors.As(err, &cv), fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer func() { _ = res.Body.Close() }()
 	b, err := io.ReadAll(io.LimitReader(res.Body, maxBody+1))

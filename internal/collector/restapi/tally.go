@@ -65,9 +65,6 @@ func (t *Tally) Tenant(id, name string) {
 	u.known, u.name = true, name
 }
 
-// Known reports whether Tenant registered id.
-func (t *Tally) Known(id string) bool { u := t.tenants[id]; return u != nil && u.known }
-
 // VM counts a protected VM of a tenant; the same vmID counts once.
 func (t *Tally) VM(tenantID, vmID string) { t.tenant(tenantID).vms[vmID] = struct{}{} }
 
