@@ -1,6 +1,9 @@
 package queue
 
 import (
+	"errors"
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/billingd/billingd/internal/collector"
@@ -23,14 +26,39 @@ const ReasonNotJSON = "not_json"
 // maxDetail bounds the detail header; billingd's reasons are short.
 const maxDetail = 1024
 
+// ReasonNotAllowed is the dead-letter reason of a record whose source or
+// site is outside the configured limits.
+const ReasonNotAllowed = "not_allowed"
+
+// Limits mirror a collector API key limited to sources and sites: billingd
+// refuses a whole IngestUsage message (PermissionDenied) for one record
+// beyond them, which would stall the queue behind it at the longest
+// backoff. A record beyond the limits is dead-lettered instead. Empty
+// means any, as for the key.
+type Limits struct {
+	AllowedSources []string `yaml:"allowed_sources"`
+	AllowedSites   []string `yaml:"allowed_sites"`
+}
+
+func (l Limits) check(r collector.Record) error {
+	if len(l.AllowedSources) > 0 && !slices.Contains(l.AllowedSources, r.Source) {
+		return fmt.Errorf("source %q is not in allowed_sources %q", r.Source, l.AllowedSources)
+	}
+	if len(l.AllowedSites) > 0 && !slices.Contains(l.AllowedSites, r.Site) {
+		return fmt.Errorf("site %q is not in allowed_sites %q", r.Site, l.AllowedSites)
+	}
+	return nil
+}
+
 // decode turns a message body into the record it carries, or the reason it
 // is poison. defaultSource fills in a record's empty source.
-func decode(id string, body []byte, defaultSource string) collector.Message {
+func decode(id string, body []byte, defaultSource string, limits Limits) collector.Message {
 	m := collector.Message{ID: id}
 	rec, err := collector.DecodeRecordJSON(body)
 	if err != nil {
 		reason := ReasonNotJSON
-		if _, ok := err.(*collector.FieldError); ok {
+		var fe *collector.FieldError
+		if errors.As(err, &fe) {
 			reason = collector.ReasonInvalidRecord
 		}
 		m.Poison = &collector.Skip{Resource: id, Reason: reason, Detail: err.Error()}
@@ -38,6 +66,10 @@ func decode(id string, body []byte, defaultSource string) collector.Message {
 	}
 	if rec.Source == "" {
 		rec.Source = defaultSource
+	}
+	if err := limits.check(rec); err != nil {
+		m.Poison = &collector.Skip{Resource: id, Reason: ReasonNotAllowed, Detail: rec.Key + ": " + err.Error()}
+		return m
 	}
 	m.Record = rec
 	return m

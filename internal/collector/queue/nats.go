@@ -39,7 +39,8 @@ type NATSConfig struct {
 	// MaxAckPending bounds delivered, unacknowledged messages; default 10000.
 	MaxAckPending int `yaml:"max_ack_pending"`
 	// Source fills in a record's empty source; default nats:<source name>.
-	Source   string           `yaml:"source"`
+	Source   string `yaml:"source"`
+	Limits   `yaml:",inline"`
 	User     string           `yaml:"user"`
 	Password collector.Secret `yaml:"password"`
 	Token    collector.Secret `yaml:"token"`
@@ -253,7 +254,7 @@ func (n *NATS) message(js jetstream.JetStream, m jetstream.Msg) collector.Messag
 	if meta, err := m.Metadata(); err == nil {
 		id = n.cfg.Stream + "#" + strconv.FormatUint(meta.Sequence.Stream, 10)
 	}
-	msg := decode(id, m.Data(), n.cfg.Source)
+	msg := decode(id, m.Data(), n.cfg.Source, n.cfg.Limits)
 	msg.Delivery = &natsDelivery{js: js, m: m, id: id, cfg: &n.cfg, source: n.name}
 	return msg
 }

@@ -198,6 +198,10 @@ func TestNATSConfig(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "colour") {
 		t.Errorf("unknown key: %v", err)
 	}
+	src, err := queue.BuildNATS("q", yamlNode(t, `{url: "nats://x:4222", stream: S, dead_letter_subject: dead, allowed_sources: [a], allowed_sites: [b]}`))
+	if err != nil || src.Name() != "q" {
+		t.Errorf("allowed_sources and allowed_sites: %v", err)
+	}
 	_, err = queue.BuildNATS("q", yamlNode(t, `{url: "nats://x:4222", subjects: [usage.>], dead_letter_subject: usage.dead, ack_wait: 10ms}`))
 	for _, want := range []string{"stream is required", `"usage.dead" matches subject "usage.>"`, "ack_wait 10ms must be at least 1s"} {
 		if err == nil || !strings.Contains(err.Error(), want) {

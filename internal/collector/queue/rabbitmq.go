@@ -43,6 +43,7 @@ type RabbitMQConfig struct {
 	DeadLetterRoutingKey string `yaml:"dead_letter_routing_key"`
 	// Source fills in a record's empty source; default rabbitmq:<source name>.
 	Source string `yaml:"source"`
+	Limits `yaml:",inline"`
 }
 
 // BuildRabbitMQ makes a rabbitmq source from its settings (a collector.Builder).
@@ -249,7 +250,7 @@ func (q *RabbitMQ) message(d amqp.Delivery) collector.Message {
 	if id == "" {
 		id = q.cfg.Queue + "#" + strconv.FormatUint(d.DeliveryTag, 10)
 	}
-	m := decode(id, d.Body, q.cfg.Source)
+	m := decode(id, d.Body, q.cfg.Source, q.cfg.Limits)
 	m.Delivery = &rabbitDelivery{q: q, d: d, id: id}
 	return m
 }
