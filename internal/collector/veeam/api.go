@@ -71,10 +71,15 @@ func (s *Source) login(ctx context.Context, c *restapi.Client) (string, error) {
 	return tok.AccessToken, nil
 }
 
+// maxPages bounds the pages of one collection, so that a server that
+// keeps answering full pages cannot hold a poll forever.
+const maxPages = 10000
+
 // list reads every page of a collection.
 func list[T any](ctx context.Context, c *restapi.Client, path string, pageSize int) ([]T, error) {
 	var out []T
-	for offset := 0; ; {
+	offset := 0
+	for range maxPages {
 		var p page[T]
 		q := url.Values{"limit": {strconv.Itoa(pageSize)}, "offset": {strconv.Itoa(offset)}}
 		if err := c.Get(ctx, path, q, &p); err != nil {
@@ -82,10 +87,13 @@ func list[T any](ctx context.Context, c *restapi.Client, path string, pageSize i
 		}
 		out = append(out, p.Data...)
 		offset += len(p.Data)
-		// An empty page ends the loop even if total says otherwise, so that
-		// a collection that shrinks while it is read cannot loop forever.
-		if len(p.Data) == 0 || offset >= p.Meta.PagingInfo.Total {
+		total := p.Meta.PagingInfo.Total
+		// The last page: offset reached the total, or, without a total, a
+		// short page. An empty page ends it too, so that a collection that
+		// shrinks while it is read cannot loop.
+		if len(p.Data) == 0 || (total > 0 && offset >= total) || (total == 0 && len(p.Data) < pageSize) {
 			return out, nil
 		}
 	}
+	return nil, fmt.Errorf("GET %s: more than %d pages", path, maxPages)
 }

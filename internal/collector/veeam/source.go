@@ -112,14 +112,20 @@ func (s *Source) Collect(ctx context.Context, cursor collector.Cursor, now time.
 		// job: the tally counts its instanceUid once.
 		t.VM(vm.OrganizationUID, vm.InstanceUID)
 	}
+	// One entry per company and backup resource: an entry read twice
+	// (the collection moved between two pages) must not count twice.
+	seen := map[[2]string]bool{}
 	for _, u := range usage {
 		res := "backup resource " + u.BackupResourceUID + " of company " + u.CompanyUID
+		pair := [2]string{u.CompanyUID, u.BackupResourceUID}
 		switch {
 		case u.CompanyUID == "" || u.BackupResourceUID == "" || u.UsedStorageQuota == nil:
 			t.Skip(res, SkipMissingField, "companyUid, backupResourceUid and usedStorageQuota are required")
 		case *u.UsedStorageQuota < 0:
 			t.Skip(res, SkipNegative, "usedStorageQuota %d bytes", *u.UsedStorageQuota)
+		case seen[pair]:
 		default:
+			seen[pair] = true
 			t.Storage(u.CompanyUID, u.BackupResourceUID, *u.UsedStorageQuota)
 		}
 	}

@@ -144,12 +144,14 @@ func TestCollectRecordsAndSkips(t *testing.T) {
 		t.Errorf("skips\n got %s\nwant %s", strings.Join(got, "\n     "), strings.Join(wantSkips, "\n     "))
 	}
 	// One login, then every collection page by page: 5 companies, 9 VMs
-	// and 8 usage entries in pages of 4.
+	// and 9 usage entries (acme's resource 1 listed twice, counted once)
+	// in pages of 4.
 	wantReq := []string{
 		"POST /api/v3/token ",
 		"GET /api/v3/organizations/companies 0", "GET /api/v3/organizations/companies 4",
 		"GET /api/v3/protectedWorkloads/virtualMachines 0", "GET /api/v3/protectedWorkloads/virtualMachines 4", "GET /api/v3/protectedWorkloads/virtualMachines 8",
 		"GET /api/v3/organizations/companies/sites/backupResources/usage 0", "GET /api/v3/organizations/companies/sites/backupResources/usage 4",
+		"GET /api/v3/organizations/companies/sites/backupResources/usage 8",
 	}
 	if got := v.takeRequests(); !slices.Equal(got, wantReq) {
 		t.Errorf("requests\n got %q\nwant %q", got, wantReq)
@@ -159,8 +161,8 @@ func TestCollectRecordsAndSkips(t *testing.T) {
 	if !reflect.DeepEqual(again.Records, b.Records) || again.Next != b.Next {
 		t.Errorf("collecting the same window again differs:\n%s\n%s", lines(again.Records), lines(b.Records))
 	}
-	if got := v.takeRequests(); len(got) != 7 || got[0] != "GET /api/v3/organizations/companies 0" {
-		t.Errorf("second collect: %q, want the 7 GETs with the same token", got)
+	if got := v.takeRequests(); len(got) != 8 || got[0] != "GET /api/v3/organizations/companies 0" {
+		t.Errorf("second collect: %q, want the 8 GETs with the same token", got)
 	}
 
 	if b := collect(t, src, "2026-01-01T01:00:00Z", t0.Add(time.Hour)); len(b.Records) != 0 || b.Next != "2026-01-01T01:00:00Z" {
