@@ -2,8 +2,6 @@ package queue
 
 import (
 	"errors"
-	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/billingd/billingd/internal/collector"
@@ -28,31 +26,11 @@ const maxDetail = 1024
 
 // ReasonNotAllowed is the dead-letter reason of a record whose source or
 // site is outside the configured limits.
-const ReasonNotAllowed = "not_allowed"
-
-// Limits mirror a collector API key limited to sources and sites: billingd
-// refuses a whole IngestUsage message (PermissionDenied) for one record
-// beyond them, which would stall the queue behind it at the longest
-// backoff. A record beyond the limits is dead-lettered instead. Empty
-// means any, as for the key.
-type Limits struct {
-	AllowedSources []string `yaml:"allowed_sources"`
-	AllowedSites   []string `yaml:"allowed_sites"`
-}
-
-func (l Limits) check(r collector.Record) error {
-	if len(l.AllowedSources) > 0 && !slices.Contains(l.AllowedSources, r.Source) {
-		return fmt.Errorf("source %q is not in allowed_sources %q", r.Source, l.AllowedSources)
-	}
-	if len(l.AllowedSites) > 0 && !slices.Contains(l.AllowedSites, r.Site) {
-		return fmt.Errorf("site %q is not in allowed_sites %q", r.Site, l.AllowedSites)
-	}
-	return nil
-}
+const ReasonNotAllowed = collector.ReasonNotAllowed
 
 // decode turns a message body into the record it carries, or the reason it
 // is poison. defaultSource fills in a record's empty source.
-func decode(id string, body []byte, defaultSource string, limits Limits) collector.Message {
+func decode(id string, body []byte, defaultSource string, limits collector.Limits) collector.Message {
 	m := collector.Message{ID: id}
 	rec, err := collector.DecodeRecordJSON(body)
 	if err != nil {
@@ -67,7 +45,7 @@ func decode(id string, body []byte, defaultSource string, limits Limits) collect
 	if rec.Source == "" {
 		rec.Source = defaultSource
 	}
-	if err := limits.check(rec); err != nil {
+	if err := limits.Check(rec); err != nil {
 		m.Poison = &collector.Skip{Resource: id, Reason: ReasonNotAllowed, Detail: rec.Key + ": " + err.Error()}
 		return m
 	}

@@ -13,7 +13,7 @@ func TestDecode(t *testing.T) {
 		return []byte(`{"idempotency_key":"k1","customer_id":"acme","metric_key":"backup.gb","quantity":"1.5",` +
 			`"time":"2026-01-01T00:00:00Z","source":"` + source + `","site":"` + site + `"}`)
 	}
-	limits := Limits{AllowedSources: []string{"veeam:ams", "nats:q"}, AllowedSites: []string{"ams"}}
+	limits := collector.Limits{AllowedSources: []string{"veeam:ams", "nats:q"}, AllowedSites: []string{"ams"}}
 	for _, c := range []struct {
 		name         string
 		body         []byte

@@ -39,12 +39,12 @@ type NATSConfig struct {
 	// MaxAckPending bounds delivered, unacknowledged messages; default 10000.
 	MaxAckPending int `yaml:"max_ack_pending"`
 	// Source fills in a record's empty source; default nats:<source name>.
-	Source   string `yaml:"source"`
-	Limits   `yaml:",inline"`
-	User     string           `yaml:"user"`
-	Password collector.Secret `yaml:"password"`
-	Token    collector.Secret `yaml:"token"`
-	CAFile   string           `yaml:"ca_file"` // TLS roots for tls:// URLs
+	Source           string           `yaml:"source"`
+	collector.Limits `yaml:",inline"` // the API key's limits: records beyond are dead-lettered
+	User             string           `yaml:"user"`
+	Password         collector.Secret `yaml:"password"`
+	Token            collector.Secret `yaml:"token"`
+	CAFile           string           `yaml:"ca_file"` // TLS roots for tls:// URLs
 }
 
 // BuildNATS makes a nats source from its settings (a collector.Builder).

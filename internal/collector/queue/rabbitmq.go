@@ -42,8 +42,8 @@ type RabbitMQConfig struct {
 	DeadLetterExchange   string `yaml:"dead_letter_exchange"`
 	DeadLetterRoutingKey string `yaml:"dead_letter_routing_key"`
 	// Source fills in a record's empty source; default rabbitmq:<source name>.
-	Source string `yaml:"source"`
-	Limits `yaml:",inline"`
+	Source           string           `yaml:"source"`
+	collector.Limits `yaml:",inline"` // the API key's limits: records beyond are dead-lettered
 }
 
 // BuildRabbitMQ makes a rabbitmq source from its settings (a collector.Builder).

@@ -67,4 +67,3 @@ func lineAt(data []byte, offset int64) int {
 	}
 	return 1 + bytes.Count(data[:i], []byte("\n"))
 }
-

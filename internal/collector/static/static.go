@@ -36,6 +36,9 @@ type Config struct {
 	// static:<source name>) and site.
 	Source string `yaml:"source"`
 	Site   string `yaml:"site"`
+	// The API key's limits: rows beyond them are skipped (not_allowed)
+	// rather than having billingd refuse their whole window.
+	collector.Limits `yaml:",inline"`
 }
 
 // Build makes a static source from its settings (a collector.Builder).
@@ -179,6 +182,10 @@ func (s *Source) parse(path string, data []byte) ([]collector.Record, []collecto
 		}
 		if err := rec.Check(); err != nil {
 			skips = append(skips, rowSkip(path, r.line, collector.ReasonInvalidRecord, err.Error()))
+			continue
+		}
+		if err := s.cfg.Limits.Check(rec); err != nil {
+			skips = append(skips, rowSkip(path, r.line, collector.ReasonNotAllowed, err.Error()))
 			continue
 		}
 		recs = append(recs, rec)

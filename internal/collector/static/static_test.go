@@ -238,3 +238,23 @@ func isSubset(small, big []string) bool {
 	}
 	return true
 }
+
+// TestRowsBeyondTheKeysLimitsAreSkipped: with allowed_sources, a row of
+// another source is skipped (billingd would refuse its whole window).
+func TestRowsBeyondTheKeysLimitsAreSkipped(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "mixed.csv")
+	if err := os.WriteFile(path, []byte("customer_id,metric_key,quantity,time,source\n"+
+		"acme,licence.sql,1,2026-01-01,\nacme,licence.sql,2,2026-01-01,crm:eu\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b, err := build(t, fmt.Sprintf(`{paths: [%s], allowed_sources: [static:contracts]}`, path)).Collect(context.Background(), "", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Records) != 1 || b.Records[0].Quantity.String() != "1" || b.Records[0].Source != "static:contracts" ||
+		len(b.Skipped) != 1 || b.Skipped[0].Resource != path+":3" || b.Skipped[0].Reason != collector.ReasonNotAllowed ||
+		!strings.Contains(b.Skipped[0].Detail, `source "crm:eu" is not in allowed_sources`) {
+		t.Errorf("records %+v, skips %+v; want the default-source row, and line 3 skipped as not_allowed", b.Records, b.Skipped)
+	}
+}
