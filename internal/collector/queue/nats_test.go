@@ -27,8 +27,9 @@ const natsURL = "nats://127.0.0.1:4222"
 //   - A body that is not JSON, a record with a malformed metric key, one for
 //     an unknown customer and one for an unknown metric end in the
 //     dead-letter subject, with their reasons in headers, and are acked.
-//   - While billingd is unreachable, five more messages are delivered but
-//     stay unacknowledged; once it is back they are stored and acked.
+//   - While billingd is unreachable (longer than ack_wait), five more
+//     messages are delivered but stay unacknowledged; once it is back they
+//     are stored and acked.
 //
 // In the end billingd holds exactly the 16 good records and the consumer
 // has nothing pending or unacknowledged.
@@ -126,6 +127,9 @@ func TestNATSIntoBillingd(t *testing.T) {
 		t.Fatalf("while billingd is down: %d unacknowledged, %d undelivered, ack floor %d (was %d), %v accepted; want 5 in all, some delivered, floor unmoved, 10",
 			info.NumAckPending, info.NumPending, info.AckFloor.Stream, before.AckFloor.Stream, count(collector.ResultAccepted))
 	}
+	// An outage longer than ack_wait: the late acks still count, so no
+	// message is delivered again (the duplicate count stays 1).
+	time.Sleep(1500 * time.Millisecond)
 	b.proxy.up()
 	waitFor(t, "the outage's messages settled", func() bool { return count(collector.ResultAccepted) == 15 && settled() })
 	runner.stop()
