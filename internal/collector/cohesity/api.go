@@ -37,6 +37,7 @@ type tenantStats struct {
 	ID        string `json:"id"`
 	Name      string `json:"name"`
 	GroupList []struct {
+		ID          int64  `json:"id"`
 		ViewBoxID   int64  `json:"viewBoxId"`
 		ViewBoxName string `json:"viewBoxName"`
 	} `json:"groupList"`

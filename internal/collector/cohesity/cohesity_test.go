@@ -71,7 +71,8 @@ func collect(t *testing.T, src collector.Source, cursor collector.Cursor, now ti
 // distinct protected VMs (acme-web01 is in two protection groups and
 // counts once; the vCenter container does not count) and the consumed
 // storage per storage domain, read over two cookie-chained pages of
-// stats/tenants; malformed and unmapped entries are skipped with reasons.
+// stats/tenants (globex's DefaultStorageDomain entry comes on both pages
+// and counts once); malformed and unmapped entries are skipped with reasons.
 // Collecting the same window again gives identical records.
 func TestCollectRecordsAndSkips(t *testing.T) {
 	t.Parallel()

@@ -133,6 +133,7 @@ func (s *Source) Collect(ctx context.Context, cursor collector.Cursor, now time.
 	if err != nil {
 		return collector.Batch{}, fmt.Errorf("tenant stats: %w", err)
 	}
+	seen := map[string]bool{} // an entry read twice across pages counts once
 	for _, st := range stats {
 		res := "storage of tenant " + st.ID
 		switch {
@@ -140,12 +141,23 @@ func (s *Source) Collect(ctx context.Context, cursor collector.Cursor, now time.
 			t.Skip(res, SkipMissingField, "id and stats.storageConsumedBytes are required")
 		case *st.Stats.StorageConsumedBytes < 0:
 			t.Skip(res, SkipNegative, "storageConsumedBytes %d", *st.Stats.StorageConsumedBytes)
+		case seen[entryKey(st)]:
 		default:
+			seen[entryKey(st)] = true
 			t.Storage(st.ID, storageDomain(st), *st.Stats.StorageConsumedBytes)
 		}
 	}
 	recs, skips := t.Records(restapi.Spec{Type: Type, Site: s.site, Dimension: DimensionStorageDomain, PerVM: s.cfg.PerVM}, w, &s.cfg.Customers)
 	return collector.Batch{Records: recs, Next: next, Skipped: skips}, nil
+}
+
+// entryKey identifies a stats entry: its tenant and its groups.
+func entryKey(st tenantStats) string {
+	k := st.ID
+	for _, g := range st.GroupList {
+		k += "|" + strconv.FormatInt(g.ID, 10)
+	}
+	return k
 }
 
 // storageDomain names the one storage domain an entry's groups are in; ""

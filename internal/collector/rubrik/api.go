@@ -23,6 +23,7 @@ const vmQuery = `query BillingdVMs($first: Int!, $after: String, $filter: Snappa
   snappableConnection(first: $first, after: $after, filter: $filter) {
     nodes {
       id
+      fid
       name
       objectType
       protectionStatus
@@ -53,6 +54,7 @@ type snappablePage struct {
 
 type snappable struct {
 	ID               string `json:"id"`
+	FID              string `json:"fid"`
 	Name             string `json:"name"`
 	ObjectType       string `json:"objectType"`
 	ProtectionStatus string `json:"protectionStatus"`

@@ -17,7 +17,7 @@
 //
 //	POST /api/client_token  {client_id, client_secret} → {access_token, expires_in}
 //	POST /api/graphql       snappableConnection(first, after, filter: {objectType}) {
-//	                          nodes { id name objectType protectionStatus physicalBytes
+//	                          nodes { id fid name objectType protectionStatus physicalBytes
 //	                                  slaDomain { id name } workloadOrg { id name fullName } }
 //	                          pageInfo { hasNextPage endCursor } }
 //

@@ -76,9 +76,10 @@ func collect(t *testing.T, src collector.Source, cursor collector.Cursor, now ti
 // mapped organisation the distinct Protected workloads (acme-web01 is
 // listed twice and counts once; NoSla and DoNotProtect ones do not count)
 // and the physical bytes per SLA Domain of every VM (acme-web01's two
-// entries add up: 60 + 20 + acme-db01's 40 = 120 GiB Gold; the unprotected
-// acme-old keeps 50 GiB). Collecting the same window again gives
-// identical records.
+// copies, two fids, add up: 60 + 20 + acme-db01's 40 = 120 GiB Gold; the
+// unprotected acme-old keeps 50 GiB; globex-app is read on pages 2 and 3
+// with the same fid and counts once). Collecting the same window again
+// gives identical records.
 func TestCollectRecordsAndSkips(t *testing.T) {
 	t.Parallel()
 	r := newRSC(t)

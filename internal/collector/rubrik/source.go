@@ -91,17 +91,26 @@ func (s *Source) Collect(ctx context.Context, cursor collector.Cursor, now time.
 		return collector.Batch{}, fmt.Errorf("VM workloads: %w", err)
 	}
 	t := restapi.NewTally()
+	seen := map[string]bool{}
 	for _, n := range nodes {
 		res := "VM " + n.Name + " (" + n.ID + ")"
 		if n.ID == "" || n.WorkloadOrg == nil || n.WorkloadOrg.ID == "" {
 			t.Skip(res, SkipMissingField, "id and workloadOrg.id are required")
 			continue
 		}
+		// The same snappable (fid) read twice across pages counts once; a
+		// workload's copies on other clusters (same id, other fid) add
+		// their bytes.
+		fid := cmpOr(n.FID, n.ID)
+		if seen[fid] {
+			continue
+		}
+		seen[fid] = true
 		org := n.WorkloadOrg
 		t.Tenant(org.ID, cmpOr(org.FullName, org.Name))
 		if n.ProtectionStatus == protected {
-			// A workload listed twice (e.g. local and replica) counts once.
-			t.VM(org.ID, n.ID)
+			t.VM(org.ID, n.ID) // a workload with copies on two clusters counts once
+
 		}
 		switch {
 		case n.PhysicalBytes == nil:
