@@ -1,7 +1,6 @@
 package restapi
 
 import (
-	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -138,7 +137,7 @@ func (t *Tally) Records(spec Spec, w Window, customers *Customers) ([]collector.
 				out[len(out)-1].ResourceID = vm
 			}
 		}
-		dims := slices.SortedFunc(maps.Keys(u.storage), cmp.Compare)
+		dims := slices.Sorted(maps.Keys(u.storage))
 		for _, d := range dims {
 			var m map[string]string
 			if spec.Dimension != "" && d != "" {
