@@ -10,6 +10,12 @@
 // from the state directory: unacknowledged windows are pushed again with the
 // same idempotency keys, which billingd stores once.
 //
+// A Feed (a queue consumer) is not polled: the Runner receives batches of
+// its messages, pushes their records through the same pusher, and settles
+// each message with its broker only after billingd acknowledged the record
+// (ack, or dead letter for what billingd cannot bill); the broker keeps
+// what is not yet settled, as the state directory does for pollers.
+//
 // The package must not read or write billingd's database, and must not
 // import billingd's domain or store packages: collectors are clients of the
 // public API and can run on another machine.

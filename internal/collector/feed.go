@@ -142,6 +142,7 @@ func (r *Runner) receive(ctx context.Context, rn *run, f Feed) (int, error) {
 	}
 	r.opts.Metrics.Collected.WithLabelValues(name).Add(float64(len(recs)))
 	if len(recs) == 0 {
+		r.opts.Metrics.LastSuccess.WithLabelValues(name).Set(float64(r.opts.Clock.Now().Unix()))
 		return len(msgs), nil
 	}
 	rn.pushMu.Lock()

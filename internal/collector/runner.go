@@ -46,7 +46,9 @@ type Options struct {
 //     at most once thanks to its idempotency key.
 //   - A failed collect is retried with exponential backoff and jitter (never
 //     later than the next interval); a failed stream is reopened with
-//     backoff and the unacknowledged batches resent, without limit.
+//     backoff and the unacknowledged batches resent, without limit; one
+//     billingd refuses (a bad key, a key not allowed the source) is retried
+//     at the longest backoff and counted in push_refused_total.
 //   - While billingd is unreachable, collecting goes on into the spool (up
 //     to MaxPending windows; beyond, collecting pauses and the next window
 //     simply spans longer), so the levels stay measured at every interval.
