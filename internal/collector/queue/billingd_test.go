@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/shopspring/decimal"
 	dto "github.com/prometheus/client_model/go"
 	"go.yaml.in/yaml/v3"
 	"google.golang.org/grpc"
@@ -111,6 +112,21 @@ func seed(t *testing.T, conn *grpc.ClientConn) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// total sums acme's stored quantities of metric.
+func (b *testBillingd) total(t *testing.T, metric string) decimal.Decimal {
+	t.Helper()
+	sum := decimal.Zero
+	res, err := billingv1.NewUsageServiceClient(b.admin).ListUsage(context.Background(),
+		&billingv1.ListUsageRequest{CustomerId: "acme", MetricKey: metric, PageSize: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range res.GetUsageRecords() {
+		sum = sum.Add(decimal.RequireFromString(u.GetQuantity()))
+	}
+	return sum
 }
 
 // stored lists acme's usage in billingd as "key metric=quantity source" lines, sorted.

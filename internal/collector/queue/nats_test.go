@@ -142,6 +142,10 @@ func TestNATSIntoBillingd(t *testing.T) {
 	if got := b.stored(t); !slices.Equal(got, want) {
 		t.Errorf("acme's usage in billingd:\n got %q\nwant %q", got, want)
 	}
+	// 0.5 + 1.5 + … + 14.5 = 15²/2
+	if got := b.total(t, "backup.gb"); got.String() != "112.5" {
+		t.Errorf("acme's backup.gb total = %s, want 112.5", got)
+	}
 	for name, c := range map[string]struct{ got, want float64 }{
 		"accepted":                    {count(collector.ResultAccepted), 15},
 		"duplicate":                   {count(collector.ResultDuplicate), 1},
