@@ -28,6 +28,8 @@ type memFeed struct {
 	retried map[string]int
 	// unsettled counts deliveries handed out and not yet settled.
 	unsettled int
+	// deadFails is how many more dead letters fail.
+	deadFails int
 }
 
 func newMemFeed(name string) *memFeed {
@@ -97,6 +99,10 @@ func (d memDelivery) Ack(context.Context) error {
 func (d memDelivery) DeadLetter(_ context.Context, why collector.Skip) error {
 	d.f.mu.Lock()
 	defer d.f.mu.Unlock()
+	if d.f.deadFails > 0 {
+		d.f.deadFails--
+		return fmt.Errorf("dead-letter queue unreachable")
+	}
 	d.f.dead[d.id] = why
 	d.f.unsettled--
 	return nil
@@ -255,6 +261,35 @@ func TestFeedShutdownGivesMessagesBack(t *testing.T) {
 	}
 }
 
+// TestFailedDeadLetterIsNotAcked: while the dead letter cannot be stored,
+// the poison message is given back, never acked, and dead-lettered at a
+// later delivery.
+func TestFailedDeadLetterIsNotAcked(t *testing.T) {
+	t.Parallel()
+	fake := newFakeBillingd()
+	feed := newMemFeed("q1")
+	feed.deadFails = 2
+	feed.publish("poison", "{")
+	feed.publish("good", usageJSON("k1", "acme", "1"))
+	metrics := collector.NewMetrics(nil)
+	r, err := collector.NewRunner(fake.serve(t), []collector.Schedule{{Source: feed, Interval: 10 * time.Millisecond}},
+		collector.Options{StateDir: t.TempDir(), Retry: fastRetry, Metrics: metrics})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Poll(context.Background(), "q1"); err != nil {
+		t.Fatal(err)
+	}
+	if feed.retried["poison"] != 2 || feed.acked["poison"] != 0 || feed.dead["poison"].Reason != "not_json" ||
+		feed.acked["good"] != 1 || len(feed.queue) != 0 || feed.unsettled != 0 {
+		t.Errorf("retried %v, acked %v, dead %v, queue %v; want the poison given back twice, then dead-lettered, never acked",
+			feed.retried, feed.acked, feed.dead, feed.queue)
+	}
+	if n := value(metrics.Errors.WithLabelValues("q1", collector.StageSettle)); n != 2 {
+		t.Errorf("settle errors = %v, want 2", n)
+	}
+}
+
 // TestFeedOnceDrains: Poll of a feed receives until the queue stays empty
 // for the interval, and Flush has nothing left to do.
 func TestFeedOnceDrains(t *testing.T) {
@@ -287,7 +322,7 @@ func TestFeedOnceDrains(t *testing.T) {
 // a refusal and is retried at once.
 func TestRefusedStreamRetriesAtLongestBackoff(t *testing.T) {
 	t.Parallel()
-	retry := collector.Backoff{Initial: time.Millisecond, Max: 600 * time.Millisecond}
+	retry := collector.Backoff{Initial: time.Millisecond, Max: time.Second}
 	run := func(codes ...codes.Code) (time.Duration, *collector.Metrics, string, int) {
 		fake := newFakeBillingd()
 		fake.refuse = codes
@@ -307,9 +342,9 @@ func TestRefusedStreamRetriesAtLongestBackoff(t *testing.T) {
 	}
 
 	took, metrics, logs, stored := run(codes.PermissionDenied, codes.Unauthenticated)
-	// Each wait is in [max/2, max]: two of them take at least 600ms.
-	if took < 600*time.Millisecond || stored != 3 {
-		t.Errorf("refused twice: delivered %d records after %v; want 3 after at least 600ms", stored, took)
+	// Each wait is in [max/2, max]: two of them take at least 1s.
+	if took < time.Second || stored != 3 {
+		t.Errorf("refused twice: delivered %d records after %v; want 3 after at least 1s", stored, took)
 	}
 	for code, want := range map[string]float64{"PermissionDenied": 1, "Unauthenticated": 1, "Unavailable": 0} {
 		if got := value(metrics.Refused.WithLabelValues("vc01", code)); got != want {
@@ -321,9 +356,9 @@ func TestRefusedStreamRetriesAtLongestBackoff(t *testing.T) {
 	}
 
 	took, metrics, _, stored = run(codes.Unavailable, codes.Unavailable)
-	// Waits of about 1ms and 2ms; far below the 300ms of one refused wait.
-	if took > 300*time.Millisecond || stored != 3 || value(metrics.Refused.WithLabelValues("vc01", "Unavailable")) != 0 {
-		t.Errorf("unavailable twice: delivered %d after %v; want 3 well under 300ms, no refusal counted", stored, took)
+	// Waits of about 1ms and 2ms; far below the 500ms of one refused wait.
+	if took > 500*time.Millisecond || stored != 3 || value(metrics.Refused.WithLabelValues("vc01", "Unavailable")) != 0 {
+		t.Errorf("unavailable twice: delivered %d after %v; want 3 well under 500ms, no refusal counted", stored, took)
 	}
 }
 
