@@ -114,7 +114,9 @@ func (r *Runner) receive(ctx context.Context, rn *run, f Feed) (int, error) {
 	name := f.Name()
 	msgs, err := f.Receive(ctx, r.opts.BatchSize, rn.Interval)
 	if err != nil {
-		r.opts.Metrics.Errors.WithLabelValues(name, StageCollect).Inc()
+		if ctx.Err() == nil { // not a shutdown
+			r.opts.Metrics.Errors.WithLabelValues(name, StageCollect).Inc()
+		}
 		return 0, fmt.Errorf("receive: %w", err)
 	}
 	if len(msgs) == 0 {
