@@ -6,12 +6,20 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/billingd/billingd/internal/app"
 	"github.com/billingd/billingd/internal/config"
 )
 
 // fuzzServer starts one billingd (auth off, a fresh database) for a fuzz
 // target in this process and returns the base URL of its REST side.
 func fuzzServer(f *testing.F) string {
+	f.Helper()
+	return "http://" + fuzzApp(f).HTTPAddr()
+}
+
+// fuzzApp starts billingd for a fuzz target with a customer acme, a metric
+// vm.vcpu and an EUR default price list.
+func fuzzApp(f *testing.F) *app.App {
 	f.Helper()
 	cfg := config.Default()
 	cfg.Auth = false
@@ -28,7 +36,7 @@ func fuzzServer(f *testing.F) string {
 	post("/v1/productGroups", `{"id":"compute","displayName":"Compute"}`)
 	post("/v1/customers", `{"id":"acme","displayName":"ACME"}`)
 	post("/v1/priceLists", `{"id":"default-eur","displayName":"Default","currency":"EUR"}`)
-	return "http://" + a.HTTPAddr()
+	return a
 }
 
 // checkNo5xx posts body to path and fails on a server error: bad JSON must
