@@ -1,6 +1,6 @@
 // Command billingd-collect runs billingd's collectors: it polls the sources
-// listed in its YAML configuration (vCenter, …) and pushes their usage to
-// billingd's gRPC API.
+// listed in its YAML configuration (vCenter, VMware Cloud Director, Veeam,
+// Cohesity, Rubrik, …) and pushes their usage to billingd's gRPC API.
 //
 //	billingd-collect --config collectors.yaml          run until SIGINT/SIGTERM
 //	billingd-collect --config collectors.yaml --once   one poll of every source, push, exit
@@ -30,12 +30,20 @@ import (
 
 	billingv1 "github.com/billingd/billingd/gen/go/billing/v1"
 	"github.com/billingd/billingd/internal/collector"
+	"github.com/billingd/billingd/internal/collector/cohesity"
+	"github.com/billingd/billingd/internal/collector/rubrik"
+	"github.com/billingd/billingd/internal/collector/vcd"
 	"github.com/billingd/billingd/internal/collector/vcenter"
+	"github.com/billingd/billingd/internal/collector/veeam"
 )
 
 // builders lists the source types this binary knows.
 var builders = map[string]collector.Builder{
-	vcenter.Type: vcenter.Build,
+	vcenter.Type:  vcenter.Build,
+	vcd.Type:      vcd.Build,
+	veeam.Type:    veeam.Build,
+	cohesity.Type: cohesity.Build,
+	rubrik.Type:   rubrik.Build,
 }
 
 func main() {
