@@ -243,3 +243,50 @@ func TestRabbitMQConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigFileBuildsQueueSources: a billingd-collect configuration with
+// both queue types parses and builds into Feeds, as cmd/billingd-collect
+// does with its builders map.
+func TestConfigFileBuildsQueueSources(t *testing.T) {
+	t.Parallel()
+	pw := filepath.Join(t.TempDir(), "password")
+	if err := os.WriteFile(pw, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := collector.Parse([]byte(fmt.Sprintf(`
+billingd: {address: "billingd.internal:9090"}
+state_dir: /var/lib/billingd-collect
+sources:
+  - name: usage-nats
+    interval: 2s
+    nats: {url: "nats://nats1:4222", stream: USAGE, subjects: [usage.records], dead_letter_subject: usage.dead, allowed_sources: [veeam:ams]}
+  - name: usage-amqp
+    interval: 2s
+    rabbitmq:
+      url: amqps://rabbit:5671/billing
+      username: billingd
+      password: {file: %s}
+      queue: usage
+      dead_letter_routing_key: usage.dead
+`, pw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	scheds, err := cfg.Build(map[string]collector.Builder{queue.NATSType: queue.BuildNATS, queue.RabbitMQType: queue.BuildRabbitMQ})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(scheds) != 2 || scheds[0].Source.Name() != "usage-nats" || scheds[1].Source.Name() != "usage-amqp" || scheds[0].Interval != 2*time.Second {
+		t.Fatalf("schedules %+v", scheds)
+	}
+	for _, s := range scheds {
+		if _, ok := s.Source.(collector.Feed); !ok {
+			t.Errorf("%s is not a collector.Feed", s.Source.Name())
+		}
+	}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		if got := fmt.Sprintf(verb, scheds); strings.Contains(got, "s3cret") {
+			t.Errorf("the password shows when the sources are printed with %s: %s", verb, got)
+		}
+	}
+}

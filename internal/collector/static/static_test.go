@@ -258,3 +258,37 @@ func TestRowsBeyondTheKeysLimitsAreSkipped(t *testing.T) {
 		t.Errorf("records %+v, skips %+v; want the default-source row, and line 3 skipped as not_allowed", b.Records, b.Skipped)
 	}
 }
+
+func TestConfigFileBuildsStaticSource(t *testing.T) {
+	t.Parallel()
+	cfg, err := collector.Parse([]byte(`
+billingd: {address: "billingd.internal:9090"}
+state_dir: /var/lib/billingd-collect
+sources:
+  - name: contracts
+    interval: 1h
+    static: {paths: [testdata/contracts], key_column: contract_id, site: ams, allowed_sources: [static:contracts]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	scheds, err := cfg.Build(map[string]collector.Builder{static.Type: static.Build})
+	if err != nil || len(scheds) != 1 || scheds[0].Source.Name() != "contracts" {
+		t.Fatalf("schedules %+v, %v", scheds, err)
+	}
+	if _, err := cfg.Build(map[string]collector.Builder{static.Type: static.Build}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := static.Build("x", yamlNode(t, `{paths: [a], colour: blue}`)); err == nil || !strings.Contains(err.Error(), "colour") {
+		t.Errorf("unknown key: %v", err)
+	}
+}
+
+func yamlNode(t *testing.T, text string) *yaml.Node {
+	t.Helper()
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte(text), &n); err != nil {
+		t.Fatal(err)
+	}
+	return n.Content[0]
+}
