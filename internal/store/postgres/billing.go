@@ -127,41 +127,7 @@ const (
 				start_time DESC, receive_time DESC, ` + billingUsageTable + `.quantity DESC -- the number, not the output column quantity::text
 		) AS carried`
 
-	// sqlScanHourly reads the same as sqlScanUsage from usage_hourly, for
-	// From, To and From − lookback on UTC hours, in the columns of
-	// colsBillingUsage (NULL quantity, receive_time = start for records),
-	// then hourly (0 a record, 1 a rollup of the hour) and the rollup's:
-	//   - the rollups of the hours in [$3, $4) (kind 1);
-	//   - the records kept as spans (reaching past their hour) of those hours;
-	//   - spans of the hours in [$5, $3) that end after $3;
-	//   - per gauge series, the last sample of the last sampled hour in [$5, $3).
-	colsHourlyNone = "NULL::text, NULL::text, NULL::text, NULL::timestamptz, NULL::text, NULL::timestamptz, " +
-		"NULL::text, NULL::text, NULL::timestamptz, NULL::text"
-	sqlScanHourly = `
-		SELECT metric_key, NULL::text, hour, hour + interval '1 hour', hour,
-			resource_id, organisation_id, vdc_id, site, dimensions::text, 1::int2,
-			sum::text, integral::text, max::text, last_start, last_value::text,
-			first_at, inner_integral::text, inner_max::text, last_at, last_sample::text
-		FROM usage_hourly
-		WHERE customer_id = $1 AND metric_key = ANY($2) AND hour >= $3 AND hour < $4
-		UNION ALL
-		SELECT metric_key, sp.q::text, sp.s, sp.e, sp.s,
-			resource_id, organisation_id, vdc_id, site, dimensions::text, 0::int2, ` + colsHourlyNone + `
-		FROM usage_hourly, unnest(span_start, span_end, span_quantity) AS sp(s, e, q)
-		WHERE customer_id = $1 AND metric_key = ANY($2) AND hour >= $3 AND hour < $4 AND span_end_max IS NOT NULL
-		UNION ALL
-		SELECT metric_key, sp.q::text, sp.s, sp.e, sp.s,
-			resource_id, organisation_id, vdc_id, site, dimensions::text, 0::int2, ` + colsHourlyNone + `
-		FROM usage_hourly, unnest(span_start, span_end, span_quantity) AS sp(s, e, q)
-		WHERE customer_id = $1 AND metric_key = ANY($2) AND hour >= $5 AND hour < $3 AND span_end_max > $3 AND sp.e > $3
-		UNION ALL
-		SELECT * FROM (
-			SELECT DISTINCT ON (metric_key, series_key) metric_key, last_sample::text, last_at, last_at, last_at,
-				resource_id, organisation_id, vdc_id, site, dimensions::text, 0::int2, ` + colsHourlyNone + `
-			FROM usage_hourly
-			WHERE customer_id = $1 AND metric_key = ANY($6) AND hour >= $5 AND hour < $3 AND last_at IS NOT NULL
-			ORDER BY metric_key, series_key, hour DESC
-		) AS carried`
+	// sqlScanHourly (usage_hourly_read.go) reads the same from hourly rollups.
 
 	// $1 customers, $2 window starts, $3 window ends, $4 metric keys.
 	sqlCountUsage = `
@@ -184,7 +150,7 @@ func (b billingReader) ScanUsage(ctx context.Context, w billing.UsageWindow, fn 
 		return err
 	}
 	if ok {
-		return b.scan(ctx, sqlScanHourly, w, fn)
+		return b.scanHourly(ctx, w, fn) // usage_hourly_read.go
 	}
 	return b.scan(ctx, sqlScanUsage, w, fn)
 }

@@ -41,11 +41,17 @@ const (
 
 // Usage returns the store as a usage.Repository. Call it once and keep the
 // result: it remembers which monthly partitions exist.
-func (s *Store) Usage() usage.Repository { return &usageRepo{store: s} }
+// It also starts draining the hourly rollup log that earlier runs left.
+func (s *Store) Usage() usage.Repository {
+	u := &usageRepo{store: s, rollups: &rollupWorker{pool: s.pool}}
+	u.rollups.kick()
+	return u
+}
 
 type usageRepo struct {
-	store *Store
-	parts partitions
+	store   *Store
+	parts   partitions
+	rollups *rollupWorker
 }
 
 var _ usage.Repository = (*usageRepo)(nil)
@@ -85,7 +91,8 @@ func (u *usageRepo) MetricAggregations(ctx context.Context, keys []string) (map[
 
 // Insert stores the records whose keys are new, in one transaction that
 // claims their keys in usage_keys, COPYs the records into usage_records and
-// recomputes the hourly rollups the records fall in (usage_rollup.go).
+// marks the hours they fall in for the rollup worker (usage_rollup.go),
+// which it kicks after the commit.
 // When keys repeat within records, the first is kept.
 //
 // The fast path assumes every key is new, as it is unless a collector
@@ -108,6 +115,9 @@ func (u *usageRepo) Insert(ctx context.Context, records []usage.Record) (int, er
 		accepted, err := u.insertOnce(ctx, records, keys, times, onlyNew)
 		switch {
 		case err == nil:
+			if accepted > 0 {
+				u.rollups.kick()
+			}
 			return accepted, nil
 		case onlyNew && isUniqueViolation(err):
 			onlyNew = false
@@ -161,7 +171,7 @@ func (u *usageRepo) insertOnce(ctx context.Context, records []usage.Record, keys
 		if err != nil {
 			return err
 		}
-		return refreshHourly(ctx, tx, records, src.keep)
+		return markDirty(ctx, tx, records, src.keep)
 	})
 	if err != nil {
 		if isNoPartition(err) || retryInTx(err) || isUniqueViolation(err) {

@@ -1,54 +1,87 @@
 package postgres
 
 import (
+	"bytes"
+	"cmp"
 	"context"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/billingd/billingd/internal/usage"
 )
 
-// Hourly rollups (migration 0004_usage_hourly) are maintained in the ingest
-// transaction: after the records are copied, usage_hourly_refresh
-// recomputes the (customer, metric, series, hour) rows the stored records
-// start in, from usage_records. Because it recomputes rather than adds and
-// runs in the transaction that stores the records, the rollups are never
-// stale, a late record changes its hour's row at once, and two replicas
-// writing into one hour serialise on its rows (the function locks them
-// before it reads; see the migration).
-const sqlRefreshHourly = "SELECT usage_hourly_refresh($1, $2, $3, $4, $5, $6, $7, $8::text[]::jsonb[])"
+// Hourly rollups (migrations 0004_usage_hourly, 0006_usage_hourly_dirty)
+// are maintained off the ingest path. The ingest transaction appends the
+// (customer, metric, UTC hour)s its records start in to usage_hourly_dirty
+// with one small COPY; after the commit a worker in this process drains
+// the log (usage_hourly_drain: delete some hours' rows and recompute their
+// rollups from usage_records, in one snapshot). Billing reads rollups for
+// clean hours and raw records for dirty ones in one statement, so it is
+// exact whether or not the worker has caught up (see billing.go), and an
+// hour that several batches reach is recomputed once for all of them.
+//
+// Workers of several replicas take turns through an advisory lock, so two
+// never recompute one hour from different snapshots (the later commit
+// could otherwise write the older result).
+const (
+	// rollupLockKey serialises the drains of every replica ("usagehrl" in ASCII).
+	rollupLockKey int64 = 0x7573616765687266
+
+	// sqlMarkDirty appends a batch's dirty hours.
+	sqlMarkDirty = "COPY usage_hourly_dirty (customer_id, metric_key, hour) FROM STDIN (FORMAT binary)"
+	// sqlTryDrain drains up to $2 hours unless another worker holds the
+	// lock (-1); one statement, so the lock lasts exactly as long as it.
+	sqlTryDrain = "SELECT CASE WHEN pg_try_advisory_xact_lock($1) THEN usage_hourly_drain($2) ELSE -1 END"
+	sqlLockWait = "SELECT pg_advisory_xact_lock($1)"
+	sqlDrain    = "SELECT usage_hourly_drain($1)"
+
+	// drainChunk is how many hours one drain transaction recomputes: large
+	// enough to amortise its statement, small enough that a transaction
+	// takes well under a second.
+	drainChunk = 2000
+	// drainSettle is how long the worker waits after a commit before it
+	// drains, so that the batches of concurrent streams reaching one hour
+	// are folded in by one recomputation rather than one each.
+	drainSettle = 50 * time.Millisecond
+	// drainBusyRetries bounds how long a worker waits for another
+	// replica's to finish (that one drains until the log is empty).
+	drainBusyRetries = 20
+)
 
 // rollupsOff disables rollup maintenance, for the ingest benchmark's
 // baseline only; see DisableRollupsForBenchmark.
 var rollupsOff atomic.Bool
+
+// pausedPools are the pools (stores) whose background rollup workers
+// must not start, so that tests can read while hours are dirty
+// (FlushRollups still drains).
+var pausedPools sync.Map
 
 // DisableRollupsForBenchmark makes ingestion skip hourly rollups, so that
 // the usage benchmark can measure what they cost. Billing queries then
 // miss the usage ingested meanwhile: never call it outside that benchmark.
 func DisableRollupsForBenchmark(off bool) { rollupsOff.Store(off) }
 
-// hourlyKeys are the series-hours of a batch, one entry each, as the
-// parallel arrays usage_hourly_refresh takes.
-type hourlyKeys struct {
-	customers, metrics []string
-	hours              []time.Time
-	resources, orgs    []string
-	vdcs, sites, dims  []string
+// dirtyHour is one (customer, metric, UTC hour) of usage_hourly_dirty.
+type dirtyHour struct {
+	customer, metric string
+	hour             int64 // Unix seconds
 }
 
-// seriesHoursOf collects the distinct series-hours of the records (only
-// those whose key is in keep, when keep is set).
-func seriesHoursOf(records []usage.Record, keep map[string]struct{}) *hourlyKeys {
-	type key struct {
-		c, m                   string
-		h                      int64
-		res, org, vdc, st, dim string
-	}
-	seen := make(map[key]struct{}, len(records)/4+1)
-	k := &hourlyKeys{}
-	var buf []byte
+// dirtyHoursOf returns the distinct hours the records start in (only
+// those whose key is in keep, when keep is set), in key order.
+func dirtyHoursOf(records []usage.Record, keep map[string]struct{}) []dirtyHour {
+	var out []dirtyHour
+	var last dirtyHour
+	seen := make(map[dirtyHour]struct{})
 	for i := range records {
 		r := &records[i]
 		if keep != nil {
@@ -56,34 +89,141 @@ func seriesHoursOf(records []usage.Record, keep map[string]struct{}) *hourlyKeys
 				continue
 			}
 		}
-		buf = appendJSONObject(buf[:0], r.Dimensions)
-		h := r.Start.UTC().Truncate(time.Hour)
-		x := key{r.CustomerID, r.MetricKey, h.Unix(), r.ResourceID, r.OrganisationID, r.VdcID, r.Site, string(buf)}
-		if _, dup := seen[x]; dup {
+		s := r.Start.Unix()
+		d := dirtyHour{r.CustomerID, r.MetricKey, s - s%3600}
+		if s < 0 && s%3600 != 0 {
+			d.hour -= 3600 // floor before 1970 (validation refuses it; kept exact anyway)
+		}
+		if d == last && len(out) > 0 {
+			continue // records of one hour tend to come together
+		}
+		last = d
+		if _, dup := seen[d]; dup {
 			continue
 		}
-		seen[x] = struct{}{}
-		k.customers = append(k.customers, x.c)
-		k.metrics = append(k.metrics, x.m)
-		k.hours = append(k.hours, h)
-		k.resources = append(k.resources, x.res)
-		k.orgs = append(k.orgs, x.org)
-		k.vdcs = append(k.vdcs, x.vdc)
-		k.sites = append(k.sites, x.st)
-		k.dims = append(k.dims, x.dim)
+		seen[d] = struct{}{}
+		out = append(out, d)
 	}
-	return k
+	slices.SortFunc(out, func(a, b dirtyHour) int {
+		if c := strings.Compare(a.customer, b.customer); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.metric, b.metric); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.hour, b.hour)
+	})
+	return out
 }
 
-// refreshHourly recomputes the rollup rows of the stored records in tx.
-func refreshHourly(ctx context.Context, tx pgx.Tx, records []usage.Record, keep map[string]struct{}) error {
+// encodeDirty is the binary COPY stream of usage_hourly_dirty rows.
+func encodeDirty(hours []dirtyHour) []byte {
+	size := len(copyHeader) + 2
+	for _, h := range hours {
+		size += 2 + 4 + len(h.customer) + 4 + len(h.metric) + 4 + 8
+	}
+	b := append(make([]byte, 0, size), copyHeader...)
+	for _, h := range hours {
+		b = binary.BigEndian.AppendUint16(b, 3)
+		b = appendText(b, h.customer)
+		b = appendText(b, h.metric)
+		b = binary.BigEndian.AppendUint32(b, 8)
+		b = binary.BigEndian.AppendUint64(b, uint64(h.hour*1e6-postgresEpoch))
+	}
+	return binary.BigEndian.AppendUint16(b, 0xffff)
+}
+
+// markDirty appends the stored records' hours to the log in tx.
+func markDirty(ctx context.Context, tx pgx.Tx, records []usage.Record, keep map[string]struct{}) error {
 	if rollupsOff.Load() {
 		return nil
 	}
-	k := seriesHoursOf(records, keep)
-	if len(k.customers) == 0 {
+	hours := dirtyHoursOf(records, keep)
+	if len(hours) == 0 {
 		return nil
 	}
-	_, err := tx.Exec(ctx, sqlRefreshHourly, k.customers, k.metrics, k.hours, k.resources, k.orgs, k.vdcs, k.sites, k.dims)
+	_, err := tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(encodeDirty(hours)), sqlMarkDirty)
 	return err
+}
+
+// rollupWorker drains usage_hourly_dirty in the background after commits.
+// It runs only while there is work: kick starts it, and it stops when the
+// log is empty (or after repeated failures; the hours then stay dirty,
+// which costs billing queries time but not exactness, until the next
+// commit kicks it again).
+type rollupWorker struct {
+	pool    *pgxpool.Pool
+	running atomic.Bool
+	pending atomic.Bool
+	lastErr atomic.Pointer[error]
+}
+
+// kick makes the worker drain soon.
+func (w *rollupWorker) kick() {
+	if _, paused := pausedPools.Load(w.pool); paused || rollupsOff.Load() {
+		return
+	}
+	w.pending.Store(true)
+	if w.running.CompareAndSwap(false, true) {
+		go w.run()
+	}
+}
+
+func (w *rollupWorker) run() {
+	for {
+		time.Sleep(drainSettle)
+		w.pending.Store(false)
+		w.drain()
+		w.running.Store(false)
+		// A kick between drain's last look and here would be lost otherwise.
+		if !w.pending.Load() || !w.running.CompareAndSwap(false, true) {
+			return
+		}
+	}
+}
+
+// drain runs drain transactions until the log is empty.
+func (w *rollupWorker) drain() {
+	failures, busy := 0, 0
+	for failures < 5 && busy < drainBusyRetries {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		var n int
+		err := w.pool.QueryRow(ctx, sqlTryDrain, rollupLockKey, drainChunk).Scan(&n)
+		cancel()
+		switch {
+		case err != nil:
+			w.lastErr.Store(&err)
+			failures++
+			time.Sleep(time.Duration(failures) * 200 * time.Millisecond)
+		case n == 0:
+			return
+		case n < 0: // another replica's worker is draining
+			busy++
+			time.Sleep(100 * time.Millisecond)
+		default:
+			failures, busy = 0, 0
+		}
+	}
+}
+
+// FlushRollups brings every hourly rollup up to date: it drains the dirty
+// log until it is empty, waiting for other replicas' workers. Billing is
+// exact without it; tests and the benchmark call it to see the rollups
+// themselves, or how long catching up takes.
+func (s *Store) FlushRollups(ctx context.Context) error {
+	for {
+		var n int
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, sqlLockWait, rollupLockKey); err != nil {
+				return err
+			}
+			return tx.QueryRow(ctx, sqlDrain, drainChunk).Scan(&n)
+		})
+		if err != nil {
+			return fmt.Errorf("usage: drain hourly rollups: %w", mapErr(err))
+		}
+		if n == 0 {
+			return nil
+		}
+	}
 }

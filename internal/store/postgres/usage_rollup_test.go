@@ -36,15 +36,46 @@ func (db *usageDB) hourlySnapshot(t *testing.T) map[string]string {
 	return out
 }
 
-// wantExactRollups checks that usage_hourly holds what recomputing every
-// series-hour from usage_records afresh gives.
+// sqlSparseHours are the (customer, metric, hour)s with fewer than two
+// records per series on average, which must be marked raw, not rolled up.
+const sqlSparseHours = `SELECT customer_id, metric_key, h AS hour FROM (
+		SELECT customer_id, metric_key, date_trunc('hour', start_time, 'UTC') AS h, count(*) AS n,
+			count(DISTINCT (resource_id, organisation_id, vdc_id, site, dimensions)) AS s
+		FROM usage_records GROUP BY 1, 2, 3) AS t
+	WHERE n < 2 * s`
+
+// wantExactRollups drains the rollup log and checks that usage_hourly
+// holds what recomputing every dense series-hour from usage_records afresh
+// gives, and that exactly the sparse hours are marked raw and have no
+// rollup rows.
 func (db *usageDB) wantExactRollups(t *testing.T) {
 	t.Helper()
+	if err := db.store.FlushRollups(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	db.wantCurrentRollups(t)
+}
+
+// wantCurrentRollups is wantExactRollups without the drain: for after the
+// workers have emptied the log.
+func (db *usageDB) wantCurrentRollups(t *testing.T) {
+	t.Helper()
+	if n := db.count(t, "SELECT count(*)::int FROM usage_hourly_dirty"); n != 0 {
+		t.Fatalf("%d dirty hours after the drain", n)
+	}
+	if n := db.count(t, `SELECT count(*)::int FROM (`+sqlSparseHours+`) AS s FULL JOIN usage_hourly_raw x USING (customer_id, metric_key, hour)
+		WHERE s.customer_id IS NULL OR x.customer_id IS NULL`); n != 0 {
+		t.Errorf("%d hours marked raw that are dense, or sparse and not marked", n)
+	}
+	if n := db.count(t, "SELECT count(*)::int FROM usage_hourly JOIN usage_hourly_raw USING (customer_id, metric_key, hour)"); n != 0 {
+		t.Errorf("%d rollup rows in hours marked raw", n)
+	}
 	got := db.hourlySnapshot(t)
 	if _, err := db.conn.Exec(context.Background(), `SELECT usage_hourly_refresh(array_agg(customer_id), array_agg(metric_key), array_agg(h),
 		array_agg(resource_id), array_agg(organisation_id), array_agg(vdc_id), array_agg(site), array_agg(dimensions))
 		FROM (SELECT DISTINCT customer_id, metric_key, date_trunc('hour', start_time, 'UTC') AS h,
-			resource_id, organisation_id, vdc_id, site, dimensions FROM usage_records) AS t`); err != nil {
+			resource_id, organisation_id, vdc_id, site, dimensions FROM usage_records
+			WHERE (customer_id, metric_key, date_trunc('hour', start_time, 'UTC')) NOT IN (SELECT * FROM usage_hourly_raw)) AS t`); err != nil {
 		t.Fatal(err)
 	}
 	want := db.hourlySnapshot(t)
@@ -151,7 +182,15 @@ func TestUsageRollupRefreshWaitsForTheOtherWriter(t *testing.T) {
 	t.Parallel()
 	db := newUsageDB(t)
 	ctx := context.Background()
-	mustInsert(t, db.store.Usage(), mixedRecords("seed", 1, 1, 3), 1) // creates the partition and the row
+	// No background drain: a drain that read before A committed would
+	// overwrite A's refresh (the two paths must not run side by side; see
+	// migration 0006). The seed is drained here.
+	postgres.PauseRollupWorkers(db.store, true)
+	t.Cleanup(func() { postgres.PauseRollupWorkers(db.store, false) })
+	mustInsert(t, db.store.Usage(), mixedRecords("seed", 2, 1, 3), 2) // creates the partition and the row (dense: rolled up)
+	if err := db.store.FlushRollups(ctx); err != nil {
+		t.Fatal(err)
+	}
 	other, err := pgx.ConnectConfig(ctx, db.conn.Config().Copy())
 	if err != nil {
 		t.Fatal(err)
@@ -193,4 +232,142 @@ func TestUsageRollupRefreshWaitsForTheOtherWriter(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.wantExactRollups(t)
+}
+
+// TestUsageRollupWorkersCatchUpAcrossReplicas has two stores (two
+// replicas) ingest overlapping and resent batches, then late records into
+// hours already rolled up, while their background workers drain the log
+// concurrently: the workers alone must empty it, and the rollups they
+// leave equal a recomputation from scratch.
+func TestUsageRollupWorkersCatchUpAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	db := newUsageDB(t)
+	ctx := context.Background()
+	other, err := postgres.Open(ctx, db.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(other.Close)
+	repos := []usage.Repository{db.store.Usage(), other.Usage()}
+	ingest := func(round int) {
+		var wg sync.WaitGroup
+		for w := range 4 {
+			repo := repos[w%2]
+			rs := mixedRecords(fmt.Sprint("r", round, "w", w%3), 400, 3, uint64(10*round+w%3)) // writers 0 and 3 send the same records
+			wg.Go(func() {
+				for i := 0; i < len(rs); i += 25 {
+					if _, err := repo.Insert(ctx, rs[i:min(i+25, len(rs))]); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+	}
+	waitDrained := func() {
+		t.Helper()
+		deadline := time.Now().Add(time.Minute)
+		for db.count(t, "SELECT count(*)::int FROM usage_hourly_dirty") > 0 {
+			if time.Now().After(deadline) {
+				t.Fatal("the workers left dirty hours for a minute")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	ingest(0)
+	waitDrained()
+	db.wantCurrentRollups(t)
+	before := db.hourlySnapshot(t)
+	ingest(1) // late: the same three hours
+	waitDrained()
+	if fmt.Sprint(db.hourlySnapshot(t)) == fmt.Sprint(before) {
+		t.Error("late records left the rollups as they were")
+	}
+	db.wantCurrentRollups(t)
+	db.wantStored(t, 2*3*400)
+	if n := db.count(t, "SELECT sum(records)::int FROM usage_hourly"); n != 2*3*400 {
+		t.Errorf("rollups count %d records, want %d", n, 2*3*400)
+	}
+}
+
+// TestUsageRollupDrainKeepsHoursCommittedAfterIt: a batch whose
+// transaction commits after a drain took its snapshot leaves its hour
+// dirty (the drain did not see its log row), so the hour is read raw and
+// the next drain folds the batch in.
+func TestUsageRollupDrainKeepsHoursCommittedAfterIt(t *testing.T) {
+	t.Parallel()
+	db := newUsageDB(t)
+	ctx := context.Background()
+	postgres.PauseRollupWorkers(db.store, true)
+	t.Cleanup(func() { postgres.PauseRollupWorkers(db.store, false) })
+	mustInsert(t, db.store.Usage(), mixedRecords("seed", 5, 1, 3), 5) // creates the partition
+	other, err := pgx.ConnectConfig(ctx, db.conn.Config().Copy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close(ctx)
+	tx, err := other.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	for _, sql := range []string{
+		`INSERT INTO usage_records (idempotency_key, customer_id, metric_key, quantity, start_time, end_time, resource_id, dimensions, receive_time)
+			VALUES ('late', 'acme', 'vm.vcpu', 7, $1, $1, 'vm-0', '{"policy":"gold"}', $1)`,
+		`INSERT INTO usage_hourly_dirty (customer_id, metric_key, hour) VALUES ('acme', 'vm.vcpu', date_trunc('hour', $1::timestamptz, 'UTC'))`,
+	} {
+		if _, err := tx.Exec(ctx, sql, june.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.store.FlushRollups(ctx); err != nil { // does not see the open transaction
+		t.Fatal(err)
+	}
+	if n := db.count(t, "SELECT sum(records)::int FROM usage_hourly"); n != 5 {
+		t.Fatalf("rollups count %d records, want the 5 committed", n)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := db.count(t, "SELECT count(*)::int FROM usage_hourly_dirty"); n != 1 {
+		t.Fatalf("%d dirty rows after the commit, want 1", n)
+	}
+	db.wantExactRollups(t)
+	if n := db.count(t, "SELECT sum(records)::int FROM usage_hourly"); n != 6 {
+		t.Errorf("rollups count %d records, want 6", n)
+	}
+}
+
+// TestUsageRollupSparseHoursReadRaw: an hour with one record per series is
+// marked raw instead of rolled up; late records that make it dense roll
+// it up and remove the mark; new series that make it sparse again remove
+// its rollup rows and mark it again.
+func TestUsageRollupSparseHoursReadRaw(t *testing.T) {
+	t.Parallel()
+	db := newUsageDB(t)
+	repo := db.store.Usage()
+	at := func(key, resource string, minute int) usage.Record {
+		ts := june.Truncate(time.Hour).Add(time.Duration(minute) * time.Minute)
+		return usage.Record{Key: key, CustomerID: "acme", MetricKey: "net.gb", Quantity: decimal.NewFromInt(int64(minute)),
+			Start: ts, End: ts, ResourceID: resource, Dimensions: map[string]string{}, ReceiveTime: june}
+	}
+	marked := func() int { return db.count(t, "SELECT count(*)::int FROM usage_hourly_raw") }
+	rolled := func() int { return db.count(t, "SELECT count(*)::int FROM usage_hourly") }
+
+	mustInsert(t, repo, []usage.Record{at("a", "vm-1", 1), at("b", "vm-2", 2)}, 2) // 2 records, 2 series
+	db.wantExactRollups(t)
+	if marked() != 1 || rolled() != 0 {
+		t.Fatalf("sparse: %d marks, %d rollup rows, want 1 and 0", marked(), rolled())
+	}
+	mustInsert(t, repo, []usage.Record{at("c", "vm-1", 3), at("d", "vm-1", 4)}, 2) // 4 records, 2 series
+	db.wantExactRollups(t)
+	if marked() != 0 || rolled() != 2 {
+		t.Fatalf("dense: %d marks, %d rollup rows, want 0 and 2", marked(), rolled())
+	}
+	mustInsert(t, repo, []usage.Record{at("e", "vm-3", 5), at("f", "vm-4", 6), at("g", "vm-5", 7)}, 3) // 7 records, 5 series
+	db.wantExactRollups(t)
+	if marked() != 1 || rolled() != 0 {
+		t.Fatalf("sparse again: %d marks, %d rollup rows, want 1 and 0", marked(), rolled())
+	}
 }

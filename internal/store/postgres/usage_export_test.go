@@ -1,0 +1,15 @@
+package postgres
+
+// PauseRollupWorkers keeps the store's background rollup workers from
+// starting while paused is true.
+func PauseRollupWorkers(s *Store, paused bool) {
+	if paused {
+		pausedPools.Store(s.pool, true)
+	} else {
+		pausedPools.Delete(s.pool)
+	}
+}
+
+// ForceHourlyReadForm makes billing read the records of dirty hours by
+// hour (1) or by range (2), or pick by the count of dirty hours (0).
+func ForceHourlyReadForm(form int32) { hourlyForm.Store(form) }

@@ -1,0 +1,150 @@
+package postgres
+
+import (
+	"context"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/billingd/billingd/internal/billing"
+)
+
+// sqlScanHourly reads what sqlScanUsage (billing.go) reads, from hourly
+// rollups where they are current, for From, To and From − lookback on UTC
+// hours, in the columns of colsBillingUsage (receive_time = start for a
+// record kept in a rollup), then hourly (0 a record, 1 a rollup of the
+// hour) and the rollup's columns.
+//
+// An hour of a (customer, metric) with a row in usage_hourly_dirty may have
+// records its rollups do not hold yet (usage_rollup.go), and one in
+// usage_hourly_raw has too few records per series to be rolled up: for
+// those ("dirty" below) the raw records are read instead. The statement
+// has one snapshot, in which every hour is either read raw or rolled up
+// with all its committed records, so the mix is exact at every moment.
+// Rows:
+//   - the rollups of the clean hours in [$3, $4) (kind 1);
+//   - the records kept as spans (reaching past their hour) of those hours;
+//   - spans of the clean hours in [$5, $3) that end after $3;
+//   - every record of the dirty hours in [$3, $4), and those of the dirty
+//     hours in [$5, $3) that end after $3;
+//   - per gauge series, the latest sample before $3 in [$5, $3): the last
+//     sample of its last sampled clean hour or the effective sample of a
+//     dirty hour (received last, the larger on a tie), whichever is later.
+const (
+	colsHourlyNone = "NULL::text, NULL::text, NULL::text, NULL::timestamptz, NULL::text, NULL::timestamptz, " +
+		"NULL::text, NULL::text, NULL::timestamptz, NULL::text"
+
+	// sqlDirtyRecords are the records of the dirty hours, as r with d.hour
+	// its hour, read in one of two ways (see scanHourly); "ALL" stands for
+	// the metric keys to read, "MIN"…"MAX" for the range of start times.
+	// By hour: an index range scan per dirty hour.
+	sqlDirtyRecordsByHour = `dirty d CROSS JOIN LATERAL (
+			SELECT r.metric_key, r.quantity, r.start_time, r.end_time, r.receive_time,
+				r.resource_id, r.organisation_id, r.vdc_id, r.site, r.dimensions
+			FROM usage_records r
+			WHERE r.customer_id = $1 AND r.metric_key = d.metric_key
+				AND r.start_time >= d.hour AND r.start_time < d.hour + interval '1 hour'
+			OFFSET 0
+		) r`
+	// By range: one index range scan over the window, joined to the dirty
+	// hours by hash; cheaper when most hours are dirty or raw.
+	sqlDirtyRecordsByRange = `(
+			SELECT r.metric_key, r.quantity, r.start_time, r.end_time, r.receive_time,
+				r.resource_id, r.organisation_id, r.vdc_id, r.site, r.dimensions, date_trunc('hour', r.start_time, 'UTC') AS hour
+			FROM usage_records r
+			WHERE r.customer_id = $1 AND r.metric_key = ANY(ALL) AND r.start_time >= MIN AND r.start_time < MAX
+			OFFSET 0 -- scanned once, not per dirty hour
+		) r JOIN dirty d ON d.metric_key = r.metric_key AND d.hour = r.hour`
+	sqlClean = `NOT EXISTS (SELECT 1 FROM dirty d WHERE d.metric_key = u.metric_key AND d.hour = u.hour)`
+
+	sqlScanHourlyTemplate = `
+		WITH dirty AS MATERIALIZED (
+			SELECT metric_key, hour FROM usage_hourly_dirty
+			WHERE customer_id = $1 AND metric_key = ANY($2) AND hour >= $5 AND hour < $4
+			UNION -- distinct: an hour once
+			SELECT metric_key, hour FROM usage_hourly_raw
+			WHERE customer_id = $1 AND metric_key = ANY($2) AND hour >= $5 AND hour < $4
+		)
+		SELECT metric_key, NULL::text, hour, hour + interval '1 hour', hour,
+			resource_id, organisation_id, vdc_id, site, dimensions::text, 1::int2,
+			sum::text, integral::text, max::text, last_start, last_value::text,
+			first_at, inner_integral::text, inner_max::text, last_at, last_sample::text
+		FROM usage_hourly u
+		WHERE customer_id = $1 AND metric_key = ANY($2) AND hour >= $3 AND hour < $4 AND ` + sqlClean + `
+		UNION ALL
+		SELECT metric_key, sp.q::text, sp.s, sp.e, sp.s,
+			resource_id, organisation_id, vdc_id, site, dimensions::text, 0::int2, ` + colsHourlyNone + `
+		FROM usage_hourly u, unnest(span_start, span_end, span_quantity) AS sp(s, e, q)
+		WHERE customer_id = $1 AND metric_key = ANY($2) AND hour >= $3 AND hour < $4 AND span_end_max IS NOT NULL AND ` + sqlClean + `
+		UNION ALL
+		SELECT metric_key, sp.q::text, sp.s, sp.e, sp.s,
+			resource_id, organisation_id, vdc_id, site, dimensions::text, 0::int2, ` + colsHourlyNone + `
+		FROM usage_hourly u, unnest(span_start, span_end, span_quantity) AS sp(s, e, q)
+		WHERE customer_id = $1 AND metric_key = ANY($2) AND hour >= $5 AND hour < $3 AND span_end_max > $3 AND sp.e > $3 AND ` + sqlClean + `
+		UNION ALL
+		SELECT r.metric_key, r.quantity::text, r.start_time, r.end_time, r.receive_time,
+			r.resource_id, r.organisation_id, r.vdc_id, r.site, r.dimensions::text, 0::int2, ` + colsHourlyNone + `
+		FROM DIRTY_NOW
+		WHERE d.hour >= $3 OR r.end_time > $3
+		UNION ALL
+		SELECT * FROM (
+			SELECT DISTINCT ON (metric_key, resource_id, organisation_id, vdc_id, site, dimensions)
+				metric_key, q::text, at, at, received, resource_id, organisation_id, vdc_id, site, dimensions::text, 0::int2, ` + colsHourlyNone + `
+			FROM (
+				SELECT * FROM (
+					SELECT DISTINCT ON (metric_key, series_key) metric_key, last_sample AS q, last_at AS at, last_at AS received,
+						resource_id, organisation_id, vdc_id, site, dimensions
+					FROM usage_hourly u
+					WHERE customer_id = $1 AND metric_key = ANY($6) AND hour >= $5 AND hour < $3 AND last_at IS NOT NULL AND ` + sqlClean + `
+					ORDER BY metric_key, series_key, hour DESC
+				) AS rolled
+				UNION ALL
+				SELECT r.metric_key, r.quantity, r.start_time, r.receive_time,
+					r.resource_id, r.organisation_id, r.vdc_id, r.site, r.dimensions
+				FROM DIRTY_BEFORE
+				WHERE d.metric_key = ANY($6) AND d.hour < $3 AND r.end_time = r.start_time
+			) AS c
+			ORDER BY metric_key, resource_id, organisation_id, vdc_id, site, dimensions, at DESC, received DESC,
+				c.q DESC -- the number, not the output column q::text
+		) AS carried`
+)
+
+// The two forms of sqlScanHourly: records of dirty hours read by hour or by range.
+var (
+	sqlScanHourlyByHour = strings.NewReplacer("DIRTY_NOW", sqlDirtyRecordsByHour, "DIRTY_BEFORE", sqlDirtyRecordsByHour).
+				Replace(sqlScanHourlyTemplate)
+	sqlScanHourlyByRange = strings.NewReplacer(
+		"DIRTY_NOW", strings.NewReplacer("ALL", "$2", "MIN", "$5", "MAX", "$4").Replace(sqlDirtyRecordsByRange),
+		"DIRTY_BEFORE", strings.NewReplacer("ALL", "$6", "MIN", "$5", "MAX", "$3").Replace(sqlDirtyRecordsByRange),
+	).Replace(sqlScanHourlyTemplate)
+)
+
+// hourlyForm forces a form for tests: 1 by hour, 2 by range, 0 by the hint.
+var hourlyForm atomic.Int32
+
+// sqlCountDirty counts the window's hours read raw, a hint for the form.
+const sqlCountDirty = `SELECT count(*) FROM (
+	SELECT metric_key, hour FROM usage_hourly_dirty WHERE customer_id = $1 AND metric_key = ANY($2) AND hour >= $3 AND hour < $4
+	UNION
+	SELECT metric_key, hour FROM usage_hourly_raw WHERE customer_id = $1 AND metric_key = ANY($2) AND hour >= $3 AND hour < $4) AS d`
+
+// scanHourly reads w from rollups and the records of the hours read raw.
+// When those are more than a quarter of the window's hours, one range scan
+// reads their records for less than an index scan per hour does. The count
+// is only a hint: sqlScanHourly reads the dirty hours again in its own
+// snapshot, so either form is exact.
+func (b billingReader) scanHourly(ctx context.Context, w billing.UsageWindow, fn func(*billing.UsageRow) error) error {
+	from := w.From.Add(-w.Lookback)
+	var raw int64
+	if err := b.s.pool.QueryRow(ctx, sqlCountDirty, w.CustomerID, w.Metrics, from, w.To).Scan(&raw); err != nil {
+		return mapErr(err)
+	}
+	hours := int64(w.To.Sub(from)/time.Hour) * int64(len(w.Metrics))
+	if f := hourlyForm.Load(); f != 0 {
+		raw = map[int32]int64{1: 0, 2: hours}[f] // a test's choice
+	}
+	if 4*raw > hours {
+		return b.scan(ctx, sqlScanHourlyByRange, w, fn)
+	}
+	return b.scan(ctx, sqlScanHourlyByHour, w, fn)
+}
