@@ -144,6 +144,18 @@ func TestSecretNeverPrints(t *testing.T) {
 	if s.Reveal() != "hunter2" {
 		t.Error("Reveal lost the value")
 	}
+	// In an unexported field (a source's private settings) fmt cannot call
+	// the Secret's methods; it must still not find the value.
+	type private struct{ cfg holder }
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x"} {
+		if out := fmt.Sprintf(verb, &private{holder{s}}); strings.Contains(out, "hunter2") || strings.Contains(out, "68756e74657232") {
+			t.Errorf("secret in an unexported field printed with %s as %q", verb, out)
+		}
+	}
+	var zero collector.Secret
+	if !zero.IsZero() || zero.Reveal() != "" || zero.From() != "" || fmt.Sprint(zero) != "[redacted]" {
+		t.Error("the zero Secret is not empty and redacted")
+	}
 }
 
 func TestKeys(t *testing.T) {

@@ -17,19 +17,29 @@ const redacted = "[redacted]"
 //
 // In YAML a Secret is written as {env: NAME} or {file: /path}; a literal
 // value is refused so that credentials never sit in the config file.
+//
+// The value sits behind a *string: fmt cannot call the redacting methods of
+// a Secret inside an unexported field (a source's private settings) and
+// prints such a field raw, which for a pointer to a string is only its
+// address, whatever the verb.
 type Secret struct {
-	value string
+	value *string
 	from  string // "env NAME" or "file /path", safe to show in errors
 }
 
 // NewSecret wraps a value obtained elsewhere (tests, flags).
-func NewSecret(value, from string) Secret { return Secret{value: value, from: from} }
+func NewSecret(value, from string) Secret { return Secret{value: &value, from: from} }
 
 // Reveal returns the credential.
-func (s Secret) Reveal() string { return s.value }
+func (s Secret) Reveal() string {
+	if s.value == nil {
+		return ""
+	}
+	return *s.value
+}
 
 // IsZero reports whether no secret was configured.
-func (s Secret) IsZero() bool { return s.value == "" }
+func (s Secret) IsZero() bool { return s.Reveal() == "" }
 
 // From says where the secret came from, without its value.
 func (s Secret) From() string { return s.from }
@@ -65,7 +75,7 @@ func (s *Secret) UnmarshalYAML(n *yaml.Node) error {
 		if !ok || v == "" {
 			return fmt.Errorf("line %d: environment variable %s is not set", n.Line, ref.Env)
 		}
-		*s = Secret{value: v, from: "env " + ref.Env}
+		*s = NewSecret(v, "env "+ref.Env)
 	default:
 		b, err := os.ReadFile(ref.File)
 		if err != nil {
@@ -75,7 +85,7 @@ func (s *Secret) UnmarshalYAML(n *yaml.Node) error {
 		if v == "" {
 			return fmt.Errorf("line %d: secret file %s is empty", n.Line, ref.File)
 		}
-		*s = Secret{value: v, from: "file " + ref.File}
+		*s = NewSecret(v, "file "+ref.File)
 	}
 	return nil
 }
