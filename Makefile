@@ -115,7 +115,9 @@ fuzz: ## Run every fuzz target for FUZZTIME: REST JSON bodies, usage validation,
 # because this machine is noisy: compare side by side, not across runs.
 BENCH_RECORDS ?= 1000000
 bench: ## Benchmarks with same-run baselines: ingestion vs COPY, month query vs SQL GROUP BY, rating, reports
-	go run ./cmd/usagebench -records $(BENCH_RECORDS) -clients 8
+	@# billingd runs as its own process, so its memory and CPU are measured apart from the clients'
+	go build -o bin/billingd ./cmd/billingd
+	go run ./cmd/usagebench -records $(BENCH_RECORDS) -clients 8 -billingd bin/billingd
 	go test -run '^$$' -bench 'BenchmarkQueryMonth' -benchtime 1x -timeout 30m ./internal/billing/
 	go test -run '^$$' -bench 'BenchmarkRateMonth' -benchtime 1x -benchmem ./internal/rating/
 	go test -run '^$$' -bench 'BenchmarkExport100k' -benchtime 1x -benchmem ./internal/report/

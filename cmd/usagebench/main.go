@@ -2,7 +2,11 @@
 // database and prints records/s against two COPY baselines measured in the
 // same run (see internal/usagebench):
 //
-//	go run ./cmd/usagebench -records 1000000 -clients 8
+//	go build -o bin/billingd ./cmd/billingd
+//	go run ./cmd/usagebench -records 1000000 -clients 8 -billingd bin/billingd
+//
+// Without -billingd, billingd runs inside the harness (then -cpuprofile
+// profiles it too, and the memory and CPU figures include the clients).
 package main
 
 import (
@@ -23,7 +27,8 @@ func main() {
 	flag.IntVar(&cfg.Window, "window", 2, "unacknowledged messages per stream")
 	flag.IntVar(&cfg.PoolConns, "pool-conns", 0, "billingd's database connections (0: pgx default, max(4, CPUs))")
 	flag.StringVar(&cfg.AdminURL, "database-url", usagebench.DefaultAdminURL(), "PostgreSQL server to create the benchmark database on (any database of it)")
-	flag.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of the gRPC phase to this file")
+	flag.StringVar(&cfg.Billingd, "billingd", "", "billingd binary to benchmark as a subprocess (empty: billingd runs in this process)")
+	flag.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of this process during the gRPC phase to this file (billingd's only when in process)")
 	flag.BoolVar(&cfg.Keep, "keep", false, "keep the benchmark database")
 	flag.Parse()
 	if cfg.Records <= 0 || cfg.Clients <= 0 || cfg.Batch <= 0 || cfg.Batch > 10000 || cfg.Window <= 0 {

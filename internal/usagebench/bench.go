@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/url"
 	"os"
 	"runtime"
@@ -16,9 +15,13 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/billingd/billingd/internal/app"
-	"github.com/billingd/billingd/internal/config"
+	billingv1 "github.com/billingd/billingd/gen/go/billing/v1"
+
 	"github.com/billingd/billingd/internal/store/postgres"
 )
 
@@ -30,7 +33,8 @@ type Config struct {
 	Window     int    // unacknowledged messages per stream
 	PoolConns  int    // billingd's connection pool; 0 is pgx's default
 	AdminURL   string // a database of the server to CREATE DATABASE from
-	CPUProfile string // write a CPU profile of phase (c) here when set
+	Billingd   string // billingd binary to run as a subprocess; empty: billingd in this process
+	CPUProfile string // write a CPU profile of this process during phase (c) here when set
 	Keep       bool   // keep the database for inspection
 }
 
@@ -44,12 +48,21 @@ func DefaultAdminURL() string {
 
 // Result holds the figures of one run.
 type Result struct {
-	Plain, Unique, Ingest time.Duration // phases (a), (b), (c)
-	Records               int
-	MaxRSSBytes           int64 // VmHWM of this process after the run
-	MonthQuery            time.Duration
-	CPU                   [3]cpuUsed // CPU time of phases (a), (b), (c)
-	WAL                   [3]int64   // WAL bytes written in phases (a), (b), (c)
+	Plain, Unique, Ingest time.Duration // phases (a), (b), (c): (c) until the last acknowledgement
+	// RollupsCurrent is from the start of (c) until the rollup workers
+	// had drained every dirty hour (≥ Ingest).
+	RollupsCurrent time.Duration
+	Records        int
+	Subprocess     bool  // billingd ran as its own process
+	MaxRSSBytes    int64 // VmHWM of billingd (of this process when in process) at the end
+	// One customer's month through QueryBilling: right after the last
+	// acknowledgement (hours may still be dirty: read raw) and the fastest
+	// of three once the rollups are current; both must give the same total.
+	MonthQueryDirty, MonthQuery time.Duration
+	MonthLines                  int
+	MonthTotal                  string
+	CPU                         [3]cpuUsed // CPU time of phases (a), (b), (c) (c until rollups are current)
+	WAL                         [3]int64   // WAL bytes written in phases (a), (b), (c)
 }
 
 func rate(n int, d time.Duration) float64 { return float64(n) / d.Seconds() }
@@ -59,25 +72,41 @@ func perRow(d time.Duration, n int) float64 { return float64(d.Microseconds()) /
 // Print writes the figures and ratios.
 func (r Result) Print(w io.Writer, cfg Config) {
 	a, b, c := rate(r.Records, r.Plain), rate(r.Records, r.Unique), rate(r.Records, r.Ingest)
-	fmt.Fprintf(w, "records: %d, clients: %d, batch: %d\n", r.Records, cfg.Clients, cfg.Batch)
-	fmt.Fprintf(w, "(a) COPY, no index:            %8.2fs %10.0f rows/s\n", r.Plain.Seconds(), a)
-	fmt.Fprintf(w, "(b) COPY, unique key index:    %8.2fs %10.0f rows/s\n", r.Unique.Seconds(), b)
-	fmt.Fprintf(w, "(c) gRPC ingest, idempotent:   %8.2fs %10.0f records/s\n", r.Ingest.Seconds(), c)
-	fmt.Fprintf(w, "ratio c/a: %.2f   ratio c/b: %.2f\n", c/a, c/b)
-	fmt.Fprintf(w, "CPU time and WAL per row (this process = billingd + clients; %d CPUs shared with PostgreSQL):\n", runtime.NumCPU())
+	e := rate(r.Records, r.RollupsCurrent)
+	where := "a subprocess"
+	if !r.Subprocess {
+		where = "in this process"
+	}
+	fmt.Fprintf(w, "records: %d, clients: %d, batch: %d, billingd %s, hourly rollups on\n", r.Records, cfg.Clients, cfg.Batch, where)
+	fmt.Fprintf(w, "(a) COPY, no index:                 %8.2fs %10.0f rows/s\n", r.Plain.Seconds(), a)
+	fmt.Fprintf(w, "(b) COPY, unique key index:         %8.2fs %10.0f rows/s\n", r.Unique.Seconds(), b)
+	fmt.Fprintf(w, "(c) gRPC ingest, idempotent, acked: %8.2fs %10.0f records/s   ratio c/a: %.2f   c/b: %.2f\n",
+		r.Ingest.Seconds(), c, c/a, c/b)
+	fmt.Fprintf(w, "    … and hourly rollups current:   %8.2fs %10.0f records/s   ratio    : %.2f      : %.2f\n",
+		r.RollupsCurrent.Seconds(), e, e/a, e/b)
+	fmt.Fprintf(w, "CPU time and WAL per row (%d CPUs shared by everything):\n", runtime.NumCPU())
 	for i, name := range []string{"(a)", "(b)", "(c)"} {
 		u := r.CPU[i]
-		fmt.Fprintf(w, "  %s this process %5.2f µs, PostgreSQL backends %5.2f µs + WAL writer/checkpointer/bgwriter %5.2f µs, WAL %4.0f B\n", name,
-			perRow(u.Self, r.Records), perRow(u.Backends, r.Records), perRow(u.Background, r.Records), float64(r.WAL[i])/float64(r.Records))
+		fmt.Fprintf(w, "  %s bench process %5.2f µs, billingd %5.2f µs, PostgreSQL backends %5.2f µs + WAL writer/checkpointer/bgwriter %5.2f µs, WAL %4.0f B\n",
+			name, perRow(u.Self, r.Records), perRow(u.Server, r.Records), perRow(u.Backends, r.Records), perRow(u.Background, r.Records),
+			float64(r.WAL[i])/float64(r.Records))
 	}
-	fmt.Fprintf(w, "max RSS (VmHWM): %.0f MB\n", float64(r.MaxRSSBytes)/(1<<20))
-	fmt.Fprintf(w, "month aggregate of one customer's raw usage: %v\n", r.MonthQuery.Round(time.Microsecond))
+	if !r.Subprocess {
+		fmt.Fprintln(w, "  (billingd in process: its CPU is in the bench process's)")
+	}
+	fmt.Fprintf(w, "billingd max RSS (VmHWM): %.0f MB\n", float64(r.MaxRSSBytes)/(1<<20))
+	fmt.Fprintf(w, "month query (QueryBilling, one customer, %d lines, total %s): %v rollups current, %v right after the last ack\n",
+		r.MonthLines, r.MonthTotal, r.MonthQuery.Round(time.Microsecond), r.MonthQueryDirty.Round(time.Microsecond))
 }
 
 // Run creates a database, runs the three phases and drops the database.
 func Run(ctx context.Context, cfg Config, progress io.Writer) (Result, error) {
 	res := Result{Records: cfg.Records}
-	if os.Getenv("USAGEBENCH_SKIP_ROLLUPS") == "1" {
+	skipRollups := os.Getenv("USAGEBENCH_SKIP_ROLLUPS") == "1"
+	if skipRollups && cfg.Billingd != "" {
+		return res, errors.New("USAGEBENCH_SKIP_ROLLUPS=1 needs billingd in process (-billingd '')")
+	}
+	if skipRollups {
 		// the baseline without hourly rollups, to see what they cost
 		postgres.DisableRollupsForBenchmark(true)
 		defer postgres.DisableRollupsForBenchmark(false)
@@ -106,19 +135,12 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (Result, error) {
 
 	// billingd migrates the database; the baselines then copy into tables
 	// shaped like usage_records.
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	appCfg := config.Default()
-	appCfg.DatabaseURL, appCfg.GRPCAddr, appCfg.HTTPAddr = dbURL, "127.0.0.1:0", "127.0.0.1:0"
-	appCfg.Auth = false // measured: ingestion; API keys would add one hash lookup per stream
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	a, err := app.New(runCtx, appCfg, log)
+	srv, err := startServer(ctx, cfg.Billingd, dbURL, progress)
 	if err != nil {
-		return res, fmt.Errorf("start billingd: %w", err)
+		return res, err
 	}
-	done := make(chan error, 1)
-	go func() { done <- a.Run(runCtx) }()
-	defer func() { stop(); <-done }()
+	res.Subprocess = cfg.Billingd != ""
+	defer srv.stop()
 
 	conn, err := pgx.Connect(ctx, plainURL(dbURL))
 	if err != nil {
@@ -131,9 +153,9 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (Result, error) {
 
 	// measure runs one phase and records its CPU time and WAL volume.
 	measure := func(phase int, run func() error) error {
-		before, lsn := sampleCPU(ctx, conn), walLSN(ctx, conn)
+		before, lsn := sampleCPU(ctx, conn, srv.pid()), walLSN(ctx, conn)
 		err := run()
-		res.CPU[phase], res.WAL[phase] = before.until(sampleCPU(ctx, conn)), walLSN(ctx, conn)-lsn
+		res.CPU[phase], res.WAL[phase] = before.until(sampleCPU(ctx, conn, srv.pid())), walLSN(ctx, conn)-lsn
 		return err
 	}
 	fmt.Fprintln(progress, "(a) COPY into a table without indexes…")
@@ -161,9 +183,26 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (Result, error) {
 	if err != nil {
 		return res, err
 	}
+	var dirtyTotal string
 	err = measure(2, func() (err error) {
-		res.Ingest, err = stream(ctx, a.GRPCAddr(), cfg)
-		return err
+		start := time.Now()
+		if res.Ingest, err = stream(ctx, srv.grpcAddr, cfg); err != nil {
+			return err
+		}
+		if skipRollups {
+			res.RollupsCurrent = res.Ingest
+			return nil
+		}
+		// The query right after the load reads raw records for the hours
+		// the workers have not rolled up yet.
+		if res.MonthQueryDirty, _, dirtyTotal, err = monthQuery(ctx, srv.grpcAddr); err != nil {
+			return err
+		}
+		if err := waitRollups(ctx, conn); err != nil {
+			return err
+		}
+		res.RollupsCurrent = time.Since(start)
+		return nil
 	})
 	stopProfile()
 	if err != nil {
@@ -172,11 +211,44 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (Result, error) {
 	if err := verify(ctx, conn, cfg.Records); err != nil {
 		return res, err
 	}
-	if res.MonthQuery, err = monthQuery(ctx, conn); err != nil {
-		return res, err
+	res.MaxRSSBytes = srv.maxRSS()
+	if skipRollups {
+		return res, nil // billing would miss the usage
 	}
-	res.MaxRSSBytes = maxRSS()
+	for i := range 3 {
+		d, lines, total, err := monthQuery(ctx, srv.grpcAddr)
+		if err != nil {
+			return res, err
+		}
+		if i == 0 || d < res.MonthQuery {
+			res.MonthQuery = d
+		}
+		res.MonthLines, res.MonthTotal = lines, total
+	}
+	if res.MonthTotal != dirtyTotal {
+		return res, fmt.Errorf("month query: total %s with rollups current, %s right after the load", res.MonthTotal, dirtyTotal)
+	}
+	res.MaxRSSBytes = srv.maxRSS()
 	return res, nil
+}
+
+// waitRollups waits until billingd's rollup workers have drained the
+// dirty-hour log.
+func waitRollups(ctx context.Context, conn *pgx.Conn) error {
+	for {
+		var dirty bool
+		if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM usage_hourly_dirty)").Scan(&dirty); err != nil {
+			return err
+		}
+		if !dirty {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // walLSN is the current WAL position in bytes.
@@ -195,10 +267,25 @@ func seed(ctx context.Context, conn *pgx.Conn) error {
 			return err
 		}
 	}
-	_, err := conn.Exec(ctx, `INSERT INTO customers (id, display_name, create_time, update_time)
+	if _, err := conn.Exec(ctx, `INSERT INTO customers (id, display_name, create_time, update_time)
 		SELECT format('cust-%s', lpad(i::text, 3, '0')), 'Customer ' || i, $2, $2 FROM generate_series(0, $1 - 1) i`,
-		Customers, now)
-	return err
+		Customers, now); err != nil {
+		return err
+	}
+	// an hourly price per metric, so that the month query rates every record
+	for _, q := range []string{
+		`INSERT INTO product_groups (id, display_name, create_time, update_time) VALUES ('bench', 'Bench', $1, $1)`,
+		`INSERT INTO products (id, product_group_id, metric_key, display_name, create_time, update_time)
+			SELECT key, 'bench', key, key, $1, $1 FROM metrics`,
+		`INSERT INTO price_lists (id, display_name, currency, create_time, update_time) VALUES ('default', 'Default', 'EUR', $1, $1)`,
+		`INSERT INTO prices (price_list_id, id, product_id, unit_price, granularity, valid_from, create_time, update_time)
+			SELECT 'default', id, id, 0.0123, 'hour', '2025-01-01Z', $1, $1 FROM products`,
+	} {
+		if _, err := conn.Exec(ctx, q, now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func copyInto(ctx context.Context, conn *pgx.Conn, table, index string, n int) (time.Duration, error) {
@@ -231,15 +318,39 @@ func verify(ctx context.Context, conn *pgx.Conn, n int) error {
 	return nil
 }
 
-// monthQuery times a month aggregate of one customer's raw usage, the
-// work a billing query does before rating.
-func monthQuery(ctx context.Context, conn *pgx.Conn) (time.Duration, error) {
+// monthQuery times QueryBilling for one customer's month (the one of
+// record 7) and returns its line count and total.
+func monthQuery(ctx context.Context, addr string) (time.Duration, int, string, error) {
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20)))
+	if err != nil {
+		return 0, 0, "", err
+	}
+	defer conn.Close()
+	q := &billingv1.QueryBillingRequest{Query: &billingv1.BillingQuery{
+		CustomerIds: []string{CustomerID(7)}, StartTime: timestamppb.New(month), EndTime: timestamppb.New(month.AddDate(0, 1, 0)),
+	}}
+	client := billingv1.NewBillingServiceClient(conn)
+	conn.Connect() // connect before the clock starts
+	for s := conn.GetState(); s != connectivity.Ready; s = conn.GetState() {
+		if s == connectivity.TransientFailure || !conn.WaitForStateChange(ctx, s) {
+			return 0, 0, "", fmt.Errorf("month query: connection %v", s)
+		}
+	}
 	start := time.Now()
-	rows, _ := conn.Query(ctx, `SELECT metric_key, dimensions->>'policy', count(*), sum(quantity) FROM usage_records
-		WHERE customer_id = $1 AND metric_key = ANY($2) AND start_time >= $3 AND start_time < $4 GROUP BY 1, 2`,
-		CustomerID(7), []string{metrics[0].key, metrics[1].key, metrics[2].key}, month, month.AddDate(0, 1, 0))
-	rows.Close()
-	return time.Since(start), rows.Err()
+	resp, err := client.QueryBilling(ctx, q)
+	d := time.Since(start)
+	if err != nil {
+		return 0, 0, "", fmt.Errorf("month query: %w", err)
+	}
+	total := ""
+	for _, t := range resp.GetTotals() {
+		total += t.GetAmount() + " " + t.GetCurrency()
+	}
+	if len(resp.GetLines()) == 0 || len(resp.GetUnpricedUsage()) > 0 {
+		return 0, 0, "", fmt.Errorf("month query: %d lines, %d unpriced", len(resp.GetLines()), len(resp.GetUnpricedUsage()))
+	}
+	return d, len(resp.GetLines()), total, nil
 }
 
 func startProfile(path string) (func(), error) {
@@ -255,23 +366,6 @@ func startProfile(path string) (func(), error) {
 		return nil, err
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
-}
-
-// maxRSS is the process's peak resident set (VmHWM), in bytes.
-func maxRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return -1
-	}
-	for line := range strings.Lines(string(b)) {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			var kb int64
-			if _, err := fmt.Sscanf(strings.TrimSpace(v), "%d kB", &kb); err == nil {
-				return kb << 10
-			}
-		}
-	}
-	return -1
 }
 
 func withDatabase(admin, name string, poolConns int) (string, error) {

@@ -18,15 +18,19 @@ import (
 // where the time went. PostgreSQL must run on this host (/proc).
 type cpuSample struct {
 	self time.Duration
+	srv  time.Duration // billingd, when it is a subprocess
 	pg   map[int]time.Duration
 	bg   map[int]bool // background processes, shared by every database of the server
 }
 
-func sampleCPU(ctx context.Context, conn *pgx.Conn) cpuSample {
+func sampleCPU(ctx context.Context, conn *pgx.Conn, serverPID int) cpuSample {
 	s := cpuSample{pg: map[int]time.Duration{}, bg: map[int]bool{}}
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
 		s.self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	if serverPID != os.Getpid() {
+		s.srv, _ = procCPU(serverPID)
 	}
 	rows, _ := conn.Query(ctx, `SELECT pid, datname IS NULL FROM pg_stat_activity
 		WHERE datname = current_database() OR backend_type IN ('walwriter', 'checkpointer', 'background writer')`)
@@ -62,13 +66,14 @@ func procCPU(pid int) (time.Duration, bool) {
 	return time.Duration(ut+st) * time.Second / ticksPerSecond, true
 }
 
-// cpuUsed is what was used between two samples: by this process, by the
-// benchmark database's backends, and by PostgreSQL's WAL writer,
-// checkpointer and background writer (which also work for other databases).
-type cpuUsed struct{ Self, Backends, Background time.Duration }
+// cpuUsed is what was used between two samples: by this process, by
+// billingd (when a subprocess), by the benchmark database's backends, and
+// by PostgreSQL's WAL writer, checkpointer and background writer (which
+// also work for other databases).
+type cpuUsed struct{ Self, Server, Backends, Background time.Duration }
 
 func (a cpuSample) until(b cpuSample) cpuUsed {
-	u := cpuUsed{Self: b.self - a.self}
+	u := cpuUsed{Self: b.self - a.self, Server: b.srv - a.srv}
 	for pid, d := range b.pg {
 		if b.bg[pid] {
 			u.Background += d - a.pg[pid]
