@@ -56,7 +56,8 @@ type vmInfo struct {
 type snapshot struct {
 	entities map[types.ManagedObjectReference]entity
 	vms      []vmInfo
-	fields   map[int32]string // custom field key → name
+	fields   map[int32]string   // custom field key → name
+	tags     map[string][]vmTag // VM managed object id → attached tags; read only for tag rules
 }
 
 // retrieve reads every VM, the tree above them and the custom field names

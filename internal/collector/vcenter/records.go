@@ -34,6 +34,7 @@ const (
 	SkipDuplicateUUID = "duplicate_instance_uuid"
 	SkipNoCustomer    = "no_customer"
 	SkipBadCustomer   = "invalid_customer"
+	SkipAmbiguousTag  = "ambiguous_tag" // several tags of a tag_category rule's category
 	SkipNegative      = "negative_size"
 	SkipBadLicence    = "invalid_licence"
 	SkipUnexpected    = "unexpected_data"
@@ -98,11 +99,18 @@ func (s *Source) records(snap *snapshot, start, end time.Time) ([]collector.Reco
 				attrs[name] = v
 			}
 		}
-		owner := vmOwner{name: vm.name, folder: snap.path(vm.parent), pool: snap.path(vm.pool), attrs: attrs}
-		cust, rule := customer(s.rules, owner)
-		if rule >= 0 && s.rules[rule].Ignore {
+		owner := vmOwner{name: vm.name, folder: snap.path(vm.parent), pool: snap.path(vm.pool), attrs: attrs,
+			tags: snap.tags[vm.ref.Value]}
+		m := customer(s.rules, owner)
+		if m.conflict != nil {
+			skip(SkipAmbiguousTag, "tenants[%d]: tags %q of category %q; a VM may carry only one",
+				m.rule, m.conflict, s.rules[m.rule].TagCategory)
+			continue
+		}
+		if m.rule >= 0 && s.rules[m.rule].Ignore {
 			continue // the provider's own VM
 		}
+		cust := m.customer
 		if cust == "" {
 			cust = s.cfg.DefaultCustomer
 		}

@@ -2,12 +2,14 @@ package vcenter
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"sync"
 	"time"
 
 	"github.com/vmware/govmomi/session"
+	"github.com/vmware/govmomi/vapi/rest"
 	"github.com/vmware/govmomi/vim25"
 	"github.com/vmware/govmomi/vim25/soap"
 	"go.yaml.in/yaml/v3"
@@ -23,8 +25,13 @@ type Source struct {
 	cfg   Config
 	rules []rule
 
-	mu     sync.Mutex // guards client
+	// wantTags: a tenant rule looks at vSphere tags; tagCategories: one
+	// names a tag category.
+	wantTags, tagCategories bool
+
+	mu     sync.Mutex // guards client and rest
 	client *vim25.Client
+	rest   *rest.Client // vAPI, for tags
 }
 
 var _ collector.Source = (*Source)(nil)
@@ -53,7 +60,9 @@ func New(name string, cfg Config) (*Source, error) {
 	if site == "" {
 		site = name
 	}
-	return &Source{name: name, site: site, cfg: cfg, rules: compileRules(cfg.Tenants)}, nil
+	src := &Source{name: name, site: site, cfg: cfg, rules: compileRules(cfg.Tenants)}
+	src.wantTags, src.tagCategories = usesTags(cfg.Tenants)
+	return src, nil
 }
 
 // Name returns the source's name.
@@ -84,6 +93,18 @@ func (s *Source) Collect(ctx context.Context, cursor collector.Cursor, now time.
 	if err != nil {
 		s.drop()
 		return collector.Batch{}, err
+	}
+	if s.wantTags {
+		// A failed tag read fails the poll: falling through to later rules
+		// or the default customer would bill VMs to the wrong customer.
+		rc, err := s.connectREST(ctx, c)
+		if err != nil {
+			return collector.Batch{}, err
+		}
+		if snap.tags, err = readTags(ctx, rc, snap.vms, s.tagCategories); err != nil {
+			s.dropREST()
+			return collector.Batch{}, err
+		}
 	}
 	recs, skips := s.records(snap, start, end)
 	return collector.Batch{Records: recs, Next: formatCursor(end), Skipped: skips}, nil
@@ -134,16 +155,24 @@ func (s *Source) drop() {
 	s.client = nil
 }
 
-// Close logs out.
+// Close logs out of both sessions.
 func (s *Source) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.client == nil {
-		return nil
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err := session.NewManager(s.client).Logout(ctx)
-	s.client = nil
-	return err
+	var errs []error
+	if s.rest != nil {
+		if err := s.rest.Logout(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("vAPI logout: %w", err))
+		}
+		s.rest = nil
+	}
+	if s.client != nil {
+		if err := session.NewManager(s.client).Logout(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("logout: %w", err))
+		}
+		s.client = nil
+	}
+	return errors.Join(errs...)
 }

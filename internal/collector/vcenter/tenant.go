@@ -4,10 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
-// TenantRule maps a VM to a customer by one of four selectors:
+// TenantRule maps a VM to a customer by one of five selectors:
 //
 //   - Folder: the inventory path of a VM folder, e.g. /DC1/vm/Tenants/acme;
 //     it matches VMs in that folder or any folder below it (segment by
@@ -21,6 +22,12 @@ import (
 //     equals Value and Customer is the id.
 //   - Name: a regular expression on the VM name; Customer may refer to its
 //     groups ($1, ${name}).
+//   - TagCategory and/or Tag: vSphere tags attached to the VM. TagCategory
+//     alone: the name of the VM's tag in that category is the customer id
+//     (two tags in the category make the VM ambiguous: it is skipped, not
+//     passed on to the next rule). Tag, with or without TagCategory: the
+//     rule matches when the VM carries a tag of that name (in that
+//     category), and Customer is the id.
 //
 // Customer is required unless the selector yields the id itself, or
 // Ignore is set: the VMs the rule matches are the provider's own
@@ -31,6 +38,8 @@ type TenantRule struct {
 	Attribute    string `yaml:"attribute"`
 	Value        string `yaml:"value"`
 	Name         string `yaml:"name"`
+	TagCategory  string `yaml:"tag_category"`
+	Tag          string `yaml:"tag"`
 	Customer     string `yaml:"customer"`
 	Ignore       bool   `yaml:"ignore"`
 }
@@ -39,13 +48,13 @@ const customerSegment = "{customer}"
 
 func (r TenantRule) validate() error {
 	n := 0
-	for _, s := range []string{r.Folder, r.ResourcePool, r.Attribute, r.Name} {
+	for _, s := range []string{r.Folder, r.ResourcePool, r.Attribute, r.Name, r.TagCategory + r.Tag} {
 		if s != "" {
 			n++
 		}
 	}
 	if n != 1 {
-		return errors.New("set exactly one of folder, resource_pool, attribute, name")
+		return errors.New("set exactly one of folder, resource_pool, attribute, name, tag_category/tag")
 	}
 	if r.Ignore {
 		if r.Customer != "" || strings.Contains(r.Folder+r.ResourcePool, customerSegment) {
@@ -53,6 +62,9 @@ func (r TenantRule) validate() error {
 		}
 		if r.Value == "" && r.Attribute != "" {
 			return errors.New("ignore with attribute needs a value")
+		}
+		if r.Tag == "" && r.TagCategory != "" {
+			return errors.New("ignore with tag_category needs a tag")
 		}
 		if r.Name != "" {
 			if _, err := regexp.Compile(r.Name); err != nil {
@@ -89,6 +101,12 @@ func (r TenantRule) validate() error {
 			errs = append(errs, errors.New("name: customer is required (may use $1)"))
 		}
 	}
+	switch {
+	case r.Tag != "" && r.Customer == "":
+		errs = append(errs, errors.New("tag: customer is required"))
+	case r.Tag == "" && r.TagCategory != "" && r.Customer != "":
+		errs = append(errs, errors.New("tag_category: the tag name is the customer id; drop customer, or give the tag it stands for"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -96,6 +114,22 @@ func (r TenantRule) validate() error {
 type vmOwner struct {
 	name, folder, pool string
 	attrs              map[string]string // custom attribute name → value
+	tags               []vmTag
+}
+
+// vmTag is a vSphere tag attached to a VM, by names.
+type vmTag struct {
+	category, name string
+}
+
+// usesTags tells whether any rule needs the VMs' tags, and whether any
+// needs the names of their categories.
+func usesTags(rs []TenantRule) (tags, categories bool) {
+	for _, r := range rs {
+		tags = tags || r.Tag != "" || r.TagCategory != ""
+		categories = categories || r.TagCategory != ""
+	}
+	return tags, categories
 }
 
 // rule is a compiled TenantRule.
@@ -119,9 +153,19 @@ func compileRules(rs []TenantRule) []rule {
 	return out
 }
 
+// match is the outcome of the tenant rules for one VM.
+type match struct {
+	customer string   // "" for an Ignore rule or no match
+	rule     int      // index of the rule that decided; -1 when none matched
+	conflict []string // set when the deciding rule found several candidate ids: skip the VM
+}
+
 // customer returns the id the first matching rule gives, and the rule's
-// index; -1 when no rule matches. An Ignore rule gives "".
-func customer(rules []rule, vm vmOwner) (string, int) {
+// index; -1 when no rule matches. An Ignore rule gives "". A tag_category
+// rule that finds several tags of its category on the VM decides too, with
+// the conflict set: guessing one would bill the wrong customer, and passing
+// the VM on to later rules would hide the mistake.
+func customer(rules []rule, vm vmOwner) match {
 	for i, r := range rules {
 		var (
 			id string
@@ -144,22 +188,46 @@ func customer(rules []rule, vm vmOwner) (string, int) {
 		case r.name != nil:
 			if m := r.name.FindStringSubmatchIndex(vm.name); m != nil {
 				if r.Ignore {
-					return "", i
+					return match{rule: i}
 				}
-				return string(r.name.ExpandString(nil, r.Customer, vm.name, m)), i
+				return match{customer: string(r.name.ExpandString(nil, r.Customer, vm.name, m)), rule: i}
+			}
+		case r.TagCategory != "" || r.Tag != "":
+			names := tagNames(vm.tags, r.TagCategory, r.Tag)
+			switch {
+			case len(names) == 0:
+			case r.Tag != "":
+				ok = true
+			case len(names) > 1:
+				return match{rule: i, conflict: names}
+			default:
+				id, ok = strings.TrimSpace(names[0]), true
 			}
 		}
 		if ok && r.Ignore {
-			return "", i
+			return match{rule: i}
 		}
 		if ok {
 			if id == "" {
 				id = r.Customer
 			}
-			return id, i
+			return match{customer: id, rule: i}
 		}
 	}
-	return "", -1
+	return match{rule: -1}
+}
+
+// tagNames returns the sorted, distinct names of the tags in category
+// (any category when empty) and, when name is set, of that name only.
+func tagNames(tags []vmTag, category, name string) []string {
+	var out []string
+	for _, t := range tags {
+		if (category == "" || t.category == category) && (name == "" || t.name == name) {
+			out = append(out, t.name)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // matchPath matches an inventory path against a rule's segments (a prefix

@@ -1,6 +1,7 @@
 package vcenter
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -15,29 +16,44 @@ func TestTenantRules(t *testing.T) {
 		{Attribute: "Tier", Value: "internal", Customer: "provider"},
 		{Attribute: "Customer"},
 		{Name: `^cust-([a-z0-9]+)-`, Customer: "$1"},
+		{Tag: "provider-infra", Ignore: true},
+		{TagCategory: "Billing", Tag: "ACME Gold", Customer: "acme"},
+		{TagCategory: "Tenant"},
+		{Tag: "legacy-globex", Customer: "globex"},
 	})
+	tenant := func(name string) vmTag { return vmTag{category: "Tenant", name: name} }
 	for _, c := range []struct {
-		name string
-		vm   vmOwner
-		want string
-		rule int
+		name     string
+		vm       vmOwner
+		want     string
+		rule     int
+		conflict []string
 	}{
-		{"folder captures the customer", vmOwner{folder: "/DC1/vm/Tenants/initech"}, "initech", 1},
-		{"sub-folders belong to it", vmOwner{folder: "/DC1/vm/Tenants/initech/web/prod"}, "initech", 1},
-		{"the tenants folder itself is nobody's", vmOwner{folder: "/DC1/vm/Tenants"}, "", -1},
-		{"wildcard segment", vmOwner{folder: "/DC1/vm/Shared/eu/acme/db"}, "acme", 2},
-		{"whole segments only", vmOwner{folder: "/DC1/vm/Shared/eu/acme2"}, "", -1},
-		{"resource pool", vmOwner{folder: "/DC1/vm", pool: "/DC1/host/C1/Resources/globex/dev"}, "globex", 3},
-		{"attribute with value", vmOwner{attrs: map[string]string{"Tier": "internal", "Customer": "x"}}, "provider", 4},
-		{"attribute value is the id", vmOwner{attrs: map[string]string{"Customer": " hooli "}}, "hooli", 5},
-		{"empty attribute does not match", vmOwner{name: "cust-umbrella-01", attrs: map[string]string{"Customer": ""}}, "umbrella", 6},
-		{"first rule wins", vmOwner{folder: "/DC1/vm/Tenants/initech", attrs: map[string]string{"Customer": "hooli"}}, "initech", 1},
-		{"ignored before the capture", vmOwner{folder: "/DC1/vm/Tenants/Infra/vcsa"}, "", 0},
-		{"nothing matches", vmOwner{name: "web01", folder: "/DC1/vm/Other"}, "", -1},
+		{"folder captures the customer", vmOwner{folder: "/DC1/vm/Tenants/initech"}, "initech", 1, nil},
+		{"sub-folders belong to it", vmOwner{folder: "/DC1/vm/Tenants/initech/web/prod"}, "initech", 1, nil},
+		{"the tenants folder itself is nobody's", vmOwner{folder: "/DC1/vm/Tenants"}, "", -1, nil},
+		{"wildcard segment", vmOwner{folder: "/DC1/vm/Shared/eu/acme/db"}, "acme", 2, nil},
+		{"whole segments only", vmOwner{folder: "/DC1/vm/Shared/eu/acme2"}, "", -1, nil},
+		{"resource pool", vmOwner{folder: "/DC1/vm", pool: "/DC1/host/C1/Resources/globex/dev"}, "globex", 3, nil},
+		{"attribute with value", vmOwner{attrs: map[string]string{"Tier": "internal", "Customer": "x"}}, "provider", 4, nil},
+		{"attribute value is the id", vmOwner{attrs: map[string]string{"Customer": " hooli "}}, "hooli", 5, nil},
+		{"empty attribute does not match", vmOwner{name: "cust-umbrella-01", attrs: map[string]string{"Customer": ""}}, "umbrella", 6, nil},
+		{"first rule wins", vmOwner{folder: "/DC1/vm/Tenants/initech", attrs: map[string]string{"Customer": "hooli"}}, "initech", 1, nil},
+		{"ignored before the capture", vmOwner{folder: "/DC1/vm/Tenants/Infra/vcsa"}, "", 0, nil},
+		{"nothing matches", vmOwner{name: "web01", folder: "/DC1/vm/Other"}, "", -1, nil},
+		{"ignored by tag", vmOwner{tags: []vmTag{{"Ops", "provider-infra"}, tenant("acme")}}, "", 7, nil},
+		{"specific tag in its category", vmOwner{tags: []vmTag{tenant("initech"), {"Billing", "ACME Gold"}}}, "acme", 8, nil},
+		{"same tag name, other category", vmOwner{tags: []vmTag{{"Other", "ACME Gold"}}}, "", -1, nil},
+		{"tag name is the id", vmOwner{tags: []vmTag{{"Billing", "Silver"}, tenant("initech")}}, "initech", 9, nil},
+		{"two tags in the category", vmOwner{tags: []vmTag{tenant("umbrella"), {"Ops", "x"}, tenant("hooli")}}, "", 9,
+			[]string{"hooli", "umbrella"}},
+		{"no tag in the category falls through", vmOwner{tags: []vmTag{{"Legacy", "legacy-globex"}}}, "globex", 10, nil},
+		{"an earlier rule wins over tags", vmOwner{folder: "/DC1/vm/Tenants/initech", tags: []vmTag{tenant("hooli")}}, "initech", 1, nil},
 	} {
-		got, rule := customer(rules, c.vm)
-		if got != c.want || rule != c.rule {
-			t.Errorf("%s: customer %q by rule %d, want %q by rule %d", c.name, got, rule, c.want, c.rule)
+		m := customer(rules, c.vm)
+		if m.customer != c.want || m.rule != c.rule || !slices.Equal(m.conflict, c.conflict) {
+			t.Errorf("%s: customer %q by rule %d (conflict %q), want %q by rule %d (conflict %q)",
+				c.name, m.customer, m.rule, m.conflict, c.want, c.rule, c.conflict)
 		}
 	}
 }
@@ -66,6 +82,16 @@ func TestTenantRuleValidation(t *testing.T) {
 		{TenantRule{Name: "^vcsa", Ignore: true}, ""},
 		{TenantRule{Folder: "/DC1/vm/Infra", Ignore: true, Customer: "x"}, "no customer"},
 		{TenantRule{Attribute: "Owner", Ignore: true}, "needs a value"},
+		{TenantRule{TagCategory: "Tenant"}, ""},
+		{TenantRule{TagCategory: "Tenant", Tag: "ACME Gold", Customer: "acme"}, ""},
+		{TenantRule{Tag: "acme-gold", Customer: "acme"}, ""},
+		{TenantRule{Tag: "provider-infra", Ignore: true}, ""},
+		{TenantRule{TagCategory: "Ops", Tag: "infra", Ignore: true}, ""},
+		{TenantRule{Tag: "acme-gold"}, "tag: customer is required"},
+		{TenantRule{TagCategory: "Tenant", Customer: "acme"}, "drop customer"},
+		{TenantRule{TagCategory: "Tenant", Ignore: true}, "needs a tag"},
+		{TenantRule{TagCategory: "Tenant", Folder: "/DC1/vm/{customer}"}, "exactly one"},
+		{TenantRule{Tag: "x", Value: "y", Customer: "c"}, "value goes with attribute"},
 	} {
 		err := c.rule.validate()
 		switch {
