@@ -211,6 +211,14 @@ func TestClosedPeriodFreezesAndAdjusts(t *testing.T) {
 		t.Fatal(err)
 	}
 	sepReports := reports(t, s, "2026-09")
+	for _, want := range []string{",2026-08,late_usage", ",2026-08,price_change"} {
+		if !bytes.Contains(sepReports["csv"], []byte(want)) {
+			t.Errorf("September's CSV has no line ending in %q:\n%s", want, sepReports["csv"])
+		}
+	}
+	if !bytes.Contains(sepReports["xml"], []byte("<adjustedMonth>2026-08</adjustedMonth>")) {
+		t.Errorf("September's XML names no adjusted month")
+	}
 	ingestVCPU(t, s, "vm3-aug-late", "vm3", "1", time.Date(2026, 8, 25, 0, 0, 0, 0, time.UTC), 10*time.Hour)
 	if got := totalOf(t, query(time.September)); got != "7.68" {
 		t.Errorf("closed September = %s, want 7.68 unchanged", got)

@@ -41,6 +41,8 @@ const (
 	colCampaignID
 	colContractID
 	colDescription
+	colAdjustedMonth
+	colAdjustmentCause
 	numColumns
 )
 
@@ -72,6 +74,8 @@ var columns = [numColumns]column{
 	{"campaign_id", "Campaign", 14},
 	{"contract_id", "Contract", 14},
 	{"description", "Description", 36},
+	{"adjusted_month", "Adjusts month", 12},
+	{"adjustment_cause", "Adjustment cause", 14},
 }
 
 // textFields fills row with a line as exact text: decimals as plain
@@ -105,6 +109,8 @@ func textFields(row *[numColumns]string, c *CustomerInfo, l *Line) {
 		colCampaignID:         l.CampaignID,
 		colContractID:         l.ContractID,
 		colDescription:        l.Description,
+		colAdjustedMonth:      l.AdjustedMonth,
+		colAdjustmentCause:    l.AdjustmentCause,
 	}
 }
 

@@ -51,6 +51,7 @@ func parseCSV(t *testing.T, data []byte, delimiter rune) []Line {
 			Amount: mustDecimal(t, f["amount"]), Currency: f["currency"],
 			PriceListID: f["price_list_id"], PriceID: f["price_id"], CampaignID: f["campaign_id"],
 			ContractID: f["contract_id"], Description: f["description"],
+			AdjustedMonth: f["adjusted_month"], AdjustmentCause: f["adjustment_cause"],
 		}
 		for k, v := range dims {
 			if l.Dimensions == nil {

@@ -104,7 +104,10 @@ func sampleLines() []Line {
 			func(l *Line) { l.PriceListID = "pl-acme" }),
 		// Adjustment of a closed March: −10 × 0.15 = −1.50.
 		with(line("acme", "backup", "Backup", "licence", "Backup licence", ModelAdjustment, "-10", "licence", "0.15", "-1.50", "EUR"),
-			func(l *Line) { l.Description = "Correction of 2026-03" }),
+			func(l *Line) {
+				l.Description = "Adjustment to 2026-03 (usage received after the month was closed): Backup licence"
+				l.AdjustedMonth, l.AdjustmentCause = "2026-03", CauseLateUsage
+			}),
 		// Text that CSV must quote and XML escape.
 		with(line("acme", "", "", "support", "", ModelPAYG, "1", "ticket", "25.00", "25.00", "EUR"),
 			func(l *Line) { l.Description = `Ticket "#42", on-site; <urgent> & ünïcödé €` }),
@@ -182,6 +185,7 @@ func canon(l Line, omit ...string) map[string]string {
 		"amount": formatAmount(l.Currency, l.Amount), "currency": l.Currency,
 		"price_list_id": l.PriceListID, "price_id": l.PriceID, "campaign_id": l.CampaignID,
 		"contract_id": l.ContractID, "description": l.Description,
+		"adjusted_month": l.AdjustedMonth, "adjustment_cause": l.AdjustmentCause,
 	}
 	for _, k := range omit {
 		delete(m, k)

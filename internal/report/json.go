@@ -50,6 +50,9 @@ type jsonLine struct {
 	CampaignID     string            `json:"campaignId"`
 	ContractID     string            `json:"contractId"`
 	Description    string            `json:"description"`
+	// omitted when empty, as protojson omits them on other lines
+	AdjustedMonth   string `json:"adjustedMonth,omitempty"`
+	AdjustmentCause string `json:"adjustmentCause,omitempty"`
 }
 
 type jsonTotal struct {
@@ -109,6 +112,10 @@ func (s *jsonSink) line(_ *CustomerInfo, l *Line) error {
 		CampaignID:     l.CampaignID,
 		ContractID:     l.ContractID,
 		Description:    l.Description,
+		AdjustedMonth:  l.AdjustedMonth,
+	}
+	if l.AdjustmentCause != "" {
+		s.buf.AdjustmentCause = protoEnum("ADJUSTMENT_CAUSE_", l.AdjustmentCause)
 	}
 	return s.enc.Encode(&s.buf) // Encode ends with a newline: one line per line
 }

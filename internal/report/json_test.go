@@ -34,8 +34,11 @@ func TestJSON(t *testing.T) {
 			Quantity: mustDecimal(t, pl.GetQuantity()), Unit: pl.GetUnit(), UnitPrice: mustDecimal(t, pl.GetUnitPrice()),
 			Amount: mustDecimal(t, pl.GetAmount()), Currency: pl.GetCurrency(),
 			PriceListID: pl.GetPriceListId(), PriceID: pl.GetPriceId(), CampaignID: pl.GetCampaignId(),
-			ContractID: pl.GetContractId(), Description: pl.GetDescription(),
+			ContractID: pl.GetContractId(), Description: pl.GetDescription(), AdjustedMonth: pl.GetAdjustedMonth(),
 		})
+		if c := pl.GetAdjustmentCause(); c != 0 {
+			lines[len(lines)-1].AdjustmentCause = strings.ToLower(strings.TrimPrefix(c.String(), "ADJUSTMENT_CAUSE_"))
+		}
 	}
 	sameLines(t, lines, "product_group_name", "product_name")
 	var totals []Total

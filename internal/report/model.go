@@ -35,6 +35,12 @@ const (
 	ModelAdjustment = "adjustment"
 )
 
+// Causes of an adjustment line.
+const (
+	CauseLateUsage   = "late_usage"
+	CausePriceChange = "price_change"
+)
+
 // Granularities of a line or a statement.
 const (
 	GranularityHour   = "hour"
@@ -70,6 +76,10 @@ type Line struct {
 	CampaignID       string
 	ContractID       string
 	Description      string
+	// Set on adjustment lines: the closed month corrected ("YYYY-MM") and
+	// why, as the API names it ("late_usage", "price_change").
+	AdjustedMonth   string
+	AdjustmentCause string
 }
 
 // Total is the sum of the line amounts of one currency, for one customer

@@ -222,6 +222,10 @@ func checkLine(l *Line) error {
 	if !slices.Contains(knownModels, l.Model) {
 		bad = append(bad, fmt.Sprintf("unknown model %q", l.Model))
 	}
+	if (l.Model == ModelAdjustment) != (l.AdjustedMonth != "") ||
+		!slices.Contains([]string{"", CauseLateUsage, CausePriceChange}, l.AdjustmentCause) {
+		bad = append(bad, fmt.Sprintf("adjustment fields %q %q do not fit model %q", l.AdjustedMonth, l.AdjustmentCause, l.Model))
+	}
 	if !slices.Contains(knownGranularities, l.Granularity) {
 		bad = append(bad, fmt.Sprintf("unknown granularity %q", l.Granularity))
 	}

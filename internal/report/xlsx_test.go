@@ -96,7 +96,7 @@ func TestXLSX(t *testing.T) {
 		}
 	}
 	filters := sheetXMLs(t, data, `<autoFilter ref="([$A-Z0-9]+:[$A-Z0-9]+)"`)
-	if want := []string{"$A$1:$AA$15", "$A$1:$AA$11", "$A$1:$E$4"}; !slices.Equal(filters, want) {
+	if want := []string{"$A$1:$AC$15", "$A$1:$AC$11", "$A$1:$E$4"}; !slices.Equal(filters, want) {
 		t.Errorf("autoFilter refs %q, want %q", filters, want)
 	}
 }
@@ -158,6 +158,7 @@ func readSheet(t *testing.T, f *excelize.File, sheet string, c CustomerInfo) ([]
 			Amount: mustDecimal(t, cell(r, colAmount)), Currency: cur,
 			PriceListID: cell(r, colPriceListID), PriceID: cell(r, colPriceID), CampaignID: cell(r, colCampaignID),
 			ContractID: cell(r, colContractID), Description: cell(r, colDescription),
+			AdjustedMonth: cell(r, colAdjustedMonth), AdjustmentCause: cell(r, colAdjustmentCause),
 		}
 		for k, v := range dims {
 			if l.Dimensions == nil {

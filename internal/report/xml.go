@@ -121,6 +121,8 @@ func (s *xmlSink) line(_ *CustomerInfo, l *Line) error {
 	s.optional("campaignId", l.CampaignID)
 	s.optional("contractId", l.ContractID)
 	s.optional("description", l.Description)
+	s.optional("adjustedMonth", l.AdjustedMonth)
+	s.optional("adjustmentCause", l.AdjustmentCause)
 	return s.enc.EncodeToken(el.End())
 }
 

@@ -53,20 +53,22 @@ type xmlLine struct {
 		Key   string `xml:"key,attr"`
 		Value string `xml:",chardata"`
 	} `xml:"dimension"`
-	Model       string `xml:"model"`
-	Granularity string `xml:"granularity"`
-	Start       string `xml:"start"`
-	End         string `xml:"end"`
-	Quantity    string `xml:"quantity"`
-	Unit        string `xml:"unit"`
-	UnitPrice   string `xml:"unitPrice"`
-	Amount      string `xml:"amount"`
-	Currency    string `xml:"currency"`
-	PriceListID string `xml:"priceListId"`
-	PriceID     string `xml:"priceId"`
-	CampaignID  string `xml:"campaignId"`
-	ContractID  string `xml:"contractId"`
-	Description string `xml:"description"`
+	Model           string `xml:"model"`
+	Granularity     string `xml:"granularity"`
+	Start           string `xml:"start"`
+	End             string `xml:"end"`
+	Quantity        string `xml:"quantity"`
+	Unit            string `xml:"unit"`
+	UnitPrice       string `xml:"unitPrice"`
+	Amount          string `xml:"amount"`
+	Currency        string `xml:"currency"`
+	PriceListID     string `xml:"priceListId"`
+	PriceID         string `xml:"priceId"`
+	CampaignID      string `xml:"campaignId"`
+	ContractID      string `xml:"contractId"`
+	Description     string `xml:"description"`
+	AdjustedMonth   string `xml:"adjustedMonth"`
+	AdjustmentCause string `xml:"adjustmentCause"`
 }
 
 func TestXML(t *testing.T) {
@@ -99,6 +101,7 @@ func TestXML(t *testing.T) {
 				Quantity: mustDecimal(t, x.Quantity), Unit: x.Unit, UnitPrice: mustDecimal(t, x.UnitPrice),
 				Amount: mustDecimal(t, x.Amount), Currency: x.Currency, PriceListID: x.PriceListID,
 				PriceID: x.PriceID, CampaignID: x.CampaignID, ContractID: x.ContractID, Description: x.Description,
+				AdjustedMonth: x.AdjustedMonth, AdjustmentCause: x.AdjustmentCause,
 			}
 			for _, dim := range x.Dimension {
 				if l.Dimensions == nil {

@@ -275,8 +275,18 @@ func (s *querySource) line(l *billing.Line) report.Line {
 		Model: modelName(l.Model), Granularity: granularityName(l.Granularity), Start: l.Start, End: l.End,
 		Quantity: l.Quantity, Unit: l.Unit, UnitPrice: l.UnitPrice, Amount: l.Amount, Currency: l.Currency,
 		PriceListID: l.PriceListID, PriceID: l.PriceID, CampaignID: l.CampaignID, ContractID: l.ContractID,
-		Description: l.Description,
+		Description: l.Description, AdjustedMonth: l.AdjustedMonth, AdjustmentCause: causeName(l.AdjustmentCause),
 	}
+}
+
+func causeName(c billing.AdjustmentCause) string {
+	switch c {
+	case billing.CauseLateUsage:
+		return report.CauseLateUsage
+	case billing.CausePriceChange:
+		return report.CausePriceChange
+	}
+	return ""
 }
 
 func selectDims(all map[string]string, keys []string) map[string]string {
@@ -298,6 +308,8 @@ func modelName(m rating.Model) string {
 		return report.ModelCommitted
 	case rating.ModelOverage:
 		return report.ModelOverage
+	case rating.ModelAdjustment:
+		return report.ModelAdjustment
 	default:
 		return report.ModelPAYG
 	}
