@@ -276,9 +276,6 @@ sources:
 	if err != nil || len(scheds) != 1 || scheds[0].Source.Name() != "contracts" {
 		t.Fatalf("schedules %+v, %v", scheds, err)
 	}
-	if _, err := cfg.Build(map[string]collector.Builder{static.Type: static.Build}); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := static.Build("x", yamlNode(t, `{paths: [a], colour: blue}`)); err == nil || !strings.Contains(err.Error(), "colour") {
 		t.Errorf("unknown key: %v", err)
 	}
