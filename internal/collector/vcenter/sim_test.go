@@ -67,6 +67,9 @@ func startSim(t *testing.T) *sim {
 	t.Cleanup(model.Remove)
 	// A real user and password, so that a wrong password fails.
 	model.Service.Listen = &url.URL{User: url.UserPassword("billing@vsphere.local", "s3cret")}
+	// Serve the endpoints other simulator packages register, here vAPI
+	// (vapi/simulator, imported by tags_test.go) for tags.
+	model.Service.RegisterEndpoints = true
 	srv := model.Service.NewServer()
 	t.Cleanup(srv.Close)
 	c, err := govmomi.NewClient(ctx, srv.URL, true)

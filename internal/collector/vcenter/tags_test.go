@@ -1,0 +1,173 @@
+package vcenter_test
+
+import (
+	"context"
+	"maps"
+	"testing"
+	"time"
+
+	"github.com/vmware/govmomi/vapi/rest"
+	"github.com/vmware/govmomi/vapi/tags"
+
+	// vcsim's vAPI endpoint (/rest): sessions, tag categories, tags and
+	// their attachments, registered on every VPX model's server.
+	_ "github.com/vmware/govmomi/vapi/simulator"
+
+	"github.com/billingd/billingd/internal/collector"
+	"github.com/billingd/billingd/internal/collector/vcenter"
+)
+
+// simTags creates tags in the simulator through its vAPI endpoint, as an
+// administrator would in the vSphere Client.
+type simTags struct {
+	m    *tags.Manager
+	cats map[string]string // category name → id
+	ids  map[string]string // "category/tag" → tag id
+}
+
+func (s *sim) tags(t *testing.T) *simTags {
+	t.Helper()
+	rc := rest.NewClient(s.client.Client)
+	if err := rc.Login(context.Background(), s.user); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rc.Logout(context.Background()) })
+	return &simTags{m: tags.NewManager(rc), cats: map[string]string{}, ids: map[string]string{}}
+}
+
+// tag returns the id of the tag category/name, creating both as needed.
+// Categories are MULTIPLE cardinality: a VM may carry several of their
+// tags, which is what makes a VM ambiguous on a real vCenter too.
+func (st *simTags) tag(t *testing.T, category, name string) string {
+	t.Helper()
+	ctx := context.Background()
+	if id, ok := st.ids[category+"/"+name]; ok {
+		return id
+	}
+	cat, ok := st.cats[category]
+	if !ok {
+		cat = must(st.m.CreateCategory(ctx, &tags.Category{Name: category, Cardinality: "MULTIPLE",
+			AssociableTypes: []string{"VirtualMachine"}}))(t)
+		st.cats[category] = cat
+	}
+	id := must(st.m.CreateTag(ctx, &tags.Tag{Name: name, CategoryID: cat}))(t)
+	st.ids[category+"/"+name] = id
+	return id
+}
+
+func (st *simTags) attach(t *testing.T, s *sim, vm, category, name string) {
+	t.Helper()
+	if err := st.m.AttachTag(context.Background(), st.tag(t, category, name), s.vm(t, vm).Reference()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (st *simTags) detach(t *testing.T, s *sim, vm, category, name string) {
+	t.Helper()
+	if err := st.m.DetachTag(context.Background(), st.tag(t, category, name), s.vm(t, vm).Reference()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// newTagSource is newSource with other tenant rules.
+func newTagSource(t *testing.T, s *sim, rules []vcenter.TenantRule) *vcenter.Source {
+	t.Helper()
+	pw, _ := s.user.Password()
+	src, err := vcenter.New("vc01", vcenter.Config{
+		URL: s.URL.String(), Username: s.user.Username(), Password: collector.NewSecret(pw, "test"), Insecure: true,
+		Site: sitename, StoragePolicies: map[string]string{"LocalDS_0": "Gold"}, LicenceAttribute: "Licences",
+		Tenants: rules,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = src.Close() })
+	return src
+}
+
+// skipDetails maps a skipped resource to "reason: detail".
+func skipDetails(b collector.Batch) map[string]string {
+	out := map[string]string{}
+	for _, s := range b.Skipped {
+		out[s.Resource] = s.Reason + ": " + s.Detail
+	}
+	return out
+}
+
+// TestTagRules polls a simulated vCenter whose VMs carry vSphere tags,
+// twice, with tags changed in between, and checks the customer of every
+// record:
+//
+//	VM               folder / tags                        poll 1           poll 2
+//	DC0_H0_VM0       Tenants/acme, Tenant:umbrella        acme (folder)    acme
+//	DC0_H0_VM1       Tenants/globex, no tags              globex (folder)  globex
+//	DC0_C0_RP0_VM0   Tenant:initech → Tenant:umbrella     initech (tag_category) umbrella
+//	DC0_C0_RP0_VM1   Billing:hooli-gold, Tenant:initech   hooli (tag)      hooli
+//	stray            Tenant:umbrella + Tenant:hooli → umbrella  skipped ambiguous_tag  umbrella
+//	other            Ops:initech (another category)       fallback (name rule)  fallback
+func TestTagRules(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newSim(t)
+	s.createVM(t, "other", "/DC0/host/DC0_H0/Resources")
+	s.setStorage(t, "other", gib, 0)
+	st := s.tags(t)
+	st.attach(t, s, "DC0_H0_VM0", "Tenant", "umbrella")
+	st.attach(t, s, "DC0_C0_RP0_VM0", "Tenant", "initech")
+	st.attach(t, s, "DC0_C0_RP0_VM1", "Billing", "hooli-gold")
+	st.attach(t, s, "DC0_C0_RP0_VM1", "Tenant", "initech")
+	st.attach(t, s, "stray", "Tenant", "umbrella")
+	st.attach(t, s, "stray", "Tenant", "hooli")
+	st.attach(t, s, "other", "Ops", "initech")
+	st.tag(t, "Tenant", "unused") // in the category, on no VM
+
+	src := newTagSource(t, s, []vcenter.TenantRule{
+		{Folder: "/DC0/vm/Tenants/{customer}"},
+		{TagCategory: "Billing", Tag: "hooli-gold", Customer: "hooli"},
+		{TagCategory: "Tenant"},
+		{Name: `^(stray|other)$`, Customer: "fallback"},
+	})
+	t1, t2 := t0.Add(time.Hour), t0.Add(2*time.Hour)
+	b1, err := src.Collect(ctx, "2026-01-01T00:00:00Z", t1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acme := vmLines{uuid: s.instanceUUID(t, "DC0_H0_VM0"), customer: "acme", vcpu: "4", memGB: "8", on: "1",
+		licences: []string{"windows"}, provGB: "40", usedGB: "10"}
+	globex := vmLines{uuid: s.instanceUUID(t, "DC0_H0_VM1"), customer: "globex", vcpu: "2", memGB: "4", on: "1",
+		provGB: "3.5", usedGB: "1.5"}
+	initech := vmLines{uuid: s.instanceUUID(t, "DC0_C0_RP0_VM0"), customer: "initech", vcpu: "1", memGB: "2", on: "1",
+		licences: []string{"rhel", "sql_standard"}, provGB: "5", usedGB: "5"}
+	hooli := vmLines{uuid: s.instanceUUID(t, "DC0_C0_RP0_VM1"), customer: "hooli", vcpu: "1", memGB: "1", on: "0",
+		provGB: "1", usedGB: "0.25"}
+	other := vmLines{uuid: s.instanceUUID(t, "other"), customer: "fallback", vcpu: "1", memGB: "0.5", on: "1",
+		provGB: "1", usedGB: "1"}
+	if diff := diffLines(s.expect(t0, t1, acme, globex, initech, hooli, other), lines(b1.Records)); diff != "" {
+		t.Errorf("poll 1 records (-want +got):\n%s", diff)
+	}
+	strayID := "stray (" + s.vm(t, "stray").Reference().Value + ")"
+	want := map[string]string{strayID: `ambiguous_tag: tenants[2]: tags ["hooli" "umbrella"] of category "Tenant"; a VM may carry only one`}
+	if got := skipDetails(b1); !maps.Equal(got, want) {
+		t.Errorf("poll 1 skipped\n got %q\nwant %q", got, want)
+	}
+
+	// The owner changes its tags: the next poll follows, the earlier
+	// window keeps its customer (nothing is cached between polls).
+	st.detach(t, s, "DC0_C0_RP0_VM0", "Tenant", "initech")
+	st.attach(t, s, "DC0_C0_RP0_VM0", "Tenant", "umbrella")
+	st.detach(t, s, "stray", "Tenant", "hooli")
+	b2, err := src.Collect(ctx, b1.Next, t2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	umbrella := initech
+	umbrella.customer = "umbrella"
+	stray := vmLines{uuid: s.instanceUUID(t, "stray"), customer: "umbrella", vcpu: "1", memGB: "0.5", on: "1",
+		provGB: "2", usedGB: "1"}
+	if diff := diffLines(s.expect(t1, t2, acme, globex, umbrella, hooli, stray, other), lines(b2.Records)); diff != "" {
+		t.Errorf("poll 2 records (-want +got):\n%s", diff)
+	}
+	if len(b2.Skipped) != 0 {
+		t.Errorf("poll 2 skipped %q, want nothing", skipDetails(b2))
+	}
+}
