@@ -10,31 +10,54 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 )
 
-// soapCounter is a reverse proxy in front of vcsim that counts SOAP calls by method.
+// soapCounter is a reverse proxy in front of vcsim that counts SOAP calls
+// by method, and vAPI (REST) calls by HTTP method, path and action, with
+// object ids in paths replaced by "*". A vAPI call named in fail is
+// answered once with that HTTP status instead of reaching vcsim.
 type soapCounter struct {
 	mu    sync.Mutex
 	calls map[string]int
+	fail  map[string]int
+}
+
+// failOnce makes the next vAPI call of that name fail with status.
+func (c *soapCounter) failOnce(call string, status int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.fail[call] = status
 }
 
 var soapMethod = regexp.MustCompile(`<(?:\w+:)?Body[^>]*>\s*<(?:\w+:)?(\w+)`)
 
 func (s *sim) countingProxy(t *testing.T) (*url.URL, *soapCounter) {
 	t.Helper()
-	c := &soapCounter{calls: map[string]int{}}
+	c := &soapCounter{calls: map[string]int{}, fail: map[string]int{}}
 	target := *s.URL
 	target.Path = ""
 	proxy := httputil.NewSingleHostReverseProxy(&target)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		if m := soapMethod.FindSubmatch(body); m != nil {
-			c.mu.Lock()
+		c.mu.Lock()
+		var status int
+		switch m := soapMethod.FindSubmatch(body); {
+		case strings.HasPrefix(r.URL.Path, "/rest/"):
+			name := restCall(r)
+			c.calls[name]++
+			status = c.fail[name]
+			delete(c.fail, name)
+		case m != nil:
 			c.calls[string(m[1])]++
-			c.mu.Unlock()
+		}
+		c.mu.Unlock()
+		if status != 0 {
+			w.WriteHeader(status)
+			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		proxy.ServeHTTP(w, r)
@@ -43,6 +66,17 @@ func (s *sim) countingProxy(t *testing.T) (*url.URL, *soapCounter) {
 	u := *s.URL
 	u.Host = srv.Listener.Addr().String()
 	return &u, c
+}
+
+var restID = regexp.MustCompile(`/id:[^/]+`)
+
+// restCall names a vAPI call, e.g. "GET /rest/com/vmware/cis/tagging/tag/id:*".
+func restCall(r *http.Request) string {
+	name := r.Method + " " + restID.ReplaceAllString(r.URL.Path, "/id:*")
+	if a := r.URL.Query().Get("~action"); a != "" {
+		name += "?~action=" + a
+	}
+	return name
 }
 
 func (c *soapCounter) take() map[string]int {

@@ -3,6 +3,8 @@ package vcenter_test
 import (
 	"context"
 	"maps"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -169,5 +171,139 @@ func TestTagRules(t *testing.T) {
 	}
 	if len(b2.Skipped) != 0 {
 		t.Errorf("poll 2 skipped %q, want nothing", skipDetails(b2))
+	}
+}
+
+// TestTagReadIsBatched checks that tag rules add the same vAPI calls to a
+// poll whatever the number of VMs: one list of the tags on all VMs, one
+// read per distinct tag and per distinct category in use, and the
+// session check; the vim25 side stays as without tags.
+func TestTagReadIsBatched(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newSim(t)
+	u, counter := s.countingProxy(t)
+	s.URL = u
+	st := s.tags(t)
+	st.attach(t, s, "DC0_C0_RP0_VM0", "Tenant", "initech")
+	st.attach(t, s, "DC0_C0_RP0_VM1", "Tenant", "hooli")
+	st.attach(t, s, "stray", "Billing", "gold")
+	st.tag(t, "Tenant", "unused") // in no VM: never read
+	src := newTagSource(t, s, []vcenter.TenantRule{
+		{Folder: "/DC0/vm/Tenants/{customer}"},
+		{TagCategory: "Tenant"},
+		{Tag: "gold", Customer: "acme"},
+	})
+	poll := func() (map[string]int, collector.Batch) {
+		t.Helper()
+		b, err := src.Collect(ctx, "2026-01-01T00:00:00Z", t0.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return counter.take(), b
+	}
+	counter.take()
+	poll() // the first poll logs in to both endpoints
+	few, b := poll()
+	customers := func(b collector.Batch) map[string]int {
+		out := map[string]int{}
+		for _, r := range b.Records {
+			if r.Metric == "vm.vcpu" {
+				out[r.CustomerID]++
+			}
+		}
+		return out
+	}
+	if got, want := customers(b), map[string]int{"acme": 2, "globex": 1, "initech": 1, "hooli": 1}; !maps.Equal(got, want) {
+		t.Errorf("VMs per customer with 5 VMs: %v, want %v", got, want)
+	}
+	for i, tag := range []string{"initech", "hooli", "initech", "hooli"} {
+		name := "extra-" + string(rune('a'+i))
+		s.createVM(t, name, "/DC0/host/DC0_H0/Resources")
+		st.attach(t, s, name, "Tenant", tag)
+	}
+	st.attach(t, s, "DC0_H0_VM1", "Billing", "gold") // its folder rule comes first
+	counter.take()
+	many, b := poll()
+	if got, want := customers(b), map[string]int{"acme": 2, "globex": 1, "initech": 3, "hooli": 3}; !maps.Equal(got, want) {
+		t.Errorf("VMs per customer with 9 VMs: %v, want %v", got, want)
+	}
+	want := map[string]int{
+		"CreateContainerView": 1, "RetrievePropertiesEx": 2, "DestroyView": 1,
+		"POST /rest/com/vmware/cis/session?~action=get":                                           1,
+		"POST /rest/com/vmware/cis/tagging/tag-association?~action=list-attached-tags-on-objects": 1,
+		"GET /rest/com/vmware/cis/tagging/tag/id:*":                                              3, // initech, hooli, gold
+		"GET /rest/com/vmware/cis/tagging/category/id:*":                                         2, // Tenant, Billing
+	}
+	for name, calls := range map[string]map[string]int{"5 VMs": few, "9 VMs": many} {
+		if !maps.Equal(calls, want) {
+			t.Errorf("%s: calls %v, want %v", name, calls, want)
+		}
+	}
+}
+
+// TestTagReadFailureFailsThePoll: when the tags cannot be read the poll
+// fails, rather than passing the VMs on to later rules (here a catch-all)
+// and billing them to the wrong customer; the next poll logs in to the
+// vAPI endpoint again. An expired vAPI session is renewed within the poll.
+func TestTagReadFailureFailsThePoll(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newSim(t)
+	u, counter := s.countingProxy(t)
+	s.URL = u
+	st := s.tags(t)
+	st.attach(t, s, "DC0_C0_RP0_VM0", "Tenant", "initech")
+	src := newTagSource(t, s, []vcenter.TenantRule{
+		{TagCategory: "Tenant"},
+		{Name: `.`, Customer: "fallback"},
+	})
+	const (
+		login   = "POST /rest/com/vmware/cis/session"
+		check   = "POST /rest/com/vmware/cis/session?~action=get"
+		list    = "POST /rest/com/vmware/cis/tagging/tag-association?~action=list-attached-tags-on-objects"
+		getTag  = "GET /rest/com/vmware/cis/tagging/tag/id:*"
+		getCat  = "GET /rest/com/vmware/cis/tagging/category/id:*"
+		initech = "DC0_C0_RP0_VM0"
+	)
+	poll := func() (collector.Batch, map[string]int, error) {
+		t.Helper()
+		b, err := src.Collect(ctx, "2026-01-01T00:00:00Z", t0.Add(time.Hour))
+		calls := counter.take()
+		for name := range calls {
+			if !strings.HasPrefix(name, "POST /rest") && !strings.HasPrefix(name, "GET /rest") {
+				delete(calls, name) // the vim25 side is TestOneRetrievalPerPoll's
+			}
+		}
+		return b, calls, err
+	}
+	owner := func(b collector.Batch) string {
+		for _, r := range b.Records {
+			if r.ResourceID == s.instanceUUID(t, initech) {
+				return r.CustomerID
+			}
+		}
+		return ""
+	}
+	counter.take()
+	b, calls, err := poll()
+	if err != nil || owner(b) != "initech" || !maps.Equal(calls, map[string]int{login: 1, list: 1, getTag: 1, getCat: 1}) {
+		t.Fatalf("first poll: err %v, owner %q, vAPI calls %v", err, owner(b), calls)
+	}
+
+	counter.failOnce(list, http.StatusServiceUnavailable)
+	b, _, err = poll()
+	if err == nil || !strings.Contains(err.Error(), "list the tags of 5 VMs") || len(b.Records) != 0 {
+		t.Fatalf("poll with the tag list failing: err %v, %d records; want an error and none", err, len(b.Records))
+	}
+	b, calls, err = poll()
+	if err != nil || owner(b) != "initech" || !maps.Equal(calls, map[string]int{login: 1, list: 1, getTag: 1, getCat: 1}) {
+		t.Fatalf("poll after the failure: err %v, owner %q, vAPI calls %v; want a new login", err, owner(b), calls)
+	}
+
+	counter.failOnce(check, http.StatusUnauthorized) // the session expired between polls
+	b, calls, err = poll()
+	if err != nil || owner(b) != "initech" || !maps.Equal(calls, map[string]int{check: 1, login: 1, list: 1, getTag: 1, getCat: 1}) {
+		t.Fatalf("poll after the session expired: err %v, owner %q, vAPI calls %v; want a check and a new login", err, owner(b), calls)
 	}
 }
