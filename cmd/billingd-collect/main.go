@@ -1,6 +1,7 @@
 // Command billingd-collect runs billingd's collectors: it polls the sources
 // listed in its YAML configuration (vCenter, VMware Cloud Director, Veeam,
-// Cohesity, Rubrik, …) and pushes their usage to billingd's gRPC API.
+// Cohesity, Rubrik), consumes its queues (NATS JetStream, RabbitMQ), imports
+// its static files (CSV, JSON), and pushes the usage to billingd's gRPC API.
 //
 //	billingd-collect --config collectors.yaml          run until SIGINT/SIGTERM
 //	billingd-collect --config collectors.yaml --once   one poll of every source, push, exit
@@ -31,7 +32,9 @@ import (
 	billingv1 "github.com/billingd/billingd/gen/go/billing/v1"
 	"github.com/billingd/billingd/internal/collector"
 	"github.com/billingd/billingd/internal/collector/cohesity"
+	"github.com/billingd/billingd/internal/collector/queue"
 	"github.com/billingd/billingd/internal/collector/rubrik"
+	"github.com/billingd/billingd/internal/collector/static"
 	"github.com/billingd/billingd/internal/collector/vcd"
 	"github.com/billingd/billingd/internal/collector/vcenter"
 	"github.com/billingd/billingd/internal/collector/veeam"
@@ -44,6 +47,10 @@ var builders = map[string]collector.Builder{
 	veeam.Type:    veeam.Build,
 	cohesity.Type: cohesity.Build,
 	rubrik.Type:   rubrik.Build,
+	// feeds and files
+	queue.NATSType:     queue.BuildNATS,
+	queue.RabbitMQType: queue.BuildRabbitMQ,
+	static.Type:        static.Build,
 }
 
 func main() {

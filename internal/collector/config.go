@@ -51,6 +51,11 @@ type BillingdConfig struct {
 	CAFile     string `yaml:"ca_file"`     // PEM roots; default the system's
 	ServerName string `yaml:"server_name"` // TLS name when it differs from the address
 	Token      Secret `yaml:"token"`       // sent as "authorization: Bearer …"
+	// CertFile and KeyFile are a client certificate (PEM) that billingd
+	// started with --client-ca accepts instead of a token: it authenticates
+	// as an unscoped collector.
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
 }
 
 // SourceConfig is one entry of sources: the schedule, and the type-specific
@@ -126,6 +131,12 @@ func (c Config) Validate() error {
 	}
 	if c.Billingd.Plaintext && c.Billingd.CAFile != "" {
 		errs = append(errs, errors.New("billingd: plaintext and ca_file exclude each other"))
+	}
+	if (c.Billingd.CertFile == "") != (c.Billingd.KeyFile == "") {
+		errs = append(errs, errors.New("billingd: cert_file and key_file go together"))
+	}
+	if c.Billingd.Plaintext && c.Billingd.CertFile != "" {
+		errs = append(errs, errors.New("billingd: a client certificate needs TLS, not plaintext"))
 	}
 	if c.StateDir == "" {
 		errs = append(errs, errors.New("state_dir is required"))
@@ -209,6 +220,13 @@ func (b BillingdConfig) Dial() (*grpc.ClientConn, error) {
 	creds := insecure.NewCredentials()
 	if !b.Plaintext {
 		cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: b.ServerName}
+		if b.CertFile != "" {
+			pair, err := tls.LoadX509KeyPair(b.CertFile, b.KeyFile)
+			if err != nil {
+				return nil, fmt.Errorf("billingd client certificate: %w", err)
+			}
+			cfg.Certificates = []tls.Certificate{pair}
+		}
 		if b.CAFile != "" {
 			pem, err := os.ReadFile(b.CAFile)
 			if err != nil {

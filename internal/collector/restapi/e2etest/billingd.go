@@ -8,6 +8,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -34,11 +35,14 @@ import (
 // adminKey is the bootstrap admin API key of the test billingd.
 const adminKey = "restapitest-admin-0123456789abcdef0123456789"
 
-// Billingd is a real billingd, as in production (TLS, API keys required),
-// on a fresh PostgreSQL database of its own.
+// Billingd is a real billingd, as in production (TLS, API keys required,
+// client certificates its CA signed accepted), on a fresh PostgreSQL
+// database of its own.
 type Billingd struct {
 	Reach collector.BillingdConfig // address and CA, without a token
 	Admin *grpc.ClientConn
+	ca    *x509.Certificate // the self-signed server certificate, also the client CA
+	caKey any
 }
 
 // StartBillingd runs billingd until the test ends.
@@ -49,6 +53,7 @@ func StartBillingd(t *testing.T) *Billingd {
 	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Auth, cfg.BootstrapAdminKey = true, adminKey
 	cfg.TLSCert, cfg.TLSKey = selfSigned(t)
+	cfg.ClientCA = cfg.TLSCert
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
@@ -77,7 +82,42 @@ func StartBillingd(t *testing.T) *Billingd {
 			t.Error("billingd did not stop within 30s")
 		}
 	})
-	return &Billingd{Reach: reach, Admin: conn}
+	b := &Billingd{Reach: reach, Admin: conn}
+	b.ca, b.caKey = loadPair(t, cfg.TLSCert, cfg.TLSKey)
+	return b
+}
+
+func loadPair(t *testing.T, certPath, keyPath string) (*x509.Certificate, any) {
+	t.Helper()
+	pair, err := tls.LoadX509KeyPair(certPath, keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(pair.Certificate[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, pair.PrivateKey
+}
+
+// ClientCertificate issues a client certificate billingd accepts as an
+// unscoped collector and writes it and its key to files.
+func (b *Billingd) ClientCertificate(t *testing.T, cn string) (certPath, keyPath string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tpl, b.ca, &key.PublicKey, b.caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return writePair(t, der, key)
 }
 
 // selfSigned writes a certificate for 127.0.0.1 that is its own CA, and its key.
@@ -91,13 +131,20 @@ func selfSigned(t *testing.T) (certPath, keyPath string) {
 		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "billingd"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
 		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, IsCA: true, BasicConstraintsValid: true,
-		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		// ClientAuth too: as the client CA it issues collectors' certificates
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &key.PublicKey, key)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return writePair(t, der, key)
+}
+
+// writePair writes a certificate and its key as PEM files.
+func writePair(t *testing.T, der []byte, key *ecdsa.PrivateKey) (certPath, keyPath string) {
+	t.Helper()
 	kder, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		t.Fatal(err)
