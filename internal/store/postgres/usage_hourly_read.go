@@ -46,15 +46,18 @@ const (
 				AND r.start_time >= d.hour AND r.start_time < d.hour + interval '1 hour'
 			OFFSET 0
 		) r`
-	// By range: one index range scan over the window, joined to the dirty
-	// hours by hash; cheaper when most hours are dirty or raw.
+	// By range: one index range scan over the window, each record looked
+	// up in a hash of the dirty hours; cheaper when most hours are dirty or
+	// raw. The "OR start_time IS NULL" (never true) keeps the IN a hashed
+	// subplan: as a join, the planner may run it as a loop over every dirty
+	// hour per record when it underestimates them (fresh statistics).
 	sqlDirtyRecordsByRange = `(
 			SELECT r.metric_key, r.quantity, r.start_time, r.end_time, r.receive_time,
 				r.resource_id, r.organisation_id, r.vdc_id, r.site, r.dimensions, date_trunc('hour', r.start_time, 'UTC') AS hour
 			FROM usage_records r
 			WHERE r.customer_id = $1 AND r.metric_key = ANY(ALL) AND r.start_time >= MIN AND r.start_time < MAX
-			OFFSET 0 -- scanned once, not per dirty hour
-		) r JOIN dirty d ON d.metric_key = r.metric_key AND d.hour = r.hour`
+				AND ((r.metric_key, date_trunc('hour', r.start_time, 'UTC')) IN (SELECT metric_key, hour FROM dirty) OR r.start_time IS NULL)
+		) r CROSS JOIN LATERAL (SELECT r.metric_key, r.hour) AS d`
 	sqlClean = `NOT EXISTS (SELECT 1 FROM dirty d WHERE d.metric_key = u.metric_key AND d.hour = u.hour)`
 
 	sqlScanHourlyTemplate = `
