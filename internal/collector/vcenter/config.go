@@ -29,6 +29,10 @@ import (
 //	    - resource_pool: /DC1/host/Cluster1/Resources/acme
 //	      customer: acme
 //	    - attribute: Customer
+//	    - tag_category: Billing               # vSphere tags (read over vAPI)
+//	      tag: ACME Gold
+//	      customer: acme
+//	    - tag_category: Tenant                # the tag's name is the customer id
 //	    - name: '^([a-z0-9]+)-'
 //	      customer: $1
 //	  default_customer: ""                  # empty: VMs no rule matches are skipped

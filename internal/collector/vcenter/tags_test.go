@@ -232,8 +232,8 @@ func TestTagReadIsBatched(t *testing.T) {
 		"CreateContainerView": 1, "RetrievePropertiesEx": 2, "DestroyView": 1,
 		"POST /rest/com/vmware/cis/session?~action=get":                                           1,
 		"POST /rest/com/vmware/cis/tagging/tag-association?~action=list-attached-tags-on-objects": 1,
-		"GET /rest/com/vmware/cis/tagging/tag/id:*":                                              3, // initech, hooli, gold
-		"GET /rest/com/vmware/cis/tagging/category/id:*":                                         2, // Tenant, Billing
+		"GET /rest/com/vmware/cis/tagging/tag/id:*":                                               3, // initech, hooli, gold
+		"GET /rest/com/vmware/cis/tagging/category/id:*":                                          2, // Tenant, Billing
 	}
 	for name, calls := range map[string]map[string]int{"5 VMs": few, "9 VMs": many} {
 		if !maps.Equal(calls, want) {
