@@ -1,9 +1,15 @@
 package vcenter
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/billingd/billingd/internal/collector"
 )
 
 func TestTenantRules(t *testing.T) {
@@ -119,5 +125,45 @@ func TestIsWindows(t *testing.T) {
 		if got := isWindows(vmInfo{guestID: c.guestID, guestFamily: c.family}); got != c.want {
 			t.Errorf("guestId %q family %q: %v, want %v", c.guestID, c.family, got, c.want)
 		}
+	}
+}
+
+// TestBuildReadsTagRules decodes tag rules from the collector's YAML as an
+// operator writes them, and refuses a tag rule without its customer.
+func TestBuildReadsTagRules(t *testing.T) {
+	t.Parallel()
+	pw := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pw, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	build := func(tenants string) (collector.Source, error) {
+		var n yaml.Node
+		doc := "url: https://vc01.example.net/sdk\nusername: billing@vsphere.local\npassword: {file: " + pw + "}\ntenants:\n" + tenants
+		if err := yaml.Unmarshal([]byte(doc), &n); err != nil {
+			t.Fatal(err)
+		}
+		return Build("vc01", n.Content[0])
+	}
+	src, err := build(`
+  - tag: provider-infra
+    ignore: true
+  - tag_category: Billing
+    tag: ACME Gold
+    customer: acme
+  - tag_category: Tenant
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := src.(*Source)
+	want := []TenantRule{{Tag: "provider-infra", Ignore: true}, {TagCategory: "Billing", Tag: "ACME Gold", Customer: "acme"}, {TagCategory: "Tenant"}}
+	if !slices.Equal(s.cfg.Tenants, want) || !s.wantTags || !s.tagCategories {
+		t.Errorf("tenants %+v (tags %v, categories %v), want %+v and both", s.cfg.Tenants, s.wantTags, s.tagCategories, want)
+	}
+	if _, err := build("  - tag: acme-gold\n"); err == nil || !strings.Contains(err.Error(), "tenants[0]: tag: customer is required") {
+		t.Errorf("a tag rule without customer: %v", err)
+	}
+	if src, err := build("  - tag: acme-gold\n    customer: acme\n"); err != nil || src.(*Source).tagCategories {
+		t.Errorf("a tag rule without category: %v; reads categories %v, want no", err, err == nil && src.(*Source).tagCategories)
 	}
 }
