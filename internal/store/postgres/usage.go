@@ -110,9 +110,10 @@ func (u *usageRepo) Insert(ctx context.Context, records []usage.Record) (int, er
 		return 0, nil
 	}
 	keys, times := sortedKeys(records)
+	order := billingOrder(records)
 	onlyNew := true // try the fast path first
 	for attempt, refreshed := 1, false; ; attempt++ {
-		accepted, err := u.insertOnce(ctx, records, keys, times, onlyNew)
+		accepted, err := u.insertOnce(ctx, records, order, keys, times, onlyNew)
 		switch {
 		case err == nil:
 			if accepted > 0 {
@@ -133,7 +134,7 @@ func (u *usageRepo) Insert(ctx context.Context, records []usage.Record) (int, er
 
 // insertOnce runs one transaction. Errors it returns are raw when Insert
 // may retry them and mapped otherwise.
-func (u *usageRepo) insertOnce(ctx context.Context, records []usage.Record, keys []string, times []time.Time, onlyNew bool) (int, error) {
+func (u *usageRepo) insertOnce(ctx context.Context, records []usage.Record, order []int, keys []string, times []time.Time, onlyNew bool) (int, error) {
 	conn, err := u.store.pool.Acquire(ctx)
 	if err != nil {
 		return 0, ingestErr(err, false)
@@ -144,7 +145,7 @@ func (u *usageRepo) insertOnce(ctx context.Context, records []usage.Record, keys
 	}
 	stored := len(records)
 	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		src := &copyEncoder{records: records}
+		src := &copyEncoder{records: records, order: order}
 		if onlyNew {
 			if _, err := tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(encodeKeys(keys, times)), sqlClaimKeys); err != nil {
 				return err
@@ -195,6 +196,29 @@ func sortedKeys(records []usage.Record) ([]string, []time.Time) {
 		keys[i], times[i] = records[o].Key, records[o].ReceiveTime
 	}
 	return keys, times
+}
+
+// billingOrder is the order to copy records in: by customer, metric and
+// start, as billing reads them. A batch of many customers then lands in
+// the heap one customer after another, so a customer's month is read from
+// far fewer pages than if its records were spread over every page of the
+// batch, and index insertions come in key order.
+func billingOrder(records []usage.Record) []int {
+	order := make([]int, len(records))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		x, y := &records[a], &records[b]
+		if c := strings.Compare(x.CustomerID, y.CustomerID); c != 0 {
+			return c
+		}
+		if c := strings.Compare(x.MetricKey, y.MetricKey); c != 0 {
+			return c
+		}
+		return x.Start.Compare(y.Start)
+	})
+	return order
 }
 
 // firstOfEachKey drops records whose key an earlier record has; it copies

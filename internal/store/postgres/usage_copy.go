@@ -22,6 +22,7 @@ var sqlCopyRecords = "COPY " + tableUsageRecords + " (" + colsUsageRecord + ") F
 // at a time, so a batch is never held twice in memory.
 type copyEncoder struct {
 	records []usage.Record
+	order   []int // the order to copy records in; nil: as they are
 	keep    map[string]struct{}
 	next    int // next record to encode
 	rows    int // rows encoded
@@ -52,6 +53,9 @@ func (e *copyEncoder) fill() {
 	}
 	for len(e.buf) < 64<<10 && e.next < len(e.records) {
 		r := &e.records[e.next]
+		if e.order != nil {
+			r = &e.records[e.order[e.next]]
+		}
 		e.next++
 		if e.keep != nil {
 			if _, ok := e.keep[r.Key]; !ok {
