@@ -18,32 +18,12 @@ import (
 	billingv1 "github.com/billingd/billingd/gen/go/billing/v1"
 )
 
-// periodsFixture: customer "acme" (UTC), product vcpu at 0.01 per vCPU-hour
-// from 2026-01-01 (price "vcpu-2026"), and in August 2026 one VM of 4 vCPU
-// for 168 h: 672 vCPU-h × 0.01 = 6.72 EUR.
+// periodsFixture: seedPricedVCPU, and in August 2026 one VM of 4 vCPU for
+// 168 h: 672 vCPU-h × 0.01 = 6.72 EUR.
 func periodsFixture(t *testing.T) (*server, billingv1.BillingServiceClient) {
 	t.Helper()
 	s := startOnTestDB(t)
-	seedCatalog(t, s)
-	ctx := context.Background()
-	must := func(_ any, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(s.catalog().CreateProduct(ctx, &billingv1.CreateProductRequest{Product: &billingv1.Product{
-		Id: "vcpu", ProductGroupId: "compute", MetricKey: "vm.vcpu", DisplayName: "vCPU", Unit: "vCPU-hour",
-	}}))
-	must(billingv1.NewCustomerServiceClient(s.conn).CreateCustomer(ctx, &billingv1.CreateCustomerRequest{Customer: &billingv1.Customer{
-		Id: "acme", DisplayName: "ACME B.V.",
-	}}))
-	p := billingv1.NewPricingServiceClient(s.conn)
-	must(p.CreatePriceList(ctx, &billingv1.CreatePriceListRequest{PriceList: &billingv1.PriceList{Id: "default", DisplayName: "Default", Currency: "EUR"}}))
-	must(p.CreatePrice(ctx, &billingv1.CreatePriceRequest{PriceListId: "default", Price: &billingv1.Price{
-		Id: "vcpu-2026", ProductId: "vcpu", UnitPrice: "0.01", Granularity: billingv1.Granularity_GRANULARITY_HOUR,
-		ValidFrom: timestamppb.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)),
-	}}))
+	seedPricedVCPU(t, s)
 	ingestVCPU(t, s, "vm1-aug", "vm1", "4", time.Date(2026, 8, 3, 0, 0, 0, 0, time.UTC), 168*time.Hour)
 	return s, billingv1.NewBillingServiceClient(s.conn)
 }

@@ -22,6 +22,21 @@ import (
 // of vCPU usage: 4 vCPU for 168 h at 0.01 → 6.72 EUR.
 func seedBilledUsage(t *testing.T, s *server) {
 	t.Helper()
+	seedPricedVCPU(t, s)
+	resp, err := billingv1.NewUsageServiceClient(s.conn).BatchIngestUsage(context.Background(), &billingv1.BatchIngestUsageRequest{Records: []*billingv1.UsageRecord{{
+		IdempotencyKey: "vm1-week", CustomerId: "acme", MetricKey: "vm.vcpu", Quantity: "4", ResourceId: "vm1",
+		StartTime: timestamppb.New(time.Date(2026, 10, 5, 0, 0, 0, 0, time.UTC)),
+		EndTime:   timestamppb.New(time.Date(2026, 10, 12, 0, 0, 0, 0, time.UTC)),
+	}}})
+	if err != nil || resp.GetAccepted() != 1 {
+		t.Fatalf("ingest: %v %v", resp, err)
+	}
+}
+
+// seedPricedVCPU sets up customer acme (UTC) and product vcpu at 0.01 per
+// vCPU-hour from 2026-01-01 (price "vcpu-2026" of list "default", EUR).
+func seedPricedVCPU(t *testing.T, s *server) {
+	t.Helper()
 	ctx := context.Background()
 	seedCatalog(t, s)
 	must := func(_ any, err error) {
@@ -42,14 +57,6 @@ func seedBilledUsage(t *testing.T, s *server) {
 		Id: "vcpu-2026", ProductId: "vcpu", UnitPrice: "0.01", Granularity: billingv1.Granularity_GRANULARITY_HOUR,
 		ValidFrom: timestamppb.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)),
 	}}))
-	resp, err := billingv1.NewUsageServiceClient(s.conn).BatchIngestUsage(ctx, &billingv1.BatchIngestUsageRequest{Records: []*billingv1.UsageRecord{{
-		IdempotencyKey: "vm1-week", CustomerId: "acme", MetricKey: "vm.vcpu", Quantity: "4", ResourceId: "vm1",
-		StartTime: timestamppb.New(time.Date(2026, 10, 5, 0, 0, 0, 0, time.UTC)),
-		EndTime:   timestamppb.New(time.Date(2026, 10, 12, 0, 0, 0, 0, time.UTC)),
-	}}})
-	if err != nil || resp.GetAccepted() != 1 {
-		t.Fatalf("ingest: %v %v", resp, err)
-	}
 }
 
 func octoberQuery() *billingv1.BillingQuery {
