@@ -12,7 +12,7 @@ import (
 
 	billingv1 "github.com/billingd/billingd/gen/go/billing/v1"
 	"github.com/billingd/billingd/internal/collector"
-	"github.com/billingd/billingd/internal/collector/restapi/e2etest"
+	"github.com/billingd/billingd/internal/collector/collectortest"
 )
 
 // TestDialWithClientCertificate: billingd started with --client-ca takes a
@@ -20,7 +20,7 @@ import (
 // is Unauthenticated.
 func TestDialWithClientCertificate(t *testing.T) {
 	t.Parallel()
-	b := e2etest.StartBillingd(t)
+	b := collectortest.StartBillingd(t)
 	ingest := func(reach collector.BillingdConfig) (*billingv1.BatchIngestUsageResponse, error) {
 		conn, err := reach.Dial()
 		if err != nil {

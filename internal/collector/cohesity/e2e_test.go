@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/billingd/billingd/internal/collector/restapi/e2etest"
+	"github.com/billingd/billingd/internal/collector/collectortest"
 )
 
 // TestEndToEndIntoBillingd: fake Cohesity → cohesity source →
@@ -17,8 +17,8 @@ import (
 // storage on DefaultStorageDomain grew to 200 GiB.
 func TestEndToEndIntoBillingd(t *testing.T) {
 	t.Parallel()
-	bd := e2etest.StartBillingd(t)
-	bd.SeedBackup(t, []string{"acme", "globex"}, []e2etest.Price{
+	bd := collectortest.StartBillingd(t)
+	bd.SeedBackup(t, []string{"acme", "globex"}, []collectortest.Price{
 		{Product: "backup-vm", Metric: "backup.protected_vms", UnitPrice: "0.01"},
 		{Product: "backup-default", Metric: "backup.storage_gb", UnitPrice: "0.0001", Filter: map[string]string{"storage_domain": "DefaultStorageDomain"}},
 		{Product: "backup-gold", Metric: "backup.storage_gb", UnitPrice: "0.0002", Filter: map[string]string{"storage_domain": "Gold"}},
@@ -27,7 +27,7 @@ func TestEndToEndIntoBillingd(t *testing.T) {
 	c := newCluster(t)
 	src := newSource(t, c)
 
-	log := e2etest.PushWindows(t, usage, src, []time.Time{t0, t0.Add(time.Hour), t0.Add(3 * time.Hour)}, func(i int) {
+	log := collectortest.PushWindows(t, usage, src, []time.Time{t0, t0.Add(time.Hour), t0.Add(3 * time.Hour)}, func(i int) {
 		if i != 2 {
 			return
 		}

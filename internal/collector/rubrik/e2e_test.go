@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/billingd/billingd/internal/collector/restapi/e2etest"
+	"github.com/billingd/billingd/internal/collector/collectortest"
 )
 
 // TestEndToEndIntoBillingd: fake RSC → rubrik source → collector.Runner →
@@ -16,8 +16,8 @@ import (
 // last, acme-db01 (40 GiB Gold) was removed from RSC.
 func TestEndToEndIntoBillingd(t *testing.T) {
 	t.Parallel()
-	bd := e2etest.StartBillingd(t)
-	bd.SeedBackup(t, []string{"acme", "globex"}, []e2etest.Price{
+	bd := collectortest.StartBillingd(t)
+	bd.SeedBackup(t, []string{"acme", "globex"}, []collectortest.Price{
 		{Product: "backup-vm", Metric: "backup.protected_vms", UnitPrice: "0.01"},
 		{Product: "backup-gold", Metric: "backup.storage_gb", UnitPrice: "0.00025", Filter: map[string]string{"sla_domain": "Gold"}},
 		{Product: "backup-unprotected", Metric: "backup.storage_gb", UnitPrice: "0.0002", Filter: map[string]string{"sla_domain": "Unprotected"}},
@@ -26,7 +26,7 @@ func TestEndToEndIntoBillingd(t *testing.T) {
 	r := newRSC(t)
 	src := newSource(t, r)
 
-	log := e2etest.PushWindows(t, usage, src, []time.Time{t0, t0.Add(time.Hour), t0.Add(3 * time.Hour)}, func(i int) {
+	log := collectortest.PushWindows(t, usage, src, []time.Time{t0, t0.Add(time.Hour), t0.Add(3 * time.Hour)}, func(i int) {
 		if i == 2 {
 			r.nodes("", func(n []any) []any {
 				return slices.DeleteFunc(n, func(v any) bool { return v.(map[string]any)["name"] == "acme-db01" })

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/billingd/billingd/internal/collector/restapi/e2etest"
+	"github.com/billingd/billingd/internal/collector/collectortest"
 )
 
 // TestEndToEndIntoBillingd: fake VSPC → veeam source → collector.Runner →
@@ -19,8 +19,8 @@ import (
 // then computed by hand.
 func TestEndToEndIntoBillingd(t *testing.T) {
 	t.Parallel()
-	bd := e2etest.StartBillingd(t)
-	bd.SeedBackup(t, []string{"acme", "globex"}, []e2etest.Price{
+	bd := collectortest.StartBillingd(t)
+	bd.SeedBackup(t, []string{"acme", "globex"}, []collectortest.Price{
 		{Product: "backup-vm", Metric: "backup.protected_vms", UnitPrice: "0.01"},
 		{Product: "backup-r1", Metric: "backup.storage_gb", UnitPrice: "0.0001", Filter: map[string]string{"backup_resource": res1}},
 		{Product: "backup-r2", Metric: "backup.storage_gb", UnitPrice: "0.0002", Filter: map[string]string{"backup_resource": res2}},
@@ -30,7 +30,7 @@ func TestEndToEndIntoBillingd(t *testing.T) {
 	v := newVSPC(t)
 	src := newPerVMSource(t, v)
 
-	log := e2etest.PushWindows(t, usage, src, []time.Time{t0, t0.Add(time.Hour), t0.Add(3 * time.Hour)}, func(i int) {
+	log := collectortest.PushWindows(t, usage, src, []time.Time{t0, t0.Add(time.Hour), t0.Add(3 * time.Hour)}, func(i int) {
 		if i != 2 {
 			return
 		}

@@ -1,9 +1,7 @@
-package e2etest
+package collectortest
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -21,9 +19,9 @@ func PushWindows(t *testing.T, usage billingv1.UsageServiceClient, src collector
 	t.Helper()
 	ctx := context.Background()
 	clk := clock.NewFake(times[0])
-	var log lockedBuffer
+	log, logs := Log()
 	r, err := collector.NewRunner(usage, []collector.Schedule{{Source: src, Interval: time.Hour}}, collector.Options{
-		StateDir: t.TempDir(), Clock: clk, Log: slog.New(slog.NewTextHandler(&log, nil)), BatchSize: 3,
+		StateDir: t.TempDir(), Clock: clk, Log: log, BatchSize: 3,
 		Retry: collector.Backoff{Initial: time.Millisecond, Max: 10 * time.Millisecond},
 	})
 	if err != nil {
@@ -41,7 +39,5 @@ func PushWindows(t *testing.T, usage billingv1.UsageServiceClient, src collector
 			t.Fatalf("flush %d: %v", i, err)
 		}
 	}
-	return log.String()
+	return logs.String()
 }
-
-var _ io.Writer = (*lockedBuffer)(nil)
