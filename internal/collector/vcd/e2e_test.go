@@ -2,34 +2,15 @@ package vcd
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"io"
-	"log/slog"
 	"maps"
-	"math/big"
-	"net"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/protobuf/types/known/timestamppb"
-
-	billingv1 "github.com/billingd/billingd/gen/go/billing/v1"
-	"github.com/billingd/billingd/internal/app"
 	"github.com/billingd/billingd/internal/clock"
 	"github.com/billingd/billingd/internal/collector"
-	"github.com/billingd/billingd/internal/config"
-	"github.com/billingd/billingd/internal/store/postgres/pgtest"
+	"github.com/billingd/billingd/internal/collector/collectortest"
 )
 
 // TestEndToEndIntoBillingd: a VCD (httptest, answering like a 10.5 cell)
@@ -45,9 +26,9 @@ import (
 func TestEndToEndIntoBillingd(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	reach, admin := startBillingd(t)
-	seedBillingd(t, admin)
-	usage := billingv1.NewUsageServiceClient(collectorConn(t, reach, admin))
+	bd := collectortest.StartBillingd(t)
+	seedBillingd(t, bd)
+	usage := bd.CollectorUsage(t, "vcd:vcd01", "vcd01")
 
 	f := newFakeVCD(t)
 	f.seed()
@@ -56,8 +37,7 @@ func TestEndToEndIntoBillingd(t *testing.T) {
 	cfg.Notifications = br.config()
 	clk := clock.NewFake(t0)
 	dir := t.TempDir()
-	logs := &lockedBuffer{}
-	log := slog.New(slog.NewTextHandler(logs, nil))
+	log, logs := collectortest.Log()
 	start := func() (*Source, *collector.Runner) {
 		s, err := New("vcd01", cfg, log)
 		if err != nil {
@@ -108,7 +88,7 @@ func TestEndToEndIntoBillingd(t *testing.T) {
 	}
 
 	var tmpLines []string
-	for _, u := range listUsage(t, admin, "acme") {
+	for _, u := range bd.Usage(t, "acme") {
 		if u.GetResourceId() == vmTmp {
 			tmpLines = append(tmpLines, u.GetIdempotencyKey()+" "+u.GetMetricKey()+"="+u.GetQuantity()+" "+
 				u.GetStartTime().AsTime().Format("15:04")+"-"+u.GetEndTime().AsTime().Format("15:04")+" "+u.GetOrganisationId()+" "+u.GetVdcId())
@@ -124,7 +104,7 @@ func TestEndToEndIntoBillingd(t *testing.T) {
 	}
 	// globex: 8 records per window (its VM 4, its allocation pool VDC 3,
 	// its IPs 1); hooli's VM was skipped by the source (no customer).
-	if n := len(listUsage(t, admin, "globex")); n != 24 {
+	if n := len(bd.Usage(t, "globex")); n != 24 {
 		t.Errorf("globex has %d records, want 24", n)
 	}
 	if c := strings.Count(logs.String(), "reason=no_customer"); c != 4 {
@@ -149,16 +129,7 @@ func TestEndToEndIntoBillingd(t *testing.T) {
 	// Per hour the amounts are whole cents too (hour 1: vcpu 9, ram 25.5,
 	// on 1, gold 50; hours 2 and 3: 7, 21.5, 0, 40), so rounding per granule
 	// or per line gives the same.
-	bill, err := billingv1.NewBillingServiceClient(admin).QueryBilling(ctx, &billingv1.QueryBillingRequest{Query: &billingv1.BillingQuery{
-		CustomerIds: []string{"acme"}, StartTime: timestamppb.New(t0), EndTime: timestamppb.New(t0.AddDate(0, 1, 0)),
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	amounts := map[string]string{}
-	for _, l := range bill.GetLines() {
-		amounts[l.GetProductId()] = l.GetQuantity() + " × " + l.GetUnitPrice() + " = " + l.GetAmount()
-	}
+	amounts, totals := bd.Bill(t, "acme", t0, t0.AddDate(0, 1, 0))
 	wantAmounts := map[string]string{
 		"vcpu": "23 × 0.01 = 0.23", "ram": "68.5 × 0.02 = 1.37", "vm-on": "1 × 0.02 = 0.02",
 		"gold": "130 × 0.001 = 0.13", "public-ip": "6 × 0.01 = 0.06", "edge": "3 × 0.03 = 0.09",
@@ -166,102 +137,9 @@ func TestEndToEndIntoBillingd(t *testing.T) {
 	if !maps.Equal(amounts, wantAmounts) {
 		t.Errorf("acme's lines\n got %v\nwant %v", amounts, wantAmounts)
 	}
-	if tot := bill.GetTotals(); len(tot) != 1 || tot[0].GetCurrency() != "EUR" || tot[0].GetAmount() != "1.90" {
-		t.Errorf("acme's January total = %v, want 1.90 EUR", tot)
+	if !slices.Equal(totals, []string{"1.90 EUR"}) {
+		t.Errorf("acme's January total = %v, want 1.90 EUR", totals)
 	}
-}
-
-// adminKey is the bootstrap admin API key of the test billingd.
-const adminKey = "e2e-admin-0123456789abcdef0123456789abcdef"
-
-// startBillingd runs the real billingd as in production — TLS, API keys
-// required — on a fresh PostgreSQL database (as the vCenter source's test).
-func startBillingd(t *testing.T) (collector.BillingdConfig, *grpc.ClientConn) {
-	t.Helper()
-	cfg := config.Default()
-	cfg.DatabaseURL = pgtest.NewDatabase(t)
-	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
-	cfg.Auth, cfg.BootstrapAdminKey = true, adminKey
-	cfg.TLSCert, cfg.TLSKey = selfSigned(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		cancel()
-		t.Fatalf("app.New: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	reach := collector.BillingdConfig{Address: a.GRPCAddr(), CAFile: cfg.TLSCert}
-	admin := reach
-	admin.Token = collector.NewSecret(adminKey, "test")
-	conn, err := admin.Dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = conn.Close()
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("billingd Run: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("billingd did not stop within 30s")
-		}
-	})
-	return reach, conn
-}
-
-func selfSigned(t *testing.T) (certPath, keyPath string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "billingd"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, IsCA: true, BasicConstraintsValid: true,
-		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	certPath, keyPath = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	for path, block := range map[string]*pem.Block{certPath: {Type: "CERTIFICATE", Bytes: der}, keyPath: {Type: "PRIVATE KEY", Bytes: kder}} {
-		if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return certPath, keyPath
-}
-
-// collectorConn mints a collector API key limited to source vcd:vcd01 and
-// site vcd01, and dials billingd with it as billingd-collect does.
-func collectorConn(t *testing.T, reach collector.BillingdConfig, admin *grpc.ClientConn) *grpc.ClientConn {
-	t.Helper()
-	res, err := billingv1.NewAccessServiceClient(admin).CreateApiKey(context.Background(), &billingv1.CreateApiKeyRequest{
-		ApiKey: &billingv1.ApiKey{DisplayName: "vcd01 collector", Role: billingv1.Role_ROLE_COLLECTOR,
-			Sources: []string{"vcd:vcd01"}, Sites: []string{"vcd01"}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	reach.Token = collector.NewSecret(res.GetSecret(), "test")
-	conn, err := reach.Dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	return conn
 }
 
 // seedBillingd creates acme and globex (not hooli), the metrics the VCD
@@ -273,89 +151,19 @@ func collectorConn(t *testing.T, reach collector.BillingdConfig, admin *grpc.Cli
 //	gold       storage.gb {policy: Gold}  0.001 per GB-hour
 //	public-ip  network.public_ips         0.01  per IP-hour
 //	edge       network.edge_gateway       0.03  per gateway-hour
-func seedBillingd(t *testing.T, conn *grpc.ClientConn) {
+func seedBillingd(t *testing.T, bd *collectortest.Billingd) {
 	t.Helper()
-	ctx := context.Background()
-	customers := billingv1.NewCustomerServiceClient(conn)
-	for _, id := range []string{"acme", "globex"} {
-		if _, err := customers.CreateCustomer(ctx, &billingv1.CreateCustomerRequest{Customer: &billingv1.Customer{Id: id, DisplayName: id}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	catalog := billingv1.NewCatalogServiceClient(conn)
-	for key, unit := range map[string]string{
+	bd.Customers(t, "acme", "globex")
+	bd.Metrics(t, collectortest.Gauges(map[string]string{
 		MetricVCPU: "vCPU", MetricMemoryGB: "GB", MetricPoweredOn: "VM", MetricStorageGB: "GB",
 		MetricVdcCPU: "GHz", MetricVdcMemory: "GB", MetricVdcStorage: "GB", MetricEdgeGateway: "gateway", MetricPublicIPs: "IP",
-	} {
-		if _, err := catalog.CreateMetric(ctx, &billingv1.CreateMetricRequest{Metric: &billingv1.Metric{
-			Key: key, Unit: unit, Aggregation: billingv1.Aggregation_AGGREGATION_TIME_WEIGHTED_AVG,
-		}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := catalog.CreateProductGroup(ctx, &billingv1.CreateProductGroupRequest{ProductGroup: &billingv1.ProductGroup{Id: "cloud", DisplayName: "Cloud"}}); err != nil {
-		t.Fatal(err)
-	}
-	pricing := billingv1.NewPricingServiceClient(conn)
-	if _, err := pricing.CreatePriceList(ctx, &billingv1.CreatePriceListRequest{PriceList: &billingv1.PriceList{Id: "list", DisplayName: "Standard", Currency: "EUR"}}); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range []struct {
-		id, metric, price string
-		filter            map[string]string
-	}{
-		{"vcpu", MetricVCPU, "0.01", nil},
-		{"ram", MetricMemoryGB, "0.02", nil},
-		{"vm-on", MetricPoweredOn, "0.02", nil},
-		{"gold", MetricStorageGB, "0.001", map[string]string{"policy": "Gold"}},
-		{"public-ip", MetricPublicIPs, "0.01", nil},
-		{"edge", MetricEdgeGateway, "0.03", nil},
-	} {
-		if _, err := catalog.CreateProduct(ctx, &billingv1.CreateProductRequest{Product: &billingv1.Product{
-			Id: p.id, ProductGroupId: "cloud", MetricKey: p.metric, DisplayName: p.id, DimensionFilter: p.filter,
-		}}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := pricing.CreatePrice(ctx, &billingv1.CreatePriceRequest{PriceListId: "list", Price: &billingv1.Price{
-			ProductId: p.id, UnitPrice: p.price, Granularity: billingv1.Granularity_GRANULARITY_HOUR,
-			ValidFrom: timestamppb.New(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)),
-		}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-func listUsage(t *testing.T, conn *grpc.ClientConn, customer string) []*billingv1.UsageRecord {
-	t.Helper()
-	var out []*billingv1.UsageRecord
-	req := &billingv1.ListUsageRequest{CustomerId: customer, PageSize: 1000}
-	for {
-		res, err := billingv1.NewUsageServiceClient(conn).ListUsage(context.Background(), req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, res.GetUsageRecords()...)
-		if res.GetNextPageToken() == "" {
-			return out
-		}
-		req.PageToken = res.GetNextPageToken()
-	}
-}
-
-// lockedBuffer is a log sink safe for concurrent writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	})...)
+	bd.Prices(t, "cloud", []collectortest.Price{
+		{Product: "vcpu", Metric: MetricVCPU, UnitPrice: "0.01"},
+		{Product: "ram", Metric: MetricMemoryGB, UnitPrice: "0.02"},
+		{Product: "vm-on", Metric: MetricPoweredOn, UnitPrice: "0.02"},
+		{Product: "gold", Metric: MetricStorageGB, UnitPrice: "0.001", Filter: map[string]string{"policy": "Gold"}},
+		{Product: "public-ip", Metric: MetricPublicIPs, UnitPrice: "0.01"},
+		{Product: "edge", Metric: MetricEdgeGateway, UnitPrice: "0.03"},
+	})
 }
