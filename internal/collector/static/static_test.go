@@ -12,19 +12,14 @@ import (
 	"testing"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/billingd/billingd/internal/collector"
+	"github.com/billingd/billingd/internal/collector/collectortest"
 	"github.com/billingd/billingd/internal/collector/static"
 )
 
 func build(t *testing.T, spec string) *static.Source {
 	t.Helper()
-	var n yaml.Node
-	if err := yaml.Unmarshal([]byte(spec), &n); err != nil {
-		t.Fatal(err)
-	}
-	src, err := static.Build("contracts", n.Content[0])
+	src, err := static.Build("contracts", collectortest.YAMLNode(t, spec))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,16 +271,7 @@ sources:
 	if err != nil || len(scheds) != 1 || scheds[0].Source.Name() != "contracts" {
 		t.Fatalf("schedules %+v, %v", scheds, err)
 	}
-	if _, err := static.Build("x", yamlNode(t, `{paths: [a], colour: blue}`)); err == nil || !strings.Contains(err.Error(), "colour") {
+	if _, err := static.Build("x", collectortest.YAMLNode(t, `{paths: [a], colour: blue}`)); err == nil || !strings.Contains(err.Error(), "colour") {
 		t.Errorf("unknown key: %v", err)
 	}
-}
-
-func yamlNode(t *testing.T, text string) *yaml.Node {
-	t.Helper()
-	var n yaml.Node
-	if err := yaml.Unmarshal([]byte(text), &n); err != nil {
-		t.Fatal(err)
-	}
-	return n.Content[0]
 }
