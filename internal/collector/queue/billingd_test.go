@@ -2,129 +2,60 @@ package queue_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/hex"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"net"
-	"os"
-	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 	"github.com/shopspring/decimal"
-	"go.yaml.in/yaml/v3"
-	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	billingv1 "github.com/billingd/billingd/gen/go/billing/v1"
-	"github.com/billingd/billingd/internal/app"
 	"github.com/billingd/billingd/internal/collector"
-	"github.com/billingd/billingd/internal/config"
-	"github.com/billingd/billingd/internal/store/postgres/pgtest"
+	"github.com/billingd/billingd/internal/collector/collectortest"
 )
-
-const adminKey = "queue-e2e-admin-0123456789abcdef0123456789"
 
 // testBillingd is the real billingd on a fresh PostgreSQL database, reached
 // through a TCP proxy that the test can cut to make billingd unreachable.
 type testBillingd struct {
-	admin *grpc.ClientConn
+	*collectortest.Billingd
 	usage billingv1.UsageServiceClient // as the collector: a collector key, through the proxy
 	proxy *proxy
 }
 
 func startBillingd(t *testing.T) *testBillingd {
 	t.Helper()
-	cfg := config.Default()
-	cfg.DatabaseURL = pgtest.NewDatabase(t)
-	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
-	cfg.Auth, cfg.BootstrapAdminKey = true, adminKey
-	cfg.TLSCert, cfg.TLSKey = selfSigned(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		cancel()
-		t.Fatalf("app.New: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	admin := collector.BillingdConfig{Address: a.GRPCAddr(), CAFile: cfg.TLSCert, Token: collector.NewSecret(adminKey, "test")}
-	adminConn, err := admin.Dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = adminConn.Close()
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("billingd Run: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("billingd did not stop within 30s")
-		}
-	})
-	seed(t, adminConn)
-	key, err := billingv1.NewAccessServiceClient(adminConn).CreateApiKey(ctx, &billingv1.CreateApiKeyRequest{
-		ApiKey: &billingv1.ApiKey{DisplayName: "queue collector", Role: billingv1.Role_ROLE_COLLECTOR},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := startProxy(t, a.GRPCAddr())
-	reach := collector.BillingdConfig{Address: p.addr, CAFile: cfg.TLSCert, Token: collector.NewSecret(key.GetSecret(), "test")}
-	conn, err := reach.Dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	return &testBillingd{admin: adminConn, usage: billingv1.NewUsageServiceClient(conn), proxy: p}
+	bd := collectortest.StartBillingd(t)
+	seed(t, bd)
+	reach := bd.CollectorKey(t, "queue collector", nil, nil)
+	p := startProxy(t, reach.Address)
+	reach.Address = p.addr
+	return &testBillingd{Billingd: bd, usage: billingv1.NewUsageServiceClient(collectortest.Dial(t, reach)), proxy: p}
 }
 
 // seed creates customer acme and the metrics backup.gb and licence.sql
 // (both summed); customer hooli and metric backup.unknown do not exist.
-func seed(t *testing.T, conn *grpc.ClientConn) {
+func seed(t *testing.T, bd *collectortest.Billingd) {
 	t.Helper()
-	ctx := context.Background()
-	if _, err := billingv1.NewCustomerServiceClient(conn).CreateCustomer(ctx, &billingv1.CreateCustomerRequest{
-		Customer: &billingv1.Customer{Id: "acme", DisplayName: "Acme"}}); err != nil {
-		t.Fatal(err)
-	}
-	for _, key := range []string{"backup.gb", "licence.sql"} {
-		if _, err := billingv1.NewCatalogServiceClient(conn).CreateMetric(ctx, &billingv1.CreateMetricRequest{Metric: &billingv1.Metric{
-			Key: key, Unit: "unit", Aggregation: billingv1.Aggregation_AGGREGATION_SUM,
-		}}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	bd.Customers(t, "acme")
+	bd.Metrics(t, collectortest.Sums("backup.gb", "licence.sql")...)
 }
 
 // total sums acme's stored quantities of metric.
 func (b *testBillingd) total(t *testing.T, metric string) decimal.Decimal {
 	t.Helper()
 	sum := decimal.Zero
-	res, err := billingv1.NewUsageServiceClient(b.admin).ListUsage(context.Background(),
-		&billingv1.ListUsageRequest{CustomerId: "acme", MetricKey: metric, PageSize: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, u := range res.GetUsageRecords() {
-		sum = sum.Add(decimal.RequireFromString(u.GetQuantity()))
+	for _, u := range b.Usage(t, "acme") {
+		if u.GetMetricKey() == metric {
+			sum = sum.Add(decimal.RequireFromString(u.GetQuantity()))
+		}
 	}
 	return sum
 }
@@ -133,20 +64,81 @@ func (b *testBillingd) total(t *testing.T, metric string) decimal.Decimal {
 func (b *testBillingd) stored(t *testing.T) []string {
 	t.Helper()
 	var out []string
-	req := &billingv1.ListUsageRequest{CustomerId: "acme", PageSize: 1000}
-	for {
-		res, err := billingv1.NewUsageServiceClient(b.admin).ListUsage(context.Background(), req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, u := range res.GetUsageRecords() {
-			out = append(out, u.GetIdempotencyKey()+" "+u.GetMetricKey()+"="+u.GetQuantity()+" "+u.GetSource())
-		}
-		if res.GetNextPageToken() == "" {
-			slices.Sort(out)
-			return out
-		}
-		req.PageToken = res.GetNextPageToken()
+	for _, u := range b.Usage(t, "acme") {
+		out = append(out, u.GetIdempotencyKey()+" "+u.GetMetricKey()+"="+u.GetQuantity()+" "+u.GetSource())
+	}
+	slices.Sort(out)
+	return out
+}
+
+// receiver is what the broker sources are to a test that plays a
+// collector by hand.
+type receiver interface {
+	Receive(ctx context.Context, max int, wait time.Duration) ([]collector.Message, error)
+	Close() error
+}
+
+// openFeed builds a queue source of type F from spec, closed when the test ends.
+func openFeed[F receiver](t *testing.T, build collector.Builder, name, spec string) F {
+	t.Helper()
+	src, err := build(name, collectortest.YAMLNode(t, spec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := src.(F)
+	t.Cleanup(func() { _ = f.Close() })
+	return f
+}
+
+// crashAfterStoring plays a collector that received k-crash, had billingd
+// store it, and died before it acked the broker.
+func crashAfterStoring(t *testing.T, b *testBillingd, publish func([]byte), open func() receiver) {
+	t.Helper()
+	publish(record("k-crash", "acme", "licence.sql", "3"))
+	crashed := open()
+	msgs, err := crashed.Receive(context.Background(), 10, 5*time.Second)
+	if err != nil || len(msgs) != 1 || msgs[0].Record.Key != "k-crash" {
+		t.Fatalf("crashed collector received %+v, %v", msgs, err)
+	}
+	ingest(t, b.usage, msgs[0])
+	_ = crashed.Close()
+}
+
+// publishFirst publishes ten good records k-00…k-09 (backup.gb 0.5…9.5) and
+// four poison messages: not JSON, a malformed metric key, an unknown
+// customer and an unknown metric.
+func publishFirst(publish func([]byte)) {
+	for i := range 10 {
+		publish(record(fmt.Sprintf("k-%02d", i), "acme", "backup.gb", fmt.Sprintf("%d.5", i)))
+	}
+	publish([]byte("backup.gb acme 12"))
+	publish(record("k-badmetric", "acme", "Backup GB", "1"))
+	publish(record("k-hooli", "hooli", "backup.gb", "2"))
+	publish(record("k-unknown-metric", "acme", "backup.unknown", "2"))
+}
+
+// publishOutage publishes the five good records k-10…k-14 of the outage.
+func publishOutage(publish func([]byte)) {
+	for i := 10; i < 15; i++ {
+		publish(record(fmt.Sprintf("k-%02d", i), "acme", "backup.gb", fmt.Sprintf("%d.5", i)))
+	}
+}
+
+// checkStored checks that billingd holds exactly k-crash and k-00…k-14,
+// each once, from source.
+func checkStored(t *testing.T, b *testBillingd, source string) {
+	t.Helper()
+	want := []string{"k-crash licence.sql=3 " + source}
+	for i := range 15 {
+		want = append(want, fmt.Sprintf("k-%02d backup.gb=%d.5 %s", i, i, source))
+	}
+	slices.Sort(want)
+	if got := b.stored(t); !slices.Equal(got, want) {
+		t.Errorf("acme's usage in billingd:\n got %q\nwant %q", got, want)
+	}
+	// 0.5 + 1.5 + … + 14.5 = 15²/2
+	if got := b.total(t, "backup.gb"); got.String() != "112.5" {
+		t.Errorf("acme's backup.gb total = %s, want 112.5", got)
 	}
 }
 
@@ -223,37 +215,6 @@ func (p *proxy) up() {
 	p.isDown = false
 }
 
-func selfSigned(t *testing.T) (certPath, keyPath string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "billingd"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, IsCA: true, BasicConstraintsValid: true,
-		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	certPath, keyPath = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	for path, block := range map[string]*pem.Block{certPath: {Type: "CERTIFICATE", Bytes: der}, keyPath: {Type: "PRIVATE KEY", Bytes: kder}} {
-		if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return certPath, keyPath
-}
-
 // suffix is a random name part, so that parallel tests and CI runs never
 // share a stream, subject or queue.
 func suffix(t *testing.T) string {
@@ -263,15 +224,6 @@ func suffix(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return hex.EncodeToString(b)
-}
-
-func yamlNode(t *testing.T, text string) *yaml.Node {
-	t.Helper()
-	var n yaml.Node
-	if err := yaml.Unmarshal([]byte(text), &n); err != nil {
-		t.Fatal(err)
-	}
-	return n.Content[0]
 }
 
 // record is a usage record message body, as a producer writes it.
@@ -290,28 +242,6 @@ func ingest(t *testing.T, usage billingv1.UsageServiceClient, m collector.Messag
 	}}})
 	if err != nil || res.GetAccepted() != 1 {
 		t.Fatalf("storing the crashed delivery: %v, %v", res, err)
-	}
-}
-
-func value(m prometheus.Metric) float64 {
-	var out dto.Metric
-	if err := m.Write(&out); err != nil {
-		panic(err)
-	}
-	if c := out.GetCounter(); c != nil {
-		return c.GetValue()
-	}
-	return out.GetGauge().GetValue()
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -343,29 +273,6 @@ func (r *running) stop() {
 		panic(err)
 	}
 	r.done <- nil // stop is idempotent
-}
-
-// lockedBuffer is a log sink safe for concurrent writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func testLog() (*slog.Logger, *lockedBuffer) {
-	b := &lockedBuffer{}
-	return slog.New(slog.NewTextHandler(b, nil)), b
 }
 
 func timestamp(t time.Time) *timestamppb.Timestamp { return timestamppb.New(t) }

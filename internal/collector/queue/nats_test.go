@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/billingd/billingd/internal/collector"
+	"github.com/billingd/billingd/internal/collector/collectortest"
 	"github.com/billingd/billingd/internal/collector/queue"
 )
 
@@ -61,39 +62,16 @@ func TestNATSIntoBillingd(t *testing.T) {
 		}
 	}
 	spec := fmt.Sprintf(`{url: %q, stream: %s, subjects: [%s], dead_letter_subject: %s, ack_wait: 1s}`, natsURL, streamName, usageSubj, deadSubj)
-	newFeed := func() *queue.NATS {
-		t.Helper()
-		src, err := queue.BuildNATS("usage-nats", yamlNode(t, spec))
-		if err != nil {
-			t.Fatal(err)
-		}
-		f := src.(*queue.NATS)
-		t.Cleanup(func() { _ = f.Close() })
-		return f
-	}
-
-	// The crashed collector: received k-crash, billingd stored it, no ack.
-	publish(record("k-crash", "acme", "licence.sql", "3"))
-	crashed := newFeed()
-	msgs, err := crashed.Receive(ctx, 10, 5*time.Second)
-	if err != nil || len(msgs) != 1 || msgs[0].Record.Key != "k-crash" {
-		t.Fatalf("crashed collector received %+v, %v", msgs, err)
-	}
-	ingest(t, b.usage, msgs[0])
-	_ = crashed.Close()
-
-	for i := range 10 {
-		publish(record(fmt.Sprintf("k-%02d", i), "acme", "backup.gb", fmt.Sprintf("%d.5", i)))
-	}
-	publish([]byte("backup.gb acme 12"))
-	publish(record("k-badmetric", "acme", "Backup GB", "1"))
-	publish(record("k-hooli", "hooli", "backup.gb", "2"))
-	publish(record("k-unknown-metric", "acme", "backup.unknown", "2"))
+	newFeed := func() *queue.NATS { return openFeed[*queue.NATS](t, queue.BuildNATS, "usage-nats", spec) }
+	crashAfterStoring(t, b, publish, func() receiver { return newFeed() })
+	publishFirst(publish)
 
 	metrics := collector.NewMetrics(nil)
-	log, logs := testLog()
+	log, logs := collectortest.Log()
 	runner := run(t, b.usage, newFeed(), metrics, log)
-	count := func(result string) float64 { return value(metrics.Pushed.WithLabelValues("usage-nats", result)) }
+	count := func(result string) float64 {
+		return collectortest.Value(metrics.Pushed.WithLabelValues("usage-nats", result))
+	}
 	cons, err := js.Consumer(ctx, streamName, "billingd-usage-nats")
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +80,7 @@ func TestNATSIntoBillingd(t *testing.T) {
 		info, err := cons.Info(ctx)
 		return err == nil && info.NumPending == 0 && info.NumAckPending == 0
 	}
-	waitFor(t, "the first 15 messages settled", func() bool {
+	collectortest.WaitFor(t, 30*time.Second, "the first 15 messages settled", func() bool {
 		return count(collector.ResultAccepted) == 10 && count(collector.ResultDuplicate) == 1 && settled()
 	})
 
@@ -112,10 +90,10 @@ func TestNATSIntoBillingd(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.proxy.down()
-	for i := 10; i < 15; i++ {
-		publish(record(fmt.Sprintf("k-%02d", i), "acme", "backup.gb", fmt.Sprintf("%d.5", i)))
-	}
-	waitFor(t, "failed pushes", func() bool { return value(metrics.Errors.WithLabelValues("usage-nats", collector.StagePush)) >= 3 })
+	publishOutage(publish)
+	collectortest.WaitFor(t, 30*time.Second, "failed pushes", func() bool {
+		return collectortest.Value(metrics.Errors.WithLabelValues("usage-nats", collector.StagePush)) >= 3
+	})
 	info, err := cons.Info(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -131,33 +109,22 @@ func TestNATSIntoBillingd(t *testing.T) {
 	// message is delivered again (the duplicate count stays 1).
 	time.Sleep(1500 * time.Millisecond)
 	b.proxy.up()
-	waitFor(t, "the outage's messages settled", func() bool { return count(collector.ResultAccepted) == 15 && settled() })
+	collectortest.WaitFor(t, 30*time.Second, "the outage's messages settled", func() bool { return count(collector.ResultAccepted) == 15 && settled() })
 	runner.stop()
 
-	want := []string{"k-crash licence.sql=3 nats:usage-nats"}
-	for i := range 15 {
-		want = append(want, fmt.Sprintf("k-%02d backup.gb=%d.5 nats:usage-nats", i, i))
-	}
-	slices.Sort(want)
-	if got := b.stored(t); !slices.Equal(got, want) {
-		t.Errorf("acme's usage in billingd:\n got %q\nwant %q", got, want)
-	}
-	// 0.5 + 1.5 + … + 14.5 = 15²/2
-	if got := b.total(t, "backup.gb"); got.String() != "112.5" {
-		t.Errorf("acme's backup.gb total = %s, want 112.5", got)
-	}
+	checkStored(t, b, "nats:usage-nats")
 	for name, c := range map[string]struct{ got, want float64 }{
 		"accepted":                    {count(collector.ResultAccepted), 15},
 		"duplicate":                   {count(collector.ResultDuplicate), 1},
 		"rejected":                    {count(collector.ResultRejected), 2},
-		"dead-lettered not_json":      {value(metrics.DeadLettered.WithLabelValues("usage-nats", "not_json")), 1},
-		"dead-lettered invalid":       {value(metrics.DeadLettered.WithLabelValues("usage-nats", "invalid_record")), 1},
-		"dead-lettered rejected":      {value(metrics.DeadLettered.WithLabelValues("usage-nats", "rejected")), 2},
-		"collected (good, received)":  {value(metrics.Collected.WithLabelValues("usage-nats")), 18},
-		"settle errors":               {value(metrics.Errors.WithLabelValues("usage-nats", collector.StageSettle)), 0},
-		"rejected field customer_id":  {value(metrics.Rejected.WithLabelValues("usage-nats", "customer_id")), 1},
-		"rejected field metric_key":   {value(metrics.Rejected.WithLabelValues("usage-nats", "metric_key")), 1},
-		"last success set (non-zero)": {min(value(metrics.LastSuccess.WithLabelValues("usage-nats")), 1), 1},
+		"dead-lettered not_json":      {collectortest.Value(metrics.DeadLettered.WithLabelValues("usage-nats", "not_json")), 1},
+		"dead-lettered invalid":       {collectortest.Value(metrics.DeadLettered.WithLabelValues("usage-nats", "invalid_record")), 1},
+		"dead-lettered rejected":      {collectortest.Value(metrics.DeadLettered.WithLabelValues("usage-nats", "rejected")), 2},
+		"collected (good, received)":  {collectortest.Value(metrics.Collected.WithLabelValues("usage-nats")), 18},
+		"settle errors":               {collectortest.Value(metrics.Errors.WithLabelValues("usage-nats", collector.StageSettle)), 0},
+		"rejected field customer_id":  {collectortest.Value(metrics.Rejected.WithLabelValues("usage-nats", "customer_id")), 1},
+		"rejected field metric_key":   {collectortest.Value(metrics.Rejected.WithLabelValues("usage-nats", "metric_key")), 1},
+		"last success set (non-zero)": {min(collectortest.Value(metrics.LastSuccess.WithLabelValues("usage-nats")), 1), 1},
 	} {
 		if c.got != c.want {
 			t.Errorf("metric %s = %v, want %v", name, c.got, c.want)
@@ -202,15 +169,15 @@ func TestNATSIntoBillingd(t *testing.T) {
 
 func TestNATSConfig(t *testing.T) {
 	t.Parallel()
-	_, err := queue.BuildNATS("q", yamlNode(t, `{url: "nats://x:4222", stream: S, subjects: [usage.>], dead_letter_subject: usage.dead, ack_wait: 10ms, colour: blue}`))
+	_, err := queue.BuildNATS("q", collectortest.YAMLNode(t, `{url: "nats://x:4222", stream: S, subjects: [usage.>], dead_letter_subject: usage.dead, ack_wait: 10ms, colour: blue}`))
 	if err == nil || !strings.Contains(err.Error(), "colour") {
 		t.Errorf("unknown key: %v", err)
 	}
-	src, err := queue.BuildNATS("q", yamlNode(t, `{url: "nats://x:4222", stream: S, dead_letter_subject: dead, allowed_sources: [a], allowed_sites: [b]}`))
+	src, err := queue.BuildNATS("q", collectortest.YAMLNode(t, `{url: "nats://x:4222", stream: S, dead_letter_subject: dead, allowed_sources: [a], allowed_sites: [b]}`))
 	if err != nil || src.Name() != "q" {
 		t.Errorf("allowed_sources and allowed_sites: %v", err)
 	}
-	_, err = queue.BuildNATS("q", yamlNode(t, `{url: "nats://x:4222", subjects: [usage.>], dead_letter_subject: usage.dead, ack_wait: 10ms}`))
+	_, err = queue.BuildNATS("q", collectortest.YAMLNode(t, `{url: "nats://x:4222", subjects: [usage.>], dead_letter_subject: usage.dead, ack_wait: 10ms}`))
 	for _, want := range []string{"stream is required", `"usage.dead" matches subject "usage.>"`, "ack_wait 10ms must be at least 1s"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v does not say %q", err, want)

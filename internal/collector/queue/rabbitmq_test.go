@@ -13,6 +13,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/billingd/billingd/internal/collector"
+	"github.com/billingd/billingd/internal/collector/collectortest"
 	"github.com/billingd/billingd/internal/collector/queue"
 )
 
@@ -71,86 +72,52 @@ func TestRabbitMQIntoBillingd(t *testing.T) {
 		t.Fatal(err)
 	}
 	spec := fmt.Sprintf(`{url: %q, username: guest, password: {file: %s}, queue: %s, prefetch: 50, dead_letter_routing_key: %s}`, rabbitURL, pw, usageQ, deadQ)
-	newFeed := func() *queue.RabbitMQ {
-		t.Helper()
-		src, err := queue.BuildRabbitMQ("usage-amqp", yamlNode(t, spec))
-		if err != nil {
-			t.Fatal(err)
-		}
-		f := src.(*queue.RabbitMQ)
-		t.Cleanup(func() { _ = f.Close() })
-		return f
-	}
-
-	// The crashed collector: received k-crash, billingd stored it, no ack.
-	publish(record("k-crash", "acme", "licence.sql", "3"))
-	crashed := newFeed()
-	msgs, err := crashed.Receive(ctx, 10, 5*time.Second)
-	if err != nil || len(msgs) != 1 || msgs[0].Record.Key != "k-crash" {
-		t.Fatalf("crashed collector received %+v, %v", msgs, err)
-	}
-	ingest(t, b.usage, msgs[0])
-	_ = crashed.Close()
-
-	for i := range 10 {
-		publish(record(fmt.Sprintf("k-%02d", i), "acme", "backup.gb", fmt.Sprintf("%d.5", i)))
-	}
-	publish([]byte("backup.gb acme 12"))
-	publish(record("k-badmetric", "acme", "Backup GB", "1"))
-	publish(record("k-hooli", "hooli", "backup.gb", "2"))
-	publish(record("k-unknown-metric", "acme", "backup.unknown", "2"))
+	newFeed := func() *queue.RabbitMQ { return openFeed[*queue.RabbitMQ](t, queue.BuildRabbitMQ, "usage-amqp", spec) }
+	crashAfterStoring(t, b, publish, func() receiver { return newFeed() })
+	publishFirst(publish)
 
 	metrics := collector.NewMetrics(nil)
-	log, logs := testLog()
-	count := func(result string) float64 { return value(metrics.Pushed.WithLabelValues("usage-amqp", result)) }
+	log, logs := collectortest.Log()
+	count := func(result string) float64 {
+		return collectortest.Value(metrics.Pushed.WithLabelValues("usage-amqp", result))
+	}
 	dead := func() float64 {
 		n := 0.0
 		for _, r := range []string{"not_json", "invalid_record", "rejected"} {
-			n += value(metrics.DeadLettered.WithLabelValues("usage-amqp", r))
+			n += collectortest.Value(metrics.DeadLettered.WithLabelValues("usage-amqp", r))
 		}
 		return n
 	}
 	feed := newFeed()
 	runner := run(t, b.usage, feed, metrics, log)
-	waitFor(t, "the first 15 messages settled", func() bool {
+	collectortest.WaitFor(t, 30*time.Second, "the first 15 messages settled", func() bool {
 		return count(collector.ResultAccepted) == 10 && count(collector.ResultDuplicate) == 1 && dead() == 4
 	})
 
 	// billingd unreachable: received, pushed in vain, not acked.
 	b.proxy.down()
-	for i := 10; i < 15; i++ {
-		publish(record(fmt.Sprintf("k-%02d", i), "acme", "backup.gb", fmt.Sprintf("%d.5", i)))
-	}
-	waitFor(t, "failed pushes", func() bool { return value(metrics.Errors.WithLabelValues("usage-amqp", collector.StagePush)) >= 3 })
+	publishOutage(publish)
+	collectortest.WaitFor(t, 30*time.Second, "failed pushes", func() bool {
+		return collectortest.Value(metrics.Errors.WithLabelValues("usage-amqp", collector.StagePush)) >= 3
+	})
 	runner.stop()
 	_ = feed.Close() // as billingd-collect does at exit: prefetched messages go back too
 	// Only unacknowledged messages can come back: all five are ready again.
-	waitFor(t, "the five messages back in the queue", func() bool { return ready() == 5 })
+	collectortest.WaitFor(t, 30*time.Second, "the five messages back in the queue", func() bool { return ready() == 5 })
 	if n := count(collector.ResultAccepted); n != 10 {
 		t.Fatalf("accepted %v while billingd was down, want still 10", n)
 	}
 	b.proxy.up()
 	run(t, b.usage, newFeed(), metrics, log)
-	waitFor(t, "the outage's messages settled", func() bool { return count(collector.ResultAccepted) == 15 && ready() == 0 })
+	collectortest.WaitFor(t, 30*time.Second, "the outage's messages settled", func() bool { return count(collector.ResultAccepted) == 15 && ready() == 0 })
 
-	want := []string{"k-crash licence.sql=3 rabbitmq:usage-amqp"}
-	for i := range 15 {
-		want = append(want, fmt.Sprintf("k-%02d backup.gb=%d.5 rabbitmq:usage-amqp", i, i))
-	}
-	slices.Sort(want)
-	if got := b.stored(t); !slices.Equal(got, want) {
-		t.Errorf("acme's usage in billingd:\n got %q\nwant %q", got, want)
-	}
-	// 0.5 + 1.5 + … + 14.5 = 15²/2
-	if got := b.total(t, "backup.gb"); got.String() != "112.5" {
-		t.Errorf("acme's backup.gb total = %s, want 112.5", got)
-	}
+	checkStored(t, b, "rabbitmq:usage-amqp")
 	for name, c := range map[string]struct{ got, want float64 }{
 		"duplicate":              {count(collector.ResultDuplicate), 1},
 		"rejected":               {count(collector.ResultRejected), 2},
-		"dead-lettered not_json": {value(metrics.DeadLettered.WithLabelValues("usage-amqp", "not_json")), 1},
-		"dead-lettered invalid":  {value(metrics.DeadLettered.WithLabelValues("usage-amqp", "invalid_record")), 1},
-		"dead-lettered rejected": {value(metrics.DeadLettered.WithLabelValues("usage-amqp", "rejected")), 2},
+		"dead-lettered not_json": {collectortest.Value(metrics.DeadLettered.WithLabelValues("usage-amqp", "not_json")), 1},
+		"dead-lettered invalid":  {collectortest.Value(metrics.DeadLettered.WithLabelValues("usage-amqp", "invalid_record")), 1},
+		"dead-lettered rejected": {collectortest.Value(metrics.DeadLettered.WithLabelValues("usage-amqp", "rejected")), 2},
 	} {
 		if c.got != c.want {
 			t.Errorf("metric %s = %v, want %v", name, c.got, c.want)
@@ -228,7 +195,7 @@ func TestRabbitMQUnroutableDeadLetterIsNotAcked(t *testing.T) {
 		t.Errorf("dead letter to nowhere: %v, want a return error", err)
 	}
 	_ = f.Close()
-	waitFor(t, "the message back in the queue", func() bool {
+	collectortest.WaitFor(t, 30*time.Second, "the message back in the queue", func() bool {
 		q, err := ch.QueueDeclarePassive(usageQ, false, false, false, false, nil)
 		return err == nil && q.Messages == 1
 	})
@@ -236,7 +203,7 @@ func TestRabbitMQUnroutableDeadLetterIsNotAcked(t *testing.T) {
 
 func TestRabbitMQConfig(t *testing.T) {
 	t.Parallel()
-	_, err := queue.BuildRabbitMQ("q", yamlNode(t, `{url: "amqp://guest:guest@host/", queue: usage, dead_letter_routing_key: usage}`))
+	_, err := queue.BuildRabbitMQ("q", collectortest.YAMLNode(t, `{url: "amqp://guest:guest@host/", queue: usage, dead_letter_routing_key: usage}`))
 	for _, want := range []string{"must not hold credentials", "dead letters must not go to the consumed queue"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v does not say %q", err, want)
