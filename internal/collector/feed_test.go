@@ -13,6 +13,7 @@ import (
 
 	billingv1 "github.com/billingd/billingd/gen/go/billing/v1"
 	"github.com/billingd/billingd/internal/collector"
+	"github.com/billingd/billingd/internal/collector/collectortest"
 )
 
 // memFeed is an in-memory broker queue: it redelivers what was neither
@@ -156,8 +157,8 @@ func TestFeedSettlesAfterBillingdAcks(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()
 
-	waitFor(t, "push retries while billingd is down", func() bool {
-		return value(metrics.Errors.WithLabelValues("q1", collector.StagePush)) >= 3
+	collectortest.WaitFor(t, 15*time.Second, "push retries while billingd is down", func() bool {
+		return collectortest.Value(metrics.Errors.WithLabelValues("q1", collector.StagePush)) >= 3
 	})
 	feed.mu.Lock()
 	acked, unsettled := len(feed.acked), feed.unsettled
@@ -168,7 +169,7 @@ func TestFeedSettlesAfterBillingdAcks(t *testing.T) {
 	fake.mu.Lock()
 	fake.unavailable = false
 	fake.mu.Unlock()
-	waitFor(t, "every message settled", func() bool {
+	collectortest.WaitFor(t, 15*time.Second, "every message settled", func() bool {
 		feed.mu.Lock()
 		defer feed.mu.Unlock()
 		return len(feed.queue) == 0 && feed.unsettled == 0 && len(feed.acked)+len(feed.dead) == 29
@@ -211,21 +212,21 @@ func TestFeedSettlesAfterBillingdAcks(t *testing.T) {
 		got  float64
 		want float64
 	}{
-		{"collected", value(metrics.Collected.WithLabelValues("q1")), 27},
-		{"accepted", value(metrics.Pushed.WithLabelValues("q1", collector.ResultAccepted)), 25},
-		{"duplicate", value(metrics.Pushed.WithLabelValues("q1", collector.ResultDuplicate)), 1},
-		{"rejected", value(metrics.Pushed.WithLabelValues("q1", collector.ResultRejected)), 1},
-		{"rejected customer_id", value(metrics.Rejected.WithLabelValues("q1", "customer_id")), 1},
-		{"dead not_json", value(metrics.DeadLettered.WithLabelValues("q1", "not_json")), 1},
-		{"dead invalid_record", value(metrics.DeadLettered.WithLabelValues("q1", "invalid_record")), 1},
-		{"dead rejected", value(metrics.DeadLettered.WithLabelValues("q1", "rejected")), 1},
-		{"skipped not_json", value(metrics.Skipped.WithLabelValues("q1", "not_json")), 1},
+		{"collected", collectortest.Value(metrics.Collected.WithLabelValues("q1")), 27},
+		{"accepted", collectortest.Value(metrics.Pushed.WithLabelValues("q1", collector.ResultAccepted)), 25},
+		{"duplicate", collectortest.Value(metrics.Pushed.WithLabelValues("q1", collector.ResultDuplicate)), 1},
+		{"rejected", collectortest.Value(metrics.Pushed.WithLabelValues("q1", collector.ResultRejected)), 1},
+		{"rejected customer_id", collectortest.Value(metrics.Rejected.WithLabelValues("q1", "customer_id")), 1},
+		{"dead not_json", collectortest.Value(metrics.DeadLettered.WithLabelValues("q1", "not_json")), 1},
+		{"dead invalid_record", collectortest.Value(metrics.DeadLettered.WithLabelValues("q1", "invalid_record")), 1},
+		{"dead rejected", collectortest.Value(metrics.DeadLettered.WithLabelValues("q1", "rejected")), 1},
+		{"skipped not_json", collectortest.Value(metrics.Skipped.WithLabelValues("q1", "not_json")), 1},
 	} {
 		if c.got != c.want {
 			t.Errorf("metric %s = %v, want %v", c.name, c.got, c.want)
 		}
 	}
-	if value(metrics.LastSuccess.WithLabelValues("q1")) == 0 {
+	if collectortest.Value(metrics.LastSuccess.WithLabelValues("q1")) == 0 {
 		t.Error("last success time not set")
 	}
 }
@@ -249,7 +250,9 @@ func TestFeedShutdownGivesMessagesBack(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()
-	waitFor(t, "push retries", func() bool { return value(metrics.Errors.WithLabelValues("q1", collector.StagePush)) >= 2 })
+	collectortest.WaitFor(t, 15*time.Second, "push retries", func() bool {
+		return collectortest.Value(metrics.Errors.WithLabelValues("q1", collector.StagePush)) >= 2
+	})
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -285,7 +288,7 @@ func TestFailedDeadLetterIsNotAcked(t *testing.T) {
 		t.Errorf("retried %v, acked %v, dead %v, queue %v; want the poison given back twice, then dead-lettered, never acked",
 			feed.retried, feed.acked, feed.dead, feed.queue)
 	}
-	if n := value(metrics.Errors.WithLabelValues("q1", collector.StageSettle)); n != 2 {
+	if n := collectortest.Value(metrics.Errors.WithLabelValues("q1", collector.StageSettle)); n != 2 {
 		t.Errorf("settle errors = %v, want 2", n)
 	}
 }
@@ -347,7 +350,7 @@ func TestRefusedStreamRetriesAtLongestBackoff(t *testing.T) {
 		t.Errorf("refused twice: delivered %d records after %v; want 3 after at least 1s", stored, took)
 	}
 	for code, want := range map[string]float64{"PermissionDenied": 1, "Unauthenticated": 1, "Unavailable": 0} {
-		if got := value(metrics.Refused.WithLabelValues("vc01", code)); got != want {
+		if got := collectortest.Value(metrics.Refused.WithLabelValues("vc01", code)); got != want {
 			t.Errorf("push_refused_total{code=%s} = %v, want %v", code, got, want)
 		}
 	}
@@ -357,7 +360,7 @@ func TestRefusedStreamRetriesAtLongestBackoff(t *testing.T) {
 
 	took, metrics, _, stored = run(codes.Unavailable, codes.Unavailable)
 	// Waits of about 1ms and 2ms; far below the 500ms of one refused wait.
-	if took > 500*time.Millisecond || stored != 3 || value(metrics.Refused.WithLabelValues("vc01", "Unavailable")) != 0 {
+	if took > 500*time.Millisecond || stored != 3 || collectortest.Value(metrics.Refused.WithLabelValues("vc01", "Unavailable")) != 0 {
 		t.Errorf("unavailable twice: delivered %d after %v; want 3 well under 500ms, no refusal counted", stored, took)
 	}
 }
@@ -385,16 +388,5 @@ func TestDecodeRecordJSON(t *testing.T) {
 		if _, err := collector.DecodeRecordJSON([]byte(body)); err == nil || !strings.Contains(err.Error(), wantErr) {
 			t.Errorf("%s: error %v, want %q", body, err, wantErr)
 		}
-	}
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }

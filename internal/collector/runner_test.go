@@ -8,11 +8,11 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 	"google.golang.org/grpc/codes"
 
 	billingv1 "github.com/billingd/billingd/gen/go/billing/v1"
 	"github.com/billingd/billingd/internal/collector"
+	"github.com/billingd/billingd/internal/collector/collectortest"
 )
 
 func newRunner(t *testing.T, client billingv1.UsageServiceClient, dir string, src collector.Source, opts collector.Options) *collector.Runner {
@@ -69,14 +69,14 @@ func TestDroppedStreamDeliversEverythingOnce(t *testing.T) {
 	if received <= 105 || streams < 3 {
 		t.Errorf("received %d records on %d streams; want resends on at least 3 streams", received, streams)
 	}
-	accepted := value(metrics.Pushed.WithLabelValues("vc01", collector.ResultAccepted))
-	dups := value(metrics.Pushed.WithLabelValues("vc01", collector.ResultDuplicate))
+	accepted := collectortest.Value(metrics.Pushed.WithLabelValues("vc01", collector.ResultAccepted))
+	dups := collectortest.Value(metrics.Pushed.WithLabelValues("vc01", collector.ResultDuplicate))
 	// The client sees each record acknowledged once: as accepted, or as a
 	// duplicate when the ack of its first delivery was lost.
 	if accepted+dups != 105 || int(dups) != received-105 || dups == 0 {
 		t.Errorf("metrics: %v accepted + %v duplicates; want 105 in all, %d duplicates", accepted, dups, received-105)
 	}
-	if n := value(metrics.Errors.WithLabelValues("vc01", collector.StagePush)); n != 2 {
+	if n := collectortest.Value(metrics.Errors.WithLabelValues("vc01", collector.StagePush)); n != 2 {
 		t.Errorf("push errors = %v, want 2", n)
 	}
 	p, windows := readProgress(t, dir, "vc01")
@@ -204,7 +204,7 @@ func TestRejectedRecordsAreLoggedAndCounted(t *testing.T) {
 	if err := r.Flush(ctx, "vc01"); err != nil {
 		t.Fatal(err)
 	}
-	if n := value(metrics.Pushed.WithLabelValues("vc01", collector.ResultRejected)); n != 3 {
+	if n := collectortest.Value(metrics.Pushed.WithLabelValues("vc01", collector.ResultRejected)); n != 3 {
 		t.Errorf("rejected = %v, want 3 (vm-007, vm-017, vm-027)", n)
 	}
 	for _, res := range []string{"vm-007", "vm-017", "vm-027"} {
@@ -250,7 +250,7 @@ func TestRunPollsOnScheduleAndRetries(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if n := value(metrics.Errors.WithLabelValues("vc01", collector.StageCollect)); n != 2 {
+	if n := collectortest.Value(metrics.Errors.WithLabelValues("vc01", collector.StageCollect)); n != 2 {
 		t.Errorf("collect errors = %v, want 2", n)
 	}
 	// The failed collects were retried from the same cursor: no window lost.
@@ -272,18 +272,6 @@ func TestNewRunnerValidates(t *testing.T) {
 			t.Errorf("error %v does not say %q", err, want)
 		}
 	}
-}
-
-// value reads a counter or gauge.
-func value(m prometheus.Metric) float64 {
-	var out dto.Metric
-	if err := m.Write(&out); err != nil {
-		panic(err)
-	}
-	if c := out.GetCounter(); c != nil {
-		return c.GetValue()
-	}
-	return out.GetGauge().GetValue()
 }
 
 // TestStreamErrorsAreRetriedAndMisconfigurationStandsOut: a refused key
