@@ -17,7 +17,7 @@ import (
 //
 // An hour of a (customer, metric) with a row in usage_hourly_dirty may have
 // records its rollups do not hold yet (usage_rollup.go), and one in
-// usage_hourly_raw has too few records per series to be rolled up: for
+// usage_hourly_raw has too few records per resource to be rolled up: for
 // those ("dirty" below) the raw records are read instead. The statement
 // has one snapshot, in which every hour is either read raw or rolled up
 // with all its committed records, so the mix is exact at every moment.

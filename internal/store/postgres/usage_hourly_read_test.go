@@ -129,7 +129,7 @@ func TestBillingExactWhileHoursAreDirty(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(11, 3))
 	from, to := time.Date(2025, 5, 20, 0, 0, 0, 0, time.UTC), time.Date(2025, 7, 5, 0, 0, 0, 0, time.UTC)
 	rs := billingRecords(rnd, "a", 3000, from, to, time.Date(2025, 7, 6, 0, 0, 0, 0, time.UTC))
-	// and six dense hours (several records per series): rolled up, not marked raw
+	// and six dense hours (several records per resource): rolled up, not marked raw
 	rs = append(rs, billingRecords(rnd, "dense", 1500, time.Date(2025, 6, 10, 6, 0, 0, 0, time.UTC), time.Date(2025, 6, 10, 12, 0, 0, 0, time.UTC),
 		time.Date(2025, 7, 6, 0, 0, 0, 0, time.UTC))...)
 	for i := 0; i < len(rs); i += 500 {

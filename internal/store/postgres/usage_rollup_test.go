@@ -37,10 +37,10 @@ func (db *usageDB) hourlySnapshot(t *testing.T) map[string]string {
 }
 
 // sqlSparseHours are the (customer, metric, hour)s with fewer than two
-// records per series on average, which must be marked raw, not rolled up.
+// records per resource on average, which must be marked raw, not rolled up.
 const sqlSparseHours = `SELECT customer_id, metric_key, h AS hour FROM (
 		SELECT customer_id, metric_key, date_trunc('hour', start_time, 'UTC') AS h, count(*) AS n,
-			count(DISTINCT (resource_id, organisation_id, vdc_id, site, dimensions)) AS s
+			count(DISTINCT resource_id) AS s
 		FROM usage_records GROUP BY 1, 2, 3) AS t
 	WHERE n < 2 * s`
 
@@ -339,9 +339,9 @@ func TestUsageRollupDrainKeepsHoursCommittedAfterIt(t *testing.T) {
 	}
 }
 
-// TestUsageRollupSparseHoursReadRaw: an hour with one record per series is
-// marked raw instead of rolled up; late records that make it dense roll
-// it up and remove the mark; new series that make it sparse again remove
+// TestUsageRollupSparseHoursReadRaw: an hour with one record per resource
+// is marked raw instead of rolled up; late records that make it dense roll
+// it up and remove the mark; new resources that make it sparse again remove
 // its rollup rows and mark it again.
 func TestUsageRollupSparseHoursReadRaw(t *testing.T) {
 	t.Parallel()
@@ -355,17 +355,17 @@ func TestUsageRollupSparseHoursReadRaw(t *testing.T) {
 	marked := func() int { return db.count(t, "SELECT count(*)::int FROM usage_hourly_raw") }
 	rolled := func() int { return db.count(t, "SELECT count(*)::int FROM usage_hourly") }
 
-	mustInsert(t, repo, []usage.Record{at("a", "vm-1", 1), at("b", "vm-2", 2)}, 2) // 2 records, 2 series
+	mustInsert(t, repo, []usage.Record{at("a", "vm-1", 1), at("b", "vm-2", 2)}, 2) // 2 records, 2 resources
 	db.wantExactRollups(t)
 	if marked() != 1 || rolled() != 0 {
 		t.Fatalf("sparse: %d marks, %d rollup rows, want 1 and 0", marked(), rolled())
 	}
-	mustInsert(t, repo, []usage.Record{at("c", "vm-1", 3), at("d", "vm-1", 4)}, 2) // 4 records, 2 series
+	mustInsert(t, repo, []usage.Record{at("c", "vm-1", 3), at("d", "vm-1", 4)}, 2) // 4 records, 2 resources
 	db.wantExactRollups(t)
 	if marked() != 0 || rolled() != 2 {
 		t.Fatalf("dense: %d marks, %d rollup rows, want 0 and 2", marked(), rolled())
 	}
-	mustInsert(t, repo, []usage.Record{at("e", "vm-3", 5), at("f", "vm-4", 6), at("g", "vm-5", 7)}, 3) // 7 records, 5 series
+	mustInsert(t, repo, []usage.Record{at("e", "vm-3", 5), at("f", "vm-4", 6), at("g", "vm-5", 7)}, 3) // 7 records, 5 resources
 	db.wantExactRollups(t)
 	if marked() != 1 || rolled() != 0 {
 		t.Fatalf("sparse again: %d marks, %d rollup rows, want 1 and 0", marked(), rolled())
