@@ -2,18 +2,15 @@ package cohesity_test
 
 import (
 	"context"
-	"fmt"
-	"maps"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/billingd/billingd/internal/collector"
 	"github.com/billingd/billingd/internal/collector/cohesity"
+	"github.com/billingd/billingd/internal/collector/collectortest"
 	"github.com/billingd/billingd/internal/collector/restapi"
 )
 
@@ -35,38 +32,6 @@ func newSource(t *testing.T, c *cluster) *cohesity.Source {
 	return src
 }
 
-func lines(recs []collector.Record) []string {
-	var out []string
-	for _, r := range recs {
-		dims := ""
-		for _, k := range slices.Sorted(maps.Keys(r.Dimensions)) {
-			dims += " " + k + "=" + r.Dimensions[k]
-		}
-		out = append(out, fmt.Sprintf("%s %s %s=%s [%s,%s) res=%s org=%s site=%s src=%s%s", r.Key, r.CustomerID, r.Metric, r.Quantity,
-			r.Start.Format(time.RFC3339), r.End.Format(time.RFC3339), r.ResourceID, r.OrganisationID, r.Site, r.Source, dims))
-	}
-	slices.Sort(out)
-	return out
-}
-
-func skipReasons(b collector.Batch) []string {
-	var out []string
-	for _, s := range b.Skipped {
-		out = append(out, s.Reason+" "+s.Resource)
-	}
-	slices.Sort(out)
-	return out
-}
-
-func collect(t *testing.T, src collector.Source, cursor collector.Cursor, now time.Time) collector.Batch {
-	t.Helper()
-	b, err := src.Collect(context.Background(), cursor, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // TestCollectRecordsAndSkips polls the fixtures: per mapped tenant the
 // distinct protected VMs (acme-web01 is in two protection groups and
 // counts once; the vCenter container does not count) and the consumed
@@ -78,10 +43,10 @@ func TestCollectRecordsAndSkips(t *testing.T) {
 	t.Parallel()
 	c := newCluster(t)
 	src := newSource(t, c)
-	if b := collect(t, src, "", t0); len(b.Records) != 0 || b.Next != "2026-01-01T00:00:00Z" {
+	if b := collectortest.Collect(t, src, "", t0); len(b.Records) != 0 || b.Next != "2026-01-01T00:00:00Z" {
 		t.Fatalf("first poll = %+v, want only the cursor", b)
 	}
-	b := collect(t, src, "2026-01-01T00:00:00Z", t0.Add(time.Hour))
+	b := collectortest.Collect(t, src, "2026-01-01T00:00:00Z", t0.Add(time.Hour))
 	win := " [2026-01-01T00:00:00Z,2026-01-01T01:00:00Z) "
 	common := func(id string) string { return win + "res=" + id + " org=" + id + " site=coh01 src=cohesity:coh01" }
 	want := []string{
@@ -92,7 +57,7 @@ func TestCollectRecordsAndSkips(t *testing.T) {
 		"cohesity:coh01:globex/:backup.storage_gb:DefaultStorageDomain:1767225600 globex backup.storage_gb=10.5" + common("globex/") + " storage_domain=DefaultStorageDomain",
 	}
 	slices.Sort(want)
-	if got := lines(b.Records); !slices.Equal(got, want) {
+	if got := collectortest.Lines(b.Records); !slices.Equal(got, want) {
 		t.Errorf("records\n got %s\nwant %s", strings.Join(got, "\n     "), strings.Join(want, "\n     "))
 	}
 	wantSkips := []string{
@@ -102,7 +67,7 @@ func TestCollectRecordsAndSkips(t *testing.T) {
 		"no_customer Hooli GmbH (hooli/)",
 		"unknown_tenant initrode/",
 	}
-	if got := skipReasons(b); !slices.Equal(got, wantSkips) {
+	if got := collectortest.SkipReasons(b); !slices.Equal(got, wantSkips) {
 		t.Errorf("skips\n got %s\nwant %s", strings.Join(got, "\n     "), strings.Join(wantSkips, "\n     "))
 	}
 	// The ignored provider tenant is not searched.
@@ -118,9 +83,9 @@ func TestCollectRecordsAndSkips(t *testing.T) {
 	if got := c.takeRequests(); !slices.Equal(got, wantReq) {
 		t.Errorf("requests\n got %q\nwant %q", got, wantReq)
 	}
-	again := collect(t, src, "2026-01-01T00:00:00Z", t0.Add(time.Hour))
+	again := collectortest.Collect(t, src, "2026-01-01T00:00:00Z", t0.Add(time.Hour))
 	if !reflect.DeepEqual(again.Records, b.Records) {
-		t.Errorf("collecting the same window again differs:\n%s\n%s", lines(again.Records), lines(b.Records))
+		t.Errorf("collecting the same window again differs:\n%s\n%s", collectortest.Lines(again.Records), collectortest.Lines(b.Records))
 	}
 	if got := c.takeRequests(); len(got) != 6 {
 		t.Errorf("second collect: %q, want the 6 GETs without a login", got)
@@ -133,10 +98,10 @@ func TestLoginAgainOn401(t *testing.T) {
 	t.Parallel()
 	c := newCluster(t)
 	src := newSource(t, c)
-	want := lines(collect(t, src, "2026-01-01T00:00:00Z", t0.Add(time.Hour)).Records)
+	want := collectortest.Lines(collectortest.Collect(t, src, "2026-01-01T00:00:00Z", t0.Add(time.Hour)).Records)
 	c.takeRequests()
 	c.tokens.ExpireAll()
-	if got := lines(collect(t, src, "2026-01-01T00:00:00Z", t0.Add(time.Hour)).Records); !slices.Equal(got, want) {
+	if got := collectortest.Lines(collectortest.Collect(t, src, "2026-01-01T00:00:00Z", t0.Add(time.Hour)).Records); !slices.Equal(got, want) {
 		t.Errorf("after expiry: %v", got)
 	}
 	if n := c.tokens.Logins(); n != 2 {
@@ -162,7 +127,7 @@ func TestAPIKeyAndFailures(t *testing.T) {
 		return src
 	}
 	c.fail["/irisservices/api/v1/public/stats/tenants"] = 1
-	if b := collect(t, newKeySource("cohesity-api-key"), "2026-01-01T00:00:00Z", t0.Add(time.Hour)); len(b.Records) != 5 {
+	if b := collectortest.Collect(t, newKeySource("cohesity-api-key"), "2026-01-01T00:00:00Z", t0.Add(time.Hour)); len(b.Records) != 5 {
 		t.Errorf("%d records, want 5", len(b.Records))
 	}
 	if got := c.takeRequests(); len(got) != 7 || slices.Contains(got, "POST /irisservices/api/v1/public/accessTokens") {
@@ -181,11 +146,7 @@ func TestAPIKeyAndFailures(t *testing.T) {
 func TestBuildFromYAML(t *testing.T) {
 	t.Setenv("COHESITY_TEST_PASSWORD", "pw")
 	build := func(doc string) error {
-		var n yaml.Node
-		if err := yaml.Unmarshal([]byte(doc), &n); err != nil {
-			t.Fatal(err)
-		}
-		_, err := cohesity.Build("coh01", n.Content[0])
+		_, err := cohesity.Build("coh01", collectortest.YAMLNode(t, doc))
 		return err
 	}
 	if err := build("url: https://coh.example.net\nusername: billing\npassword: {env: COHESITY_TEST_PASSWORD}\ndomain: corp.example\nenvironments: [kVMware]\ncustomers: {use: name}\n"); err != nil {

@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/billingd/billingd/internal/collector/collectortest"
 	"github.com/billingd/billingd/internal/collector/restapi/restapitest"
 )
 
@@ -43,14 +43,8 @@ func newCluster(t *testing.T) *cluster {
 		t.Fatalf("fixtures: %v", err)
 	}
 	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
 		var doc any
-		if err := json.Unmarshal(b, &doc); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
+		collectortest.ReadJSON(t, f, &doc)
 		c.docs[filepath.Base(f)] = doc
 	}
 	c.Server = httptest.NewServer(http.HandlerFunc(c.serve))

@@ -2,6 +2,8 @@ package collectortest
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -46,5 +48,29 @@ func (b *Billingd) Usage(t *testing.T, customer string) []*billingv1.UsageRecord
 			return out
 		}
 		req.PageToken = res.GetNextPageToken()
+	}
+}
+
+// CheckMonthBill checks a customer's bill for the month that starts at
+// month: its lines by product, as Bill renders them, and its one total in
+// EUR.
+func (b *Billingd) CheckMonthBill(t *testing.T, customer string, month time.Time, want map[string]string, total string) {
+	t.Helper()
+	lines, totals := b.Bill(t, customer, month, month.AddDate(0, 1, 0))
+	if !maps.Equal(lines, want) {
+		t.Errorf("%s's lines\n got %v\nwant %v", customer, lines, want)
+	}
+	if !slices.Equal(totals, []string{total + " EUR"}) {
+		t.Errorf("%s's %s total = %v, want %s EUR", customer, month.Format("January"), totals, total)
+	}
+}
+
+// CheckRecordCounts checks how many usage records billingd stored per customer.
+func (b *Billingd) CheckRecordCounts(t *testing.T, want map[string]int) {
+	t.Helper()
+	for cust, n := range want {
+		if got := len(b.Usage(t, cust)); got != n {
+			t.Errorf("%s has %d records in billingd, want %d", cust, got, n)
+		}
 	}
 }

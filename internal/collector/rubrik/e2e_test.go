@@ -1,7 +1,6 @@
 package rubrik_test
 
 import (
-	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -34,11 +33,7 @@ func TestEndToEndIntoBillingd(t *testing.T) {
 		}
 	})
 
-	for cust, n := range map[string]int{"acme": 6, "globex": 4} {
-		if got := len(bd.Usage(t, cust)); got != n {
-			t.Errorf("%s has %d records in billingd, want %d", cust, got, n)
-		}
-	}
+	bd.CheckRecordCounts(t, map[string]int{"acme": 6, "globex": 4})
 	if strings.Contains(log, "rejected") {
 		t.Errorf("billingd rejected records:\n%s", log)
 	}
@@ -50,14 +45,7 @@ func TestEndToEndIntoBillingd(t *testing.T) {
 	//	backup-gold         120×1 + 80×2  = 280 GB-h × 0.00025 = 0.07
 	//	backup-unprotected  50×3          = 150 GB-h × 0.0002  = 0.03
 	//	                                                 total   0.17 EUR
-	lines, totals := bd.Bill(t, "acme", t0, t0.AddDate(0, 1, 0))
-	want := map[string]string{
+	bd.CheckMonthBill(t, "acme", t0, map[string]string{
 		"backup-vm": "7 × 0.01 = 0.07", "backup-gold": "280 × 0.00025 = 0.07", "backup-unprotected": "150 × 0.0002 = 0.03",
-	}
-	if !maps.Equal(lines, want) {
-		t.Errorf("acme's lines\n got %v\nwant %v", lines, want)
-	}
-	if !slices.Equal(totals, []string{"0.17 EUR"}) {
-		t.Errorf("acme's January total = %v, want 0.17 EUR", totals)
-	}
+	}, "0.17")
 }

@@ -2,17 +2,14 @@ package rubrik_test
 
 import (
 	"context"
-	"fmt"
-	"maps"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/billingd/billingd/internal/collector"
+	"github.com/billingd/billingd/internal/collector/collectortest"
 	"github.com/billingd/billingd/internal/collector/restapi"
 	"github.com/billingd/billingd/internal/collector/rubrik"
 )
@@ -40,38 +37,6 @@ func newSource(t *testing.T, r *rsc) *rubrik.Source {
 	return src
 }
 
-func lines(recs []collector.Record) []string {
-	var out []string
-	for _, r := range recs {
-		dims := ""
-		for _, k := range slices.Sorted(maps.Keys(r.Dimensions)) {
-			dims += " " + k + "=" + r.Dimensions[k]
-		}
-		out = append(out, fmt.Sprintf("%s %s %s=%s [%s,%s) res=%s org=%s site=%s src=%s%s", r.Key, r.CustomerID, r.Metric, r.Quantity,
-			r.Start.Format(time.RFC3339), r.End.Format(time.RFC3339), r.ResourceID, r.OrganisationID, r.Site, r.Source, dims))
-	}
-	slices.Sort(out)
-	return out
-}
-
-func skipReasons(b collector.Batch) []string {
-	var out []string
-	for _, s := range b.Skipped {
-		out = append(out, s.Reason+" "+s.Resource)
-	}
-	slices.Sort(out)
-	return out
-}
-
-func collect(t *testing.T, src collector.Source, cursor collector.Cursor, now time.Time) collector.Batch {
-	t.Helper()
-	b, err := src.Collect(context.Background(), cursor, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // TestCollectRecordsAndSkips reads the three pages of VM workloads: per
 // mapped organisation the distinct Protected workloads (acme-web01 is
 // listed twice and counts once; NoSla and DoNotProtect ones do not count)
@@ -84,10 +49,10 @@ func TestCollectRecordsAndSkips(t *testing.T) {
 	t.Parallel()
 	r := newRSC(t)
 	src := newSource(t, r)
-	if b := collect(t, src, "", t0); len(b.Records) != 0 || b.Next != "2026-01-01T00:00:00Z" {
+	if b := collectortest.Collect(t, src, "", t0); len(b.Records) != 0 || b.Next != "2026-01-01T00:00:00Z" {
 		t.Fatalf("first poll = %+v, want only the cursor", b)
 	}
-	b := collect(t, src, "2026-01-01T00:00:00Z", t0.Add(time.Hour))
+	b := collectortest.Collect(t, src, "2026-01-01T00:00:00Z", t0.Add(time.Hour))
 	win := " [2026-01-01T00:00:00Z,2026-01-01T01:00:00Z) "
 	common := func(id string) string { return win + "res=" + id + " org=" + id + " site=rsc01 src=rubrik:rsc01" }
 	want := []string{
@@ -98,7 +63,7 @@ func TestCollectRecordsAndSkips(t *testing.T) {
 		"rubrik:rsc01:" + globexOrg + ":backup.storage_gb:Silver:1767225600 globex backup.storage_gb=10.5" + common(globexOrg) + " sla_domain=Silver",
 	}
 	slices.Sort(want)
-	if got := lines(b.Records); !slices.Equal(got, want) {
+	if got := collectortest.Lines(b.Records); !slices.Equal(got, want) {
 		t.Errorf("records\n got %s\nwant %s", strings.Join(got, "\n     "), strings.Join(want, "\n     "))
 	}
 	wantSkips := []string{
@@ -107,16 +72,16 @@ func TestCollectRecordsAndSkips(t *testing.T) {
 		"negative_size VM globex-files (7d2c1b3a-bbbb-4f00-a000-0000000000b2)",
 		"no_customer Hooli GmbH (4b5c6d7e-4444-4000-8000-0000000d0011)",
 	}
-	if got := skipReasons(b); !slices.Equal(got, wantSkips) {
+	if got := collectortest.SkipReasons(b); !slices.Equal(got, wantSkips) {
 		t.Errorf("skips\n got %s\nwant %s", strings.Join(got, "\n     "), strings.Join(wantSkips, "\n     "))
 	}
 	wantReq := []string{"POST /api/client_token", "POST /api/graphql ", "POST /api/graphql " + cursor2, "POST /api/graphql " + cursor3}
 	if got := r.takeRequests(); !slices.Equal(got, wantReq) {
 		t.Errorf("requests\n got %q\nwant %q", got, wantReq)
 	}
-	again := collect(t, src, "2026-01-01T00:00:00Z", t0.Add(time.Hour))
+	again := collectortest.Collect(t, src, "2026-01-01T00:00:00Z", t0.Add(time.Hour))
 	if !reflect.DeepEqual(again.Records, b.Records) {
-		t.Errorf("collecting the same window again differs:\n%s\n%s", lines(again.Records), lines(b.Records))
+		t.Errorf("collecting the same window again differs:\n%s\n%s", collectortest.Lines(again.Records), collectortest.Lines(b.Records))
 	}
 }
 
@@ -126,12 +91,12 @@ func TestLoginAgainOn401(t *testing.T) {
 	t.Parallel()
 	r := newRSC(t)
 	src := newSource(t, r)
-	want := lines(collect(t, src, "2026-01-01T00:00:00Z", t0.Add(time.Hour)).Records)
+	want := collectortest.Lines(collectortest.Collect(t, src, "2026-01-01T00:00:00Z", t0.Add(time.Hour)).Records)
 	r.takeRequests()
 	r.mu.Lock()
 	r.expireAt = 2 // the second page of the next poll
 	r.mu.Unlock()
-	got := lines(collect(t, src, "2026-01-01T00:00:00Z", t0.Add(time.Hour)).Records)
+	got := collectortest.Lines(collectortest.Collect(t, src, "2026-01-01T00:00:00Z", t0.Add(time.Hour)).Records)
 	if !slices.Equal(got, want) {
 		t.Errorf("after expiry: %v", got)
 	}
@@ -169,11 +134,7 @@ func TestGraphQLErrorFailsThePoll(t *testing.T) {
 func TestBuildFromYAML(t *testing.T) {
 	t.Setenv("RSC_TEST_SECRET", "x")
 	build := func(doc string) error {
-		var n yaml.Node
-		if err := yaml.Unmarshal([]byte(doc), &n); err != nil {
-			t.Fatal(err)
-		}
-		_, err := rubrik.Build("rsc01", n.Content[0])
+		_, err := rubrik.Build("rsc01", collectortest.YAMLNode(t, doc))
 		return err
 	}
 	if err := build("url: https://example.my.rubrik.com\nclient_id: client|x\nclient_secret: {env: RSC_TEST_SECRET}\nobject_types: [VmwareVirtualMachine]\ncustomers: {ignore: [Global], use: name}\n"); err != nil {

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/billingd/billingd/internal/collector/collectortest"
 	"github.com/billingd/billingd/internal/collector/restapi/restapitest"
 )
 
@@ -40,14 +40,8 @@ func newRSC(t *testing.T) *rsc {
 	t.Helper()
 	r := &rsc{tokens: restapitest.NewTokens(), pages: map[string]map[string]any{}}
 	for after, file := range map[string]string{"": "snappables_page1.json", cursor2: "snappables_page2.json", cursor3: "snappables_page3.json"} {
-		b, err := os.ReadFile(filepath.Join("testdata", file))
-		if err != nil {
-			t.Fatal(err)
-		}
 		var doc map[string]any
-		if err := json.Unmarshal(b, &doc); err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
+		collectortest.ReadJSON(t, filepath.Join("testdata", file), &doc)
 		r.pages[after] = doc
 	}
 	r.Server = httptest.NewServer(http.HandlerFunc(r.serve))

@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
 
+	"github.com/billingd/billingd/internal/collector/collectortest"
 	"github.com/billingd/billingd/internal/collector/restapi/restapitest"
 )
 
@@ -45,16 +45,10 @@ func newVSPC(t *testing.T) *vspc {
 	t.Helper()
 	v := &vspc{tokens: restapitest.NewTokens(), data: map[string][]map[string]any{}, fail: map[string]int{}}
 	for path, file := range fixtures {
-		b, err := os.ReadFile(filepath.Join("testdata", file))
-		if err != nil {
-			t.Fatal(err)
-		}
 		var doc struct {
 			Data []map[string]any `json:"data"`
 		}
-		if err := json.Unmarshal(b, &doc); err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
+		collectortest.ReadJSON(t, filepath.Join("testdata", file), &doc)
 		v.data[path] = doc.Data
 	}
 	v.Server = httptest.NewServer(http.HandlerFunc(v.serve))

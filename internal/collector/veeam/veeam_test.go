@@ -2,8 +2,6 @@ package veeam_test
 
 import (
 	"context"
-	"fmt"
-	"maps"
 	"os"
 	"reflect"
 	"slices"
@@ -11,9 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/billingd/billingd/internal/collector"
+	"github.com/billingd/billingd/internal/collector/collectortest"
 	"github.com/billingd/billingd/internal/collector/restapi"
 	"github.com/billingd/billingd/internal/collector/veeam"
 )
@@ -60,39 +57,6 @@ func newPerVMSource(t *testing.T, v *vspc) *veeam.Source {
 	return src
 }
 
-// lines renders records one per line, sorted, with every field a test checks.
-func lines(recs []collector.Record) []string {
-	var out []string
-	for _, r := range recs {
-		dims := ""
-		for _, k := range slices.Sorted(maps.Keys(r.Dimensions)) {
-			dims += " " + k + "=" + r.Dimensions[k]
-		}
-		out = append(out, fmt.Sprintf("%s %s %s=%s [%s,%s) res=%s org=%s site=%s src=%s%s", r.Key, r.CustomerID, r.Metric, r.Quantity,
-			r.Start.Format(time.RFC3339), r.End.Format(time.RFC3339), r.ResourceID, r.OrganisationID, r.Site, r.Source, dims))
-	}
-	slices.Sort(out)
-	return out
-}
-
-func skipReasons(b collector.Batch) []string {
-	var out []string
-	for _, s := range b.Skipped {
-		out = append(out, s.Reason+" "+s.Resource)
-	}
-	slices.Sort(out)
-	return out
-}
-
-func collect(t *testing.T, src collector.Source, cursor collector.Cursor, now time.Time) collector.Batch {
-	t.Helper()
-	b, err := src.Collect(context.Background(), cursor, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // TestCollectRecordsAndSkips polls the fixtures with pages of 4 items: the
 // first poll only sets the cursor; the second gives, per mapped company,
 // the distinct protected VMs and the used storage per backup resource over
@@ -103,7 +67,7 @@ func TestCollectRecordsAndSkips(t *testing.T) {
 	v := newVSPC(t)
 	src := newSource(t, v, 4)
 
-	first := collect(t, src, "", t0)
+	first := collectortest.Collect(t, src, "", t0)
 	if len(first.Records) != 0 || len(first.Skipped) != 0 || first.Next != "2026-01-01T00:00:00Z" {
 		t.Fatalf("first poll = %+v, want only the cursor 2026-01-01T00:00:00Z", first)
 	}
@@ -111,7 +75,7 @@ func TestCollectRecordsAndSkips(t *testing.T) {
 		t.Errorf("the first poll called VSPC: %v", got)
 	}
 
-	b := collect(t, src, first.Next, t0.Add(time.Hour+500*time.Millisecond))
+	b := collectortest.Collect(t, src, first.Next, t0.Add(time.Hour+500*time.Millisecond))
 	if b.Next != "2026-01-01T01:00:00Z" {
 		t.Errorf("next = %q, want the poll time in whole seconds", b.Next)
 	}
@@ -129,7 +93,7 @@ func TestCollectRecordsAndSkips(t *testing.T) {
 		"veeam:vspc01:" + globexUID + ":backup.storage_gb:" + res1 + ":1767225600 globex backup.storage_gb=10.5" + common(globexUID) + " backup_resource=" + res1,
 	}
 	slices.Sort(want)
-	if got := lines(b.Records); !slices.Equal(got, want) {
+	if got := collectortest.Lines(b.Records); !slices.Equal(got, want) {
 		t.Errorf("records\n got %s\nwant %s", strings.Join(got, "\n     "), strings.Join(want, "\n     "))
 	}
 	wantSkips := []string{
@@ -140,7 +104,7 @@ func TestCollectRecordsAndSkips(t *testing.T) {
 		"no_customer Hooli GmbH (5a1e0f8e-0c5e-4b8e-9d7a-0000000000d4)",
 		"unknown_tenant 5a1e0f8e-0c5e-4b8e-9d7a-000000000099",
 	}
-	if got := skipReasons(b); !slices.Equal(got, wantSkips) {
+	if got := collectortest.SkipReasons(b); !slices.Equal(got, wantSkips) {
 		t.Errorf("skips\n got %s\nwant %s", strings.Join(got, "\n     "), strings.Join(wantSkips, "\n     "))
 	}
 	// One login, then every collection page by page: 5 companies, 9 VMs
@@ -157,15 +121,15 @@ func TestCollectRecordsAndSkips(t *testing.T) {
 		t.Errorf("requests\n got %q\nwant %q", got, wantReq)
 	}
 
-	again := collect(t, src, first.Next, t0.Add(time.Hour))
+	again := collectortest.Collect(t, src, first.Next, t0.Add(time.Hour))
 	if !reflect.DeepEqual(again.Records, b.Records) || again.Next != b.Next {
-		t.Errorf("collecting the same window again differs:\n%s\n%s", lines(again.Records), lines(b.Records))
+		t.Errorf("collecting the same window again differs:\n%s\n%s", collectortest.Lines(again.Records), collectortest.Lines(b.Records))
 	}
 	if got := v.takeRequests(); len(got) != 8 || got[0] != "GET /api/v3/organizations/companies 0" {
 		t.Errorf("second collect: %q, want the 8 GETs with the same token", got)
 	}
 
-	if b := collect(t, src, "2026-01-01T01:00:00Z", t0.Add(time.Hour)); len(b.Records) != 0 || b.Next != "2026-01-01T01:00:00Z" {
+	if b := collectortest.Collect(t, src, "2026-01-01T01:00:00Z", t0.Add(time.Hour)); len(b.Records) != 0 || b.Next != "2026-01-01T01:00:00Z" {
 		t.Errorf("an empty window gave %+v", b)
 	}
 }
@@ -176,9 +140,9 @@ func TestCollectRecordsAndSkips(t *testing.T) {
 func TestPerVMRecords(t *testing.T) {
 	t.Parallel()
 	v := newVSPC(t)
-	b := collect(t, newPerVMSource(t, v), "2026-01-01T00:00:00Z", t0.Add(time.Hour))
+	b := collectortest.Collect(t, newPerVMSource(t, v), "2026-01-01T00:00:00Z", t0.Add(time.Hour))
 	var got []string
-	for _, l := range lines(b.Records) {
+	for _, l := range collectortest.Lines(b.Records) {
 		if strings.Contains(l, " backup.protected_vm=") {
 			got = append(got, l)
 		}
@@ -208,14 +172,14 @@ func TestLoginAgainOn401(t *testing.T) {
 	t.Parallel()
 	v := newVSPC(t)
 	src := newSource(t, v, 4)
-	want := lines(collect(t, src, "2026-01-01T00:00:00Z", t0.Add(time.Hour)).Records)
+	want := collectortest.Lines(collectortest.Collect(t, src, "2026-01-01T00:00:00Z", t0.Add(time.Hour)).Records)
 	if n := v.tokens.Logins(); n != 1 {
 		t.Fatalf("%d logins, want 1", n)
 	}
 	v.takeRequests()
 
 	v.tokens.ExpireAll()
-	if got := lines(collect(t, src, "2026-01-01T00:00:00Z", t0.Add(time.Hour)).Records); !slices.Equal(got, want) {
+	if got := collectortest.Lines(collectortest.Collect(t, src, "2026-01-01T00:00:00Z", t0.Add(time.Hour)).Records); !slices.Equal(got, want) {
 		t.Errorf("after expiry between polls: %v", got)
 	}
 	if n := v.tokens.Logins(); n != 2 {
@@ -229,7 +193,7 @@ func TestLoginAgainOn401(t *testing.T) {
 	v.mu.Lock()
 	v.expireAt = 4 // the second VM page
 	v.mu.Unlock()
-	if got := lines(collect(t, src, "2026-01-01T00:00:00Z", t0.Add(time.Hour)).Records); !slices.Equal(got, want) {
+	if got := collectortest.Lines(collectortest.Collect(t, src, "2026-01-01T00:00:00Z", t0.Add(time.Hour)).Records); !slices.Equal(got, want) {
 		t.Errorf("after expiry mid-paging: %v", got)
 	}
 	if n := v.tokens.Logins(); n != 3 {
@@ -268,7 +232,7 @@ func TestAPIKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := collect(t, src, "2026-01-01T00:00:00Z", t0.Add(time.Hour))
+	b := collectortest.Collect(t, src, "2026-01-01T00:00:00Z", t0.Add(time.Hour))
 	if len(b.Records) != 5 {
 		t.Errorf("%d records, want 5", len(b.Records))
 	}
@@ -283,7 +247,7 @@ func TestTransientFailureRetried(t *testing.T) {
 	v := newVSPC(t)
 	v.fail["/api/v3/protectedWorkloads/virtualMachines"] = 1
 	src := newSource(t, v, 0)
-	if b := collect(t, src, "2026-01-01T00:00:00Z", t0.Add(time.Hour)); len(b.Records) != 5 {
+	if b := collectortest.Collect(t, src, "2026-01-01T00:00:00Z", t0.Add(time.Hour)); len(b.Records) != 5 {
 		t.Errorf("%d records, want 5", len(b.Records))
 	}
 	want := []string{"POST /api/v3/token ", "GET /api/v3/organizations/companies 0",
@@ -299,11 +263,7 @@ func TestTransientFailureRetried(t *testing.T) {
 func TestBuildFromYAML(t *testing.T) {
 	t.Setenv("VSPC_TEST_PASSWORD", "pw")
 	build := func(doc string) error {
-		var n yaml.Node
-		if err := yaml.Unmarshal([]byte(doc), &n); err != nil {
-			t.Fatal(err)
-		}
-		_, err := veeam.Build("vspc01", n.Content[0])
+		_, err := veeam.Build("vspc01", collectortest.YAMLNode(t, doc))
 		return err
 	}
 	if err := build(`
