@@ -2,8 +2,6 @@ package queue_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -213,17 +211,6 @@ func (p *proxy) up() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.isDown = false
-}
-
-// suffix is a random name part, so that parallel tests and CI runs never
-// share a stream, subject or queue.
-func suffix(t *testing.T) string {
-	t.Helper()
-	b := make([]byte, 6)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(b)
 }
 
 // record is a usage record message body, as a producer writes it.

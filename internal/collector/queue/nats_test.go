@@ -38,7 +38,7 @@ func TestNATSIntoBillingd(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	b := startBillingd(t)
-	id := suffix(t)
+	id := collectortest.Suffix(t)
 	usageSubj, deadSubj := "billingd-test."+id+".usage", "billingd-test."+id+".dead"
 	nc, err := nats.Connect(natsURL)
 	if err != nil {

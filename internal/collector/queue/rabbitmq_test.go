@@ -36,17 +36,9 @@ func TestRabbitMQIntoBillingd(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	b := startBillingd(t)
-	id := suffix(t)
+	id := collectortest.Suffix(t)
 	usageQ, deadQ := "billingd-test-"+id+"-usage", "billingd-test-"+id+"-dead"
-	conn, err := amqp.Dial("amqp://guest:guest@127.0.0.1:5672/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ch := collectortest.RabbitChannel(t)
 	for _, q := range []string{usageQ, deadQ} {
 		if _, err := ch.QueueDeclare(q, true, false, false, false, nil); err != nil {
 			t.Fatal(err)
@@ -164,16 +156,8 @@ func TestRabbitMQIntoBillingd(t *testing.T) {
 func TestRabbitMQUnroutableDeadLetterIsNotAcked(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	usageQ := "billingd-test-" + suffix(t) + "-usage"
-	conn, err := amqp.Dial("amqp://guest:guest@127.0.0.1:5672/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
+	usageQ := "billingd-test-" + collectortest.Suffix(t) + "-usage"
+	ch := collectortest.RabbitChannel(t)
 	if _, err := ch.QueueDeclare(usageQ, false, false, false, false, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -2,8 +2,6 @@ package vcd
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -12,6 +10,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/billingd/billingd/internal/collector"
+	"github.com/billingd/billingd/internal/collector/collectortest"
 )
 
 // The real RabbitMQ of the machine (CI: a service container).
@@ -27,17 +26,8 @@ type broker struct {
 
 func newBroker(t *testing.T) *broker {
 	t.Helper()
-	conn, err := amqp.Dial("amqp://guest:guest@127.0.0.1:5672/")
-	if err != nil {
-		t.Fatalf("RabbitMQ at %s: %v", amqpURL, err)
-	}
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	suffix := hex.EncodeToString(b)
+	ch := collectortest.RabbitChannel(t)
+	suffix := collectortest.Suffix(t)
 	br := &broker{ch: ch, exchange: "vcd-test-" + suffix + ".notifications20", queue: "billingd-vcd-test-" + suffix}
 	if err := ch.ExchangeDeclare(br.exchange, "topic", false, false, false, false, nil); err != nil {
 		t.Fatal(err)
@@ -53,7 +43,6 @@ func newBroker(t *testing.T) *broker {
 	t.Cleanup(func() {
 		_, _ = ch.QueueDelete(br.queue, false, false, false)
 		_ = ch.ExchangeDelete(br.exchange, false, false)
-		_ = conn.Close()
 	})
 	return br
 }
