@@ -153,9 +153,7 @@ func TestFeedSettlesAfterBillingdAcks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
+	stop := collectortest.Background(r)
 
 	collectortest.WaitFor(t, 15*time.Second, "push retries while billingd is down", func() bool {
 		return collectortest.Value(metrics.Errors.WithLabelValues("q1", collector.StagePush)) >= 3
@@ -174,8 +172,7 @@ func TestFeedSettlesAfterBillingdAcks(t *testing.T) {
 		defer feed.mu.Unlock()
 		return len(feed.queue) == 0 && feed.unsettled == 0 && len(feed.acked)+len(feed.dead) == 29
 	})
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 
@@ -247,14 +244,11 @@ func TestFeedShutdownGivesMessagesBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
+	stop := collectortest.Background(r)
 	collectortest.WaitFor(t, 15*time.Second, "push retries", func() bool {
 		return collectortest.Value(metrics.Errors.WithLabelValues("q1", collector.StagePush)) >= 2
 	})
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	feed.mu.Lock()

@@ -232,9 +232,7 @@ func TestRunPollsOnScheduleAndRetries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
+	stop := collectortest.Background(r)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		stored, _, _ := fake.snapshot()
@@ -246,8 +244,7 @@ func TestRunPollsOnScheduleAndRetries(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	if n := collectortest.Value(metrics.Errors.WithLabelValues("vc01", collector.StageCollect)); n != 2 {

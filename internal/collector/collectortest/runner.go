@@ -2,6 +2,7 @@ package collectortest
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,4 +41,16 @@ func PushWindows(t *testing.T, usage billingv1.UsageServiceClient, src collector
 		}
 	}
 	return logs.String()
+}
+
+// Background runs r until stop, which cancels it and returns what Run
+// returned; stop may be called more than once.
+func Background(r *collector.Runner) (stop func() error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	return sync.OnceValue(func() error {
+		cancel()
+		return <-done
+	})
 }

@@ -232,13 +232,9 @@ func ingest(t *testing.T, usage billingv1.UsageServiceClient, m collector.Messag
 	}
 }
 
-// running is a Runner's Run in the background.
-type running struct {
-	cancel context.CancelFunc
-	done   chan error
-}
-
-func run(t *testing.T, usage billingv1.UsageServiceClient, src collector.Source, metrics *collector.Metrics, log *slog.Logger) *running {
+// run runs a Runner of src in the background until the test ends or
+// stop is called.
+func run(t *testing.T, usage billingv1.UsageServiceClient, src collector.Source, metrics *collector.Metrics, log *slog.Logger) (stop func()) {
 	t.Helper()
 	r, err := collector.NewRunner(usage, []collector.Schedule{{Source: src, Interval: 200 * time.Millisecond}}, collector.Options{
 		StateDir: t.TempDir(), BatchSize: 4, Retry: collector.Backoff{Initial: 10 * time.Millisecond, Max: 200 * time.Millisecond},
@@ -247,19 +243,14 @@ func run(t *testing.T, usage billingv1.UsageServiceClient, src collector.Source,
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	rn := &running{cancel: cancel, done: make(chan error, 1)}
-	go func() { rn.done <- r.Run(ctx) }()
-	t.Cleanup(rn.stop)
-	return rn
-}
-
-func (r *running) stop() {
-	r.cancel()
-	if err := <-r.done; err != nil && !errors.Is(err, context.Canceled) {
-		panic(err)
+	background := collectortest.Background(r)
+	stop = func() {
+		if err := background(); err != nil && !errors.Is(err, context.Canceled) {
+			panic(err)
+		}
 	}
-	r.done <- nil // stop is idempotent
+	t.Cleanup(stop)
+	return stop
 }
 
 func timestamp(t time.Time) *timestamppb.Timestamp { return timestamppb.New(t) }

@@ -68,7 +68,7 @@ func TestNATSIntoBillingd(t *testing.T) {
 
 	metrics := collector.NewMetrics(nil)
 	log, logs := collectortest.Log()
-	runner := run(t, b.usage, newFeed(), metrics, log)
+	stopRunner := run(t, b.usage, newFeed(), metrics, log)
 	count := func(result string) float64 {
 		return collectortest.Value(metrics.Pushed.WithLabelValues("usage-nats", result))
 	}
@@ -110,7 +110,7 @@ func TestNATSIntoBillingd(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond)
 	b.proxy.up()
 	collectortest.WaitFor(t, 30*time.Second, "the outage's messages settled", func() bool { return count(collector.ResultAccepted) == 15 && settled() })
-	runner.stop()
+	stopRunner()
 
 	checkStored(t, b, "nats:usage-nats")
 	for name, c := range map[string]struct{ got, want float64 }{

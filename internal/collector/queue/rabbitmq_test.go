@@ -81,7 +81,7 @@ func TestRabbitMQIntoBillingd(t *testing.T) {
 		return n
 	}
 	feed := newFeed()
-	runner := run(t, b.usage, feed, metrics, log)
+	stopRunner := run(t, b.usage, feed, metrics, log)
 	collectortest.WaitFor(t, 30*time.Second, "the first 15 messages settled", func() bool {
 		return count(collector.ResultAccepted) == 10 && count(collector.ResultDuplicate) == 1 && dead() == 4
 	})
@@ -92,7 +92,7 @@ func TestRabbitMQIntoBillingd(t *testing.T) {
 	collectortest.WaitFor(t, 30*time.Second, "failed pushes", func() bool {
 		return collectortest.Value(metrics.Errors.WithLabelValues("usage-amqp", collector.StagePush)) >= 3
 	})
-	runner.stop()
+	stopRunner()
 	_ = feed.Close() // as billingd-collect does at exit: prefetched messages go back too
 	// Only unacknowledged messages can come back: all five are ready again.
 	collectortest.WaitFor(t, 30*time.Second, "the five messages back in the queue", func() bool { return ready() == 5 })
