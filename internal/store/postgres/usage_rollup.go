@@ -36,7 +36,7 @@ const (
 	rollupLockKey int64 = 0x7573616765687266
 
 	// sqlMarkDirty appends a batch's dirty hours.
-	sqlMarkDirty = "COPY usage_hourly_dirty (customer_id, metric_key, hour) FROM STDIN (FORMAT binary)"
+	sqlMarkDirty = "COPY usage_hourly_dirty (customer_id, metric_key, hour, records, resources) FROM STDIN (FORMAT binary)"
 	// sqlTryDrain drains up to $2 hours unless another worker holds the
 	// lock (-1); one statement, so the lock lasts exactly as long as it.
 	sqlTryDrain = "SELECT CASE WHEN pg_try_advisory_xact_lock($1) THEN usage_hourly_drain($2) ELSE -1 END"
@@ -70,8 +70,15 @@ var pausedPools sync.Map
 // miss the usage ingested meanwhile: never call it outside that benchmark.
 func DisableRollupsForBenchmark(off bool) { rollupsOff.Store(off) }
 
-// dirtyHour is one (customer, metric, UTC hour) of usage_hourly_dirty.
+// dirtyHour is one (customer, metric, UTC hour) of usage_hourly_dirty,
+// with how many records and distinct resources the batch has in it (the
+// drain's hint whether the hour is worth rolling up).
 type dirtyHour struct {
+	hourKey
+	records, resources int32
+}
+
+type hourKey struct {
 	customer, metric string
 	hour             int64 // Unix seconds
 }
@@ -80,8 +87,13 @@ type dirtyHour struct {
 // those whose key is in keep, when keep is set), in key order.
 func dirtyHoursOf(records []usage.Record, keep map[string]struct{}) []dirtyHour {
 	var out []dirtyHour
-	var last dirtyHour
-	seen := make(map[dirtyHour]struct{})
+	index := make(map[hourKey]int)
+	type hourResource struct {
+		hour     int
+		resource string
+	}
+	seen := make(map[hourResource]struct{}, len(records))
+	last, at := hourKey{}, -1
 	for i := range records {
 		r := &records[i]
 		if keep != nil {
@@ -90,19 +102,24 @@ func dirtyHoursOf(records []usage.Record, keep map[string]struct{}) []dirtyHour 
 			}
 		}
 		s := r.Start.Unix()
-		d := dirtyHour{r.CustomerID, r.MetricKey, s - s%3600}
+		k := hourKey{r.CustomerID, r.MetricKey, s - s%3600}
 		if s < 0 && s%3600 != 0 {
-			d.hour -= 3600 // floor before 1970 (validation refuses it; kept exact anyway)
+			k.hour -= 3600 // floor before 1970 (validation refuses it; kept exact anyway)
 		}
-		if d == last && len(out) > 0 {
-			continue // records of one hour tend to come together
+		if at < 0 || k != last { // records of one hour tend to come together
+			j, ok := index[k]
+			if !ok {
+				j = len(out)
+				index[k] = j
+				out = append(out, dirtyHour{hourKey: k})
+			}
+			last, at = k, j
 		}
-		last = d
-		if _, dup := seen[d]; dup {
-			continue
+		out[at].records++
+		if _, dup := seen[hourResource{at, r.ResourceID}]; !dup {
+			seen[hourResource{at, r.ResourceID}] = struct{}{}
+			out[at].resources++
 		}
-		seen[d] = struct{}{}
-		out = append(out, d)
 	}
 	slices.SortFunc(out, func(a, b dirtyHour) int {
 		if c := strings.Compare(a.customer, b.customer); c != 0 {
@@ -120,15 +137,19 @@ func dirtyHoursOf(records []usage.Record, keep map[string]struct{}) []dirtyHour 
 func encodeDirty(hours []dirtyHour) []byte {
 	size := len(copyHeader) + 2
 	for _, h := range hours {
-		size += 2 + 4 + len(h.customer) + 4 + len(h.metric) + 4 + 8
+		size += 2 + 4 + len(h.customer) + 4 + len(h.metric) + 4 + 8 + 2*(4+4)
 	}
 	b := append(make([]byte, 0, size), copyHeader...)
 	for _, h := range hours {
-		b = binary.BigEndian.AppendUint16(b, 3)
+		b = binary.BigEndian.AppendUint16(b, 5)
 		b = appendText(b, h.customer)
 		b = appendText(b, h.metric)
 		b = binary.BigEndian.AppendUint32(b, 8)
 		b = binary.BigEndian.AppendUint64(b, uint64(h.hour*1e6-postgresEpoch))
+		for _, n := range []int32{h.records, h.resources} {
+			b = binary.BigEndian.AppendUint32(b, 4)
+			b = binary.BigEndian.AppendUint32(b, uint32(n))
+		}
 	}
 	return binary.BigEndian.AppendUint16(b, 0xffff)
 }

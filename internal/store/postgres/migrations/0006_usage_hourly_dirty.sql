@@ -28,7 +28,10 @@
 CREATE TABLE usage_hourly_dirty (
     customer_id text COLLATE "C" NOT NULL,
     metric_key  text COLLATE "C" NOT NULL,
-    hour        timestamptz NOT NULL
+    hour        timestamptz NOT NULL,
+    -- of the hour in this batch: a hint for the drain (see below)
+    records     integer NOT NULL DEFAULT 1,
+    resources   integer NOT NULL DEFAULT 1
 );
 
 -- billing looks up one customer's dirty hours; the worker deletes by key
@@ -137,11 +140,20 @@ RETURNS bigint LANGUAGE sql AS $fn$
 $fn$;
 
 -- usage_hourly_drain takes up to n dirty hours (in index order), deletes
--- every row of them from the log and recomputes their rollups. It returns
+-- every row of them from the log and brings them up to date. It returns
 -- how many hours it took (0: the log is empty). Callers must hold the
 -- workers' advisory lock, so that two drains never recompute one hour from
--- different snapshots. A data-modifying CTE runs on the statement's one
--- snapshot, which is what makes the deletion and the recomputation agree.
+-- different snapshots. The deletion and the recomputation run in one
+-- statement: every record committed with a deleted log row is seen.
+--
+-- An hour that has no rollup rows yet and whose log rows say it is sparse
+-- (their records fewer than twice their resources, which counts a resource
+-- once per batch and so errs towards sparse) is marked raw without reading
+-- its records: in the usual case, a collector's batch adding a sample or
+-- two per resource, this saves re-reading every record. Marking a dense
+-- hour raw costs only speed: billing is exact either way, and the next
+-- batch into the hour, or one into an hour that has rollup rows, takes the
+-- exact path (usage_hourly_recompute).
 CREATE FUNCTION usage_hourly_drain(n int)
 RETURNS int LANGUAGE sql AS $fn$
     WITH k AS (
@@ -150,10 +162,21 @@ RETURNS int LANGUAGE sql AS $fn$
     ), d AS (
         DELETE FROM usage_hourly_dirty x USING k
         WHERE x.customer_id = k.customer_id AND x.metric_key = k.metric_key AND x.hour = k.hour
-        RETURNING x.customer_id, x.metric_key, x.hour
+        RETURNING x.customer_id, x.metric_key, x.hour, x.records, x.resources
+    ), h AS MATERIALIZED (
+        SELECT d.customer_id, d.metric_key, d.hour,
+               sum(d.records) < 2 * sum(d.resources) AND NOT EXISTS (
+                   SELECT 1 FROM usage_hourly u WHERE u.customer_id = d.customer_id AND u.metric_key = d.metric_key AND u.hour = d.hour
+               ) AS sparse
+        FROM d GROUP BY d.customer_id, d.metric_key, d.hour
+    ), mark AS (
+        INSERT INTO usage_hourly_raw (customer_id, metric_key, hour)
+        SELECT customer_id, metric_key, hour FROM h WHERE sparse
+        ORDER BY 1, 2, 3
+        ON CONFLICT DO NOTHING
     ), r AS (
         SELECT usage_hourly_recompute(array_agg(customer_id), array_agg(metric_key), array_agg(hour)) AS rows
-        FROM (SELECT DISTINCT customer_id, metric_key, hour FROM d) d
+        FROM h WHERE NOT sparse
     )
     SELECT (SELECT count(*) FROM k)::int FROM r -- FROM r: a CTE that is not read is not run
 $fn$;
