@@ -80,14 +80,14 @@ func TestCollectRecordsAndSkips(t *testing.T) {
 		"GET /irisservices/api/v1/public/stats/tenants",
 		"GET /irisservices/api/v1/public/stats/tenants " + cookie2,
 	}
-	if got := c.takeRequests(); !slices.Equal(got, wantReq) {
+	if got := c.requests.Take(); !slices.Equal(got, wantReq) {
 		t.Errorf("requests\n got %q\nwant %q", got, wantReq)
 	}
 	again := collectortest.Collect(t, src, "2026-01-01T00:00:00Z", t0.Add(time.Hour))
 	if !reflect.DeepEqual(again.Records, b.Records) {
 		t.Errorf("collecting the same window again differs:\n%s\n%s", collectortest.Lines(again.Records), collectortest.Lines(b.Records))
 	}
-	if got := c.takeRequests(); len(got) != 6 {
+	if got := c.requests.Take(); len(got) != 6 {
 		t.Errorf("second collect: %q, want the 6 GETs without a login", got)
 	}
 }
@@ -99,7 +99,7 @@ func TestLoginAgainOn401(t *testing.T) {
 	c := newCluster(t)
 	src := newSource(t, c)
 	want := collectortest.Lines(collectortest.Collect(t, src, "2026-01-01T00:00:00Z", t0.Add(time.Hour)).Records)
-	c.takeRequests()
+	c.requests.Take()
 	c.tokens.ExpireAll()
 	if got := collectortest.Lines(collectortest.Collect(t, src, "2026-01-01T00:00:00Z", t0.Add(time.Hour)).Records); !slices.Equal(got, want) {
 		t.Errorf("after expiry: %v", got)
@@ -107,7 +107,7 @@ func TestLoginAgainOn401(t *testing.T) {
 	if n := c.tokens.Logins(); n != 2 {
 		t.Errorf("%d logins, want 2", n)
 	}
-	if got := c.takeRequests(); len(got) != 8 || got[1] != "POST /irisservices/api/v1/public/accessTokens" {
+	if got := c.requests.Take(); len(got) != 8 || got[1] != "POST /irisservices/api/v1/public/accessTokens" {
 		t.Errorf("requests %q, want refused GET, login, then the 6 GETs", got)
 	}
 }
@@ -126,18 +126,18 @@ func TestAPIKeyAndFailures(t *testing.T) {
 		}
 		return src
 	}
-	c.fail["/irisservices/api/v1/public/stats/tenants"] = 1
+	c.requests.Fail("/irisservices/api/v1/public/stats/tenants", 1)
 	if b := collectortest.Collect(t, newKeySource("cohesity-api-key"), "2026-01-01T00:00:00Z", t0.Add(time.Hour)); len(b.Records) != 5 {
 		t.Errorf("%d records, want 5", len(b.Records))
 	}
-	if got := c.takeRequests(); len(got) != 7 || slices.Contains(got, "POST /irisservices/api/v1/public/accessTokens") {
+	if got := c.requests.Take(); len(got) != 7 || slices.Contains(got, "POST /irisservices/api/v1/public/accessTokens") {
 		t.Errorf("requests %q, want the 6 GETs and the retried stats page, no login", got)
 	}
 	_, err := newKeySource("wrong-key").Collect(context.Background(), "2026-01-01T00:00:00Z", t0.Add(time.Hour))
 	if err == nil || !strings.Contains(err.Error(), "HTTP 401") || strings.Contains(err.Error(), "wrong-key") {
 		t.Errorf("err = %v, want a 401 that does not show the key", err)
 	}
-	if got := c.takeRequests(); len(got) != 2 {
+	if got := c.requests.Take(); len(got) != 2 {
 		t.Errorf("requests with a wrong key %q, want the refused GET and one retry", got)
 	}
 }

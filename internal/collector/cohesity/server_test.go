@@ -21,12 +21,11 @@ import (
 // served in the two recorded pages, chained by their cookie.
 type cluster struct {
 	*httptest.Server
-	tokens *restapitest.Tokens
+	tokens   *restapitest.Tokens
+	requests collectortest.Requests // what was asked, in order; paths to answer 503
 
-	mu       sync.Mutex
-	docs     map[string]any // fixture file name → decoded JSON
-	requests []string
-	fail     map[string]int // path → 503 answers still to give
+	mu   sync.Mutex
+	docs map[string]any // fixture file name → decoded JSON
 }
 
 const (
@@ -37,7 +36,7 @@ const (
 
 func newCluster(t *testing.T) *cluster {
 	t.Helper()
-	c := &cluster{tokens: restapitest.NewTokens(), docs: map[string]any{}, fail: map[string]int{}}
+	c := &cluster{tokens: restapitest.NewTokens(), docs: map[string]any{}}
 	files, err := filepath.Glob("testdata/*.json")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("fixtures: %v", err)
@@ -54,13 +53,8 @@ func newCluster(t *testing.T) *cluster {
 
 func (c *cluster) serve(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	c.mu.Lock()
-	c.requests = append(c.requests, strings.TrimSpace(r.Method+" "+r.URL.Path+" "+q.Get("tenantIds")+q.Get("cookie")))
-	failing := c.fail[r.URL.Path] > 0
-	if failing {
-		c.fail[r.URL.Path]--
-	}
-	c.mu.Unlock()
+	c.requests.Add(strings.TrimSpace(r.Method + " " + r.URL.Path + " " + q.Get("tenantIds") + q.Get("cookie")))
+	failing := c.requests.Failing(r.URL.Path)
 	w.Header().Set("Content-Type", "application/json")
 	if r.URL.Path == "/irisservices/api/v1/public/accessTokens" {
 		c.login(w, r)
@@ -135,12 +129,4 @@ func (c *cluster) edit(file string, f func(doc any)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	f(c.docs[file])
-}
-
-func (c *cluster) takeRequests() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := c.requests
-	c.requests = nil
-	return out
 }

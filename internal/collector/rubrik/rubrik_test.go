@@ -76,7 +76,7 @@ func TestCollectRecordsAndSkips(t *testing.T) {
 		t.Errorf("skips\n got %s\nwant %s", strings.Join(got, "\n     "), strings.Join(wantSkips, "\n     "))
 	}
 	wantReq := []string{"POST /api/client_token", "POST /api/graphql ", "POST /api/graphql " + cursor2, "POST /api/graphql " + cursor3}
-	if got := r.takeRequests(); !slices.Equal(got, wantReq) {
+	if got := r.requests.Take(); !slices.Equal(got, wantReq) {
 		t.Errorf("requests\n got %q\nwant %q", got, wantReq)
 	}
 	again := collectortest.Collect(t, src, "2026-01-01T00:00:00Z", t0.Add(time.Hour))
@@ -92,7 +92,7 @@ func TestLoginAgainOn401(t *testing.T) {
 	r := newRSC(t)
 	src := newSource(t, r)
 	want := collectortest.Lines(collectortest.Collect(t, src, "2026-01-01T00:00:00Z", t0.Add(time.Hour)).Records)
-	r.takeRequests()
+	r.requests.Take()
 	r.mu.Lock()
 	r.expireAt = 2 // the second page of the next poll
 	r.mu.Unlock()
@@ -104,7 +104,7 @@ func TestLoginAgainOn401(t *testing.T) {
 		t.Errorf("%d logins, want 2", n)
 	}
 	wantReq := []string{"POST /api/graphql ", "POST /api/graphql " + cursor2, "POST /api/client_token", "POST /api/graphql " + cursor2, "POST /api/graphql " + cursor3}
-	if got := r.takeRequests(); !slices.Equal(got, wantReq) {
+	if got := r.requests.Take(); !slices.Equal(got, wantReq) {
 		t.Errorf("requests\n got %q\nwant %q", got, wantReq)
 	}
 }

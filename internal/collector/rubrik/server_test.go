@@ -20,13 +20,13 @@ import (
 // recorded pages under testdata/, chained by their endCursor.
 type rsc struct {
 	*httptest.Server
-	tokens *restapitest.Tokens
+	tokens   *restapitest.Tokens
+	requests collectortest.Requests // what was asked, in order
 
 	mu       sync.Mutex
 	pages    map[string]map[string]any // after ("" for the first) → the answer
-	requests []string
-	errorsAt int // answer request number errorsAt with a GraphQL error
-	expireAt int // expire every token when request number expireAt arrives
+	errorsAt int                       // answer request number errorsAt with a GraphQL error
+	expireAt int                       // expire every token when request number expireAt arrives
 }
 
 const (
@@ -53,7 +53,7 @@ func (r *rsc) serve(w http.ResponseWriter, req *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	switch req.URL.Path {
 	case "/api/client_token":
-		r.log("POST /api/client_token")
+		r.requests.Add("POST /api/client_token")
 		var body struct {
 			ClientID     string `json:"client_id"`
 			ClientSecret string `json:"client_secret"`
@@ -86,7 +86,7 @@ func (r *rsc) serve(w http.ResponseWriter, req *http.Request) {
 		if body.Variables.After != nil {
 			after = *body.Variables.After
 		}
-		n := r.log("POST /api/graphql " + after)
+		n := r.requests.Add("POST /api/graphql " + after)
 		r.mu.Lock()
 		if n == r.expireAt {
 			r.tokens.ExpireAll()
@@ -118,25 +118,10 @@ func (r *rsc) serve(w http.ResponseWriter, req *http.Request) {
 	}
 }
 
-func (r *rsc) log(s string) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.requests = append(r.requests, s)
-	return len(r.requests)
-}
-
 // nodes changes the nodes of a page for the next polls.
 func (r *rsc) nodes(after string, f func([]any) []any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	conn := r.pages[after]["data"].(map[string]any)["snappableConnection"].(map[string]any)
 	conn["nodes"] = f(conn["nodes"].([]any))
-}
-
-func (r *rsc) takeRequests() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := r.requests
-	r.requests = nil
-	return out
 }

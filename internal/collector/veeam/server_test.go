@@ -21,13 +21,12 @@ import (
 // small page_size makes the client read several pages.
 type vspc struct {
 	*httptest.Server
-	tokens *restapitest.Tokens
+	tokens   *restapitest.Tokens
+	requests collectortest.Requests // what was asked, in order; paths to answer 503
 
 	mu       sync.Mutex
 	data     map[string][]map[string]any // path → the collection's items
-	requests []string                    // "GET path offset" in order
 	expireAt int                         // expire every token when request number expireAt arrives
-	fail     map[string]int              // path → answers 503 this many more times
 }
 
 const (
@@ -43,7 +42,7 @@ var fixtures = map[string]string{
 
 func newVSPC(t *testing.T) *vspc {
 	t.Helper()
-	v := &vspc{tokens: restapitest.NewTokens(), data: map[string][]map[string]any{}, fail: map[string]int{}}
+	v := &vspc{tokens: restapitest.NewTokens(), data: map[string][]map[string]any{}}
 	for path, file := range fixtures {
 		var doc struct {
 			Data []map[string]any `json:"data"`
@@ -57,16 +56,13 @@ func newVSPC(t *testing.T) *vspc {
 }
 
 func (v *vspc) serve(w http.ResponseWriter, r *http.Request) {
+	n := v.requests.Add(r.Method + " " + r.URL.Path + " " + r.URL.Query().Get("offset"))
 	v.mu.Lock()
-	v.requests = append(v.requests, r.Method+" "+r.URL.Path+" "+r.URL.Query().Get("offset"))
-	if len(v.requests) == v.expireAt {
+	if n == v.expireAt {
 		v.tokens.ExpireAll()
 	}
-	failing := v.fail[r.URL.Path] > 0
-	if failing {
-		v.fail[r.URL.Path]--
-	}
 	v.mu.Unlock()
+	failing := v.requests.Failing(r.URL.Path)
 	w.Header().Set("Content-Type", "application/json")
 	if r.URL.Path == "/api/v3/token" {
 		v.token(w, r)
@@ -118,13 +114,4 @@ func (v *vspc) edit(path string, f func([]map[string]any) []map[string]any) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.data[path] = f(v.data[path])
-}
-
-// takeRequests returns the requests so far and forgets them.
-func (v *vspc) takeRequests() []string {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	out := v.requests
-	v.requests = nil
-	return out
 }

@@ -71,7 +71,7 @@ func TestCollectRecordsAndSkips(t *testing.T) {
 	if len(first.Records) != 0 || len(first.Skipped) != 0 || first.Next != "2026-01-01T00:00:00Z" {
 		t.Fatalf("first poll = %+v, want only the cursor 2026-01-01T00:00:00Z", first)
 	}
-	if got := v.takeRequests(); len(got) != 0 {
+	if got := v.requests.Take(); len(got) != 0 {
 		t.Errorf("the first poll called VSPC: %v", got)
 	}
 
@@ -117,7 +117,7 @@ func TestCollectRecordsAndSkips(t *testing.T) {
 		"GET /api/v3/organizations/companies/sites/backupResources/usage 0", "GET /api/v3/organizations/companies/sites/backupResources/usage 4",
 		"GET /api/v3/organizations/companies/sites/backupResources/usage 8",
 	}
-	if got := v.takeRequests(); !slices.Equal(got, wantReq) {
+	if got := v.requests.Take(); !slices.Equal(got, wantReq) {
 		t.Errorf("requests\n got %q\nwant %q", got, wantReq)
 	}
 
@@ -125,7 +125,7 @@ func TestCollectRecordsAndSkips(t *testing.T) {
 	if !reflect.DeepEqual(again.Records, b.Records) || again.Next != b.Next {
 		t.Errorf("collecting the same window again differs:\n%s\n%s", collectortest.Lines(again.Records), collectortest.Lines(b.Records))
 	}
-	if got := v.takeRequests(); len(got) != 8 || got[0] != "GET /api/v3/organizations/companies 0" {
+	if got := v.requests.Take(); len(got) != 8 || got[0] != "GET /api/v3/organizations/companies 0" {
 		t.Errorf("second collect: %q, want the 8 GETs with the same token", got)
 	}
 
@@ -176,7 +176,7 @@ func TestLoginAgainOn401(t *testing.T) {
 	if n := v.tokens.Logins(); n != 1 {
 		t.Fatalf("%d logins, want 1", n)
 	}
-	v.takeRequests()
+	v.requests.Take()
 
 	v.tokens.ExpireAll()
 	if got := collectortest.Lines(collectortest.Collect(t, src, "2026-01-01T00:00:00Z", t0.Add(time.Hour)).Records); !slices.Equal(got, want) {
@@ -185,7 +185,7 @@ func TestLoginAgainOn401(t *testing.T) {
 	if n := v.tokens.Logins(); n != 2 {
 		t.Errorf("%d logins after an expiry between polls, want 2", n)
 	}
-	reqs := v.takeRequests()
+	reqs := v.requests.Take()
 	if len(reqs) < 3 || reqs[0] != "GET /api/v3/organizations/companies 0" || reqs[1] != "POST /api/v3/token " || reqs[2] != "GET /api/v3/organizations/companies 0" {
 		t.Errorf("requests after expiry: %q, want refused GET, login, same GET again", reqs)
 	}
@@ -216,7 +216,7 @@ func TestWrongPasswordFails(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "HTTP 401") || strings.Contains(err.Error(), "wrong") {
 		t.Errorf("err = %v, want a 401 that does not show the password", err)
 	}
-	if got := v.takeRequests(); !slices.Equal(got, []string{"POST /api/v3/token "}) {
+	if got := v.requests.Take(); !slices.Equal(got, []string{"POST /api/v3/token "}) {
 		t.Errorf("requests %q, want one login", got)
 	}
 }
@@ -236,7 +236,7 @@ func TestAPIKey(t *testing.T) {
 	if len(b.Records) != 5 {
 		t.Errorf("%d records, want 5", len(b.Records))
 	}
-	if got := v.takeRequests(); len(got) != 3 || got[0] != "GET /api/v3/organizations/companies 0" {
+	if got := v.requests.Take(); len(got) != 3 || got[0] != "GET /api/v3/organizations/companies 0" {
 		t.Errorf("requests %q, want one page of each collection and no login", got)
 	}
 }
@@ -245,7 +245,7 @@ func TestAPIKey(t *testing.T) {
 func TestTransientFailureRetried(t *testing.T) {
 	t.Parallel()
 	v := newVSPC(t)
-	v.fail["/api/v3/protectedWorkloads/virtualMachines"] = 1
+	v.requests.Fail("/api/v3/protectedWorkloads/virtualMachines", 1)
 	src := newSource(t, v, 0)
 	if b := collectortest.Collect(t, src, "2026-01-01T00:00:00Z", t0.Add(time.Hour)); len(b.Records) != 5 {
 		t.Errorf("%d records, want 5", len(b.Records))
@@ -253,7 +253,7 @@ func TestTransientFailureRetried(t *testing.T) {
 	want := []string{"POST /api/v3/token ", "GET /api/v3/organizations/companies 0",
 		"GET /api/v3/protectedWorkloads/virtualMachines 0", "GET /api/v3/protectedWorkloads/virtualMachines 0",
 		"GET /api/v3/organizations/companies/sites/backupResources/usage 0"}
-	if got := v.takeRequests(); !slices.Equal(got, want) {
+	if got := v.requests.Take(); !slices.Equal(got, want) {
 		t.Errorf("requests %q\nwant %q", got, want)
 	}
 }
