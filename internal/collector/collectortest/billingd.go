@@ -1,8 +1,11 @@
 // Package collectortest is the shared test support of the collector
 // packages: a real billingd on PostgreSQL as in production (TLS, API keys,
-// a client CA), collector keys and certificates for it, catalog and price
-// seeding, the month bill and the stored usage, and pushing a source's
-// windows into it through a collector.Runner.
+// a client CA) with collector keys and certificates for it, catalog,
+// customer and price seeding, the stored usage and the month bill; pushing
+// a source's windows through a collector.Runner, or running one in the
+// background; and the small pieces the sources' tests share (records as
+// lines, a fake platform's request log, fixtures, the machine's RabbitMQ,
+// a log sink, metric values).
 package collectortest
 
 import (
