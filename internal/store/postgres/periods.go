@@ -29,7 +29,6 @@ const (
 	sqlLaterClosed = "SELECT month FROM closed_periods WHERE customer_id = $1 AND start_time >= $2 ORDER BY start_time LIMIT 1"
 
 	sqlFrozenBook = "SELECT book::text FROM closed_periods WHERE id = $1"
-	sqlHasLate    = "SELECT EXISTS (SELECT 1 FROM usage_late WHERE period_id = $1)"
 
 	sqlInsertClosedPeriod = `INSERT INTO closed_periods (id, customer_id, month, time_zone, start_time, end_time, close_time, closed_by, book, book_hash)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
@@ -117,17 +116,13 @@ func (b billingReader) FrozenBook(ctx context.Context, periodID string) (billing
 }
 
 // ScanFrozenUsage reads raw records (rollups include late records), leaving
-// out those listed late for the period.
+// out those listed late for the period. It is one statement on purpose: a
+// separate "is anything late?" check would see the state before a batch
+// committed and the scan the state after it, counting that batch's records
+// though they are late.
 func (b billingReader) ScanFrozenUsage(ctx context.Context, periodID string, w billing.UsageWindow, fn func(*billing.UsageRow) error) error {
 	if len(w.Metrics) == 0 {
 		return nil
-	}
-	var late bool
-	if err := b.s.pool.QueryRow(ctx, sqlHasLate, periodID).Scan(&late); err != nil {
-		return mapErr(err)
-	}
-	if !late {
-		return b.scan(ctx, sqlScanUsage, w, fn)
 	}
 	return b.scan(ctx, sqlScanFrozen, w, fn, periodID)
 }
