@@ -1,11 +1,6 @@
 package veeam
 
 import (
-	"errors"
-	"fmt"
-	"strings"
-
-	"github.com/billingd/billingd/internal/collector"
 	"github.com/billingd/billingd/internal/collector/restapi"
 )
 
@@ -26,36 +21,17 @@ import (
 //	    map: {Acme Corp: acme}
 //	    pattern: '^cust-([a-z0-9-]+)$'
 type Config struct {
-	restapi.Endpoint `yaml:",inline"`
-	Username         string           `yaml:"username"`
-	Password         collector.Secret `yaml:"password"`
-	APIKey           collector.Secret `yaml:"api_key"`
-	Site             string           `yaml:"site"`
-	PageSize         int              `yaml:"page_size"`
-	// PerVM adds a backup.protected_vm record (1, dimension vm_id) per
-	// protected VM, for billing VMs protected at any time of a month.
-	PerVM     bool              `yaml:"per_vm"`
-	Customers restapi.Customers `yaml:"customers"`
+	restapi.Common      `yaml:",inline"`
+	restapi.Credentials `yaml:",inline"`
 }
 
 // MaxPageSize is the largest limit VSPC accepts on a collection.
 const MaxPageSize = 500
 
+// kind is what the shared backup source code needs to know of VSPC.
+var kind = restapi.Kind{Type: Type, Dimension: DimensionBackupResource, Pages: restapi.Pages{Max: MaxPageSize, Default: MaxPageSize}}
+
 // Validate reports every problem at once.
 func (c *Config) Validate() error {
-	errs := []error{c.Endpoint.Validate()}
-	switch {
-	case !c.APIKey.IsZero() && (c.Username != "" || !c.Password.IsZero()):
-		errs = append(errs, errors.New("give api_key or username and password, not both"))
-	case c.APIKey.IsZero() && (c.Username == "" || c.Password.IsZero()):
-		errs = append(errs, errors.New("username and password ({env: NAME} or {file: /path}) are required, or api_key"))
-	}
-	if c.Site != "" && (len(c.Site) > 128 || strings.ContainsAny(c.Site, ":%")) {
-		errs = append(errs, fmt.Errorf("site %q: at most 128 characters, no ':' or '%%'", c.Site))
-	}
-	if c.PageSize < 0 || c.PageSize > MaxPageSize {
-		errs = append(errs, fmt.Errorf("page_size %d must be in 1..%d (0: %d)", c.PageSize, MaxPageSize, MaxPageSize))
-	}
-	errs = append(errs, c.Customers.Validate())
-	return errors.Join(errs...)
+	return c.Common.Validate(kind.Pages, c.Credentials.Validate())
 }

@@ -33,12 +33,19 @@ func customers() restapi.Customers {
 	}
 }
 
+// config logs in to the fake VSPC with the password and maps customers().
+func config(v *vspc) veeam.Config {
+	return veeam.Config{
+		Common:      restapi.Common{Endpoint: restapi.Endpoint{URL: v.URL}, Customers: customers()},
+		Credentials: restapi.Credentials{Username: vspcUser, Password: collector.NewSecret(vspcPassword, "test")},
+	}
+}
+
 func newSource(t *testing.T, v *vspc, pageSize int) *veeam.Source {
 	t.Helper()
-	src, err := veeam.New("vspc01", veeam.Config{
-		Endpoint: restapi.Endpoint{URL: v.URL}, Username: vspcUser, Password: collector.NewSecret(vspcPassword, "test"),
-		PageSize: pageSize, Customers: customers(),
-	})
+	cfg := config(v)
+	cfg.PageSize = pageSize
+	src, err := veeam.New("vspc01", cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,10 +54,9 @@ func newSource(t *testing.T, v *vspc, pageSize int) *veeam.Source {
 
 func newPerVMSource(t *testing.T, v *vspc) *veeam.Source {
 	t.Helper()
-	src, err := veeam.New("vspc01", veeam.Config{
-		Endpoint: restapi.Endpoint{URL: v.URL}, Username: vspcUser, Password: collector.NewSecret(vspcPassword, "test"),
-		PageSize: 3, PerVM: true, Customers: customers(),
-	})
+	cfg := config(v)
+	cfg.PageSize, cfg.PerVM = 3, true
+	src, err := veeam.New("vspc01", cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,9 +212,9 @@ func TestLoginAgainOn401(t *testing.T) {
 func TestWrongPasswordFails(t *testing.T) {
 	t.Parallel()
 	v := newVSPC(t)
-	src, err := veeam.New("vspc01", veeam.Config{
-		Endpoint: restapi.Endpoint{URL: v.URL}, Username: vspcUser, Password: collector.NewSecret("wrong", "test"), Customers: customers(),
-	})
+	cfg := config(v)
+	cfg.Password = collector.NewSecret("wrong", "test")
+	src, err := veeam.New("vspc01", cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,9 +232,9 @@ func TestAPIKey(t *testing.T) {
 	t.Parallel()
 	v := newVSPC(t)
 	v.tokens.Add("vspc-api-key-123")
-	src, err := veeam.New("vspc01", veeam.Config{
-		Endpoint: restapi.Endpoint{URL: v.URL}, APIKey: collector.NewSecret("vspc-api-key-123", "test"), Customers: customers(),
-	})
+	cfg := config(v)
+	cfg.Credentials = restapi.Credentials{APIKey: collector.NewSecret("vspc-api-key-123", "test")}
+	src, err := veeam.New("vspc01", cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
