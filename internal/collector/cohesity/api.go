@@ -79,7 +79,7 @@ func (s *Source) tenantStats(ctx context.Context) ([]tenantStats, error) {
 			q.Set("cookie", cookie)
 		}
 		var p tenantStatsPage
-		if err := s.client.Get(ctx, pathTenantStats, q, &p); err != nil {
+		if err := s.Client.Get(ctx, pathTenantStats, q, &p); err != nil {
 			return nil, err
 		}
 		out = append(out, p.StatsList...)
@@ -98,7 +98,7 @@ func (s *Source) tenantStats(ctx context.Context) ([]tenantStats, error) {
 func (s *Source) protectedObjects(ctx context.Context, tenantID string) ([]protectedObject, error) {
 	q := url.Values{"tenantIds": {tenantID}, "environments": {strings.Join(s.cfg.Environments, ",")}}
 	var p protectedObjects
-	if err := s.client.Get(ctx, pathProtected, q, &p); err != nil {
+	if err := s.Client.Get(ctx, pathProtected, q, &p); err != nil {
 		return nil, err
 	}
 	return p.Objects, nil

@@ -23,8 +23,8 @@ func customers() restapi.Customers {
 func newSource(t *testing.T, c *cluster) *cohesity.Source {
 	t.Helper()
 	src, err := cohesity.New("coh01", cohesity.Config{
-		Endpoint: restapi.Endpoint{URL: c.URL}, Username: cohUser, Password: collector.NewSecret(cohPassword, "test"),
-		Customers: customers(),
+		Common:      restapi.Common{Endpoint: restapi.Endpoint{URL: c.URL}, Customers: customers()},
+		Credentials: restapi.Credentials{Username: cohUser, Password: collector.NewSecret(cohPassword, "test")},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -119,8 +119,10 @@ func TestAPIKeyAndFailures(t *testing.T) {
 	c := newCluster(t)
 	c.tokens.Add("cohesity-api-key")
 	newKeySource := func(key string) *cohesity.Source {
-		src, err := cohesity.New("coh01", cohesity.Config{Endpoint: restapi.Endpoint{URL: c.URL},
-			APIKey: collector.NewSecret(key, "test"), Customers: customers()})
+		src, err := cohesity.New("coh01", cohesity.Config{
+			Common:      restapi.Common{Endpoint: restapi.Endpoint{URL: c.URL}, Customers: customers()},
+			Credentials: restapi.Credentials{APIKey: collector.NewSecret(key, "test")},
+		})
 		if err != nil {
 			t.Fatal(err)
 		}

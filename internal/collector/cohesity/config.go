@@ -1,12 +1,9 @@
 package cohesity
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
-	"strings"
 
-	"github.com/billingd/billingd/internal/collector"
 	"github.com/billingd/billingd/internal/collector/restapi"
 )
 
@@ -28,19 +25,14 @@ import (
 //	    map: {Acme: acme}
 //	    pattern: '^cust-(.+)$'
 type Config struct {
-	restapi.Endpoint `yaml:",inline"`
-	Username         string           `yaml:"username"`
-	Password         collector.Secret `yaml:"password"`
-	Domain           string           `yaml:"domain"`
-	APIKey           collector.Secret `yaml:"api_key"`
-	Site             string           `yaml:"site"`
-	Environments     []string         `yaml:"environments"`
-	PageSize         int              `yaml:"page_size"`
-	// PerVM adds a backup.protected_vm record (1, dimension vm_id) per
-	// protected VM, for billing VMs protected at any time of a month.
-	PerVM     bool              `yaml:"per_vm"`
-	Customers restapi.Customers `yaml:"customers"`
+	restapi.Common      `yaml:",inline"`
+	restapi.Credentials `yaml:",inline"`
+	Domain              string   `yaml:"domain"`
+	Environments        []string `yaml:"environments"`
 }
+
+// kind is what the shared backup source code needs to know of Cohesity.
+var kind = restapi.Kind{Type: Type, Dimension: DimensionStorageDomain, Pages: restapi.Pages{Max: 10000, Default: 1000}}
 
 // DefaultEnvironments are the hypervisor environments whose protected
 // objects are VMs.
@@ -50,24 +42,11 @@ var environmentPattern = regexp.MustCompile(`^k[A-Za-z0-9]+$`)
 
 // Validate reports every problem at once.
 func (c *Config) Validate() error {
-	errs := []error{c.Endpoint.Validate()}
-	switch {
-	case !c.APIKey.IsZero() && (c.Username != "" || !c.Password.IsZero()):
-		errs = append(errs, errors.New("give api_key or username and password, not both"))
-	case c.APIKey.IsZero() && (c.Username == "" || c.Password.IsZero()):
-		errs = append(errs, errors.New("username and password ({env: NAME} or {file: /path}) are required, or api_key"))
-	}
-	if c.Site != "" && (len(c.Site) > 128 || strings.ContainsAny(c.Site, ":%")) {
-		errs = append(errs, fmt.Errorf("site %q: at most 128 characters, no ':' or '%%'", c.Site))
-	}
+	var envs []error
 	for _, e := range c.Environments {
 		if !environmentPattern.MatchString(e) {
-			errs = append(errs, fmt.Errorf("environments: %q is not a Cohesity environment (e.g. kVMware)", e))
+			envs = append(envs, fmt.Errorf("environments: %q is not a Cohesity environment (e.g. kVMware)", e))
 		}
 	}
-	if c.PageSize < 0 || c.PageSize > 10000 {
-		errs = append(errs, fmt.Errorf("page_size %d must be in 1..10000 (0: 1000)", c.PageSize))
-	}
-	errs = append(errs, c.Customers.Validate())
-	return errors.Join(errs...)
+	return c.Common.Validate(kind.Pages, c.Credentials.Validate(), envs...)
 }

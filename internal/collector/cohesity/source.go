@@ -17,15 +17,6 @@ import (
 // Type is the key of a Cohesity source's settings in the collector config.
 const Type = "cohesity"
 
-// Skip reasons (metric label values), shared with the other backup sources.
-const (
-	SkipNoCustomer    = restapi.SkipNoCustomer
-	SkipBadCustomer   = restapi.SkipBadCustomer
-	SkipUnknownTenant = restapi.SkipUnknownTenant
-	SkipMissingField  = restapi.SkipMissingField
-	SkipNegative      = restapi.SkipNegative
-)
-
 // DimensionStorageDomain is the dimension of backup.storage_gb records: the
 // Cohesity storage domain (view box) the tenant's backups are written to.
 const DimensionStorageDomain = "storage_domain"
@@ -36,21 +27,15 @@ const objectTypeVM = "kVirtualMachine"
 // Source collects protected VMs and consumed storage per tenant from one
 // Cohesity cluster. Its cursor is the end of the last window (RFC 3339).
 type Source struct {
-	name   string
-	site   string
-	cfg    Config
-	client *restapi.Client
+	restapi.Base
+	cfg Config
 }
 
 var _ collector.Source = (*Source)(nil)
 
 // Build is the collector.Builder of Cohesity sources.
 func Build(name string, spec *yaml.Node) (collector.Source, error) {
-	var cfg Config
-	if err := collector.DecodeStrict(spec, &cfg); err != nil {
-		return nil, err
-	}
-	return New(name, cfg)
+	return restapi.Build(name, spec, New)
 }
 
 // New returns a Source; it logs in at the first Collect.
@@ -64,48 +49,35 @@ func New(name string, cfg Config) (*Source, error) {
 	if len(cfg.Environments) == 0 {
 		cfg.Environments = DefaultEnvironments
 	}
-	if cfg.PageSize == 0 {
-		cfg.PageSize = 1000
-	}
-	site := cfg.Site
-	if site == "" {
-		site = name
-	}
-	hc, err := cfg.HTTPClient()
-	if err != nil {
-		return nil, err
-	}
-	s := &Source{name: name, site: site, cfg: cfg}
 	var opts []restapi.Option
 	if !cfg.APIKey.IsZero() {
 		opts = append(opts, restapi.WithHeader("apiKey"))
 	}
-	s.client, err = restapi.NewClient(cfg.Base(), hc, s.login, opts...)
-	if err != nil {
+	s := &Source{cfg: cfg}
+	var err error
+	if s.Base, err = restapi.Open(kind, name, &s.cfg.Common, s.login, opts...); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-// Name returns the source's name.
-func (s *Source) Name() string { return s.name }
-
 // Collect reads the tenants, their protected VMs and the tenants' storage
 // and returns the records of the window [cursor, now). The first run only
 // sets the start.
 func (s *Source) Collect(ctx context.Context, cursor collector.Cursor, now time.Time) (collector.Batch, error) {
-	w, next, ok, err := restapi.NextWindow(cursor, now)
-	if err != nil || !ok {
-		return collector.Batch{Next: next}, err
-	}
+	return s.Poll(cursor, now, func(t *restapi.Tally) error { return s.read(ctx, t) })
+}
+
+// read tallies the tenants, each one's protected VMs, and the tenants'
+// storage per storage domain.
+func (s *Source) read(ctx context.Context, t *restapi.Tally) error {
 	var tenants []tenant
-	if err := s.client.Get(ctx, pathTenants, nil, &tenants); err != nil {
-		return collector.Batch{}, fmt.Errorf("tenants: %w", err)
+	if err := s.Client.Get(ctx, pathTenants, nil, &tenants); err != nil {
+		return fmt.Errorf("tenants: %w", err)
 	}
-	t := restapi.NewTally()
 	for _, tn := range tenants {
 		if tn.TenantID == "" {
-			t.Skip("tenant "+tn.Name, SkipMissingField, "no tenantId")
+			t.Skip("tenant "+tn.Name, restapi.SkipMissingField, "no tenantId")
 			continue
 		}
 		t.Tenant(tn.TenantID, tn.Name)
@@ -114,12 +86,12 @@ func (s *Source) Collect(ctx context.Context, cursor collector.Cursor, now time.
 		}
 		objs, err := s.protectedObjects(ctx, tn.TenantID)
 		if err != nil {
-			return collector.Batch{}, fmt.Errorf("protected objects of tenant %s: %w", tn.TenantID, err)
+			return fmt.Errorf("protected objects of tenant %s: %w", tn.TenantID, err)
 		}
 		for _, o := range objs {
 			switch {
 			case o.ID == nil:
-				t.Skip("object "+o.Name+" of tenant "+tn.TenantID, SkipMissingField, "no id")
+				t.Skip("object "+o.Name+" of tenant "+tn.TenantID, restapi.SkipMissingField, "no id")
 			case o.ObjectType != "" && o.ObjectType != objectTypeVM:
 				// a container (vCenter, host) listed by the search: not a VM
 			default:
@@ -131,24 +103,23 @@ func (s *Source) Collect(ctx context.Context, cursor collector.Cursor, now time.
 	}
 	stats, err := s.tenantStats(ctx)
 	if err != nil {
-		return collector.Batch{}, fmt.Errorf("tenant stats: %w", err)
+		return fmt.Errorf("tenant stats: %w", err)
 	}
 	seen := map[string]bool{} // an entry read twice across pages counts once
 	for _, st := range stats {
 		res := "storage of tenant " + st.ID
 		switch {
 		case st.ID == "" || st.Stats == nil || st.Stats.StorageConsumedBytes == nil:
-			t.Skip(res, SkipMissingField, "id and stats.storageConsumedBytes are required")
+			t.Skip(res, restapi.SkipMissingField, "id and stats.storageConsumedBytes are required")
 		case *st.Stats.StorageConsumedBytes < 0:
-			t.Skip(res, SkipNegative, "storageConsumedBytes %d", *st.Stats.StorageConsumedBytes)
+			t.Skip(res, restapi.SkipNegative, "storageConsumedBytes %d", *st.Stats.StorageConsumedBytes)
 		case seen[entryKey(st)]:
 		default:
 			seen[entryKey(st)] = true
 			t.Storage(st.ID, storageDomain(st), *st.Stats.StorageConsumedBytes)
 		}
 	}
-	recs, skips := t.Records(restapi.Spec{Type: Type, Site: s.site, Dimension: DimensionStorageDomain, PerVM: s.cfg.PerVM}, w, &s.cfg.Customers)
-	return collector.Batch{Records: recs, Next: next, Skipped: skips}, nil
+	return nil
 }
 
 // entryKey identifies a stats entry: its tenant and its groups.
