@@ -2,6 +2,7 @@ package rubrik
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -112,7 +113,7 @@ func (s *Source) vms(ctx context.Context) ([]snappable, error) {
 	for {
 		vars := map[string]any{"first": s.cfg.PageSize, "after": after, "filter": map[string]any{"objectType": s.cfg.ObjectTypes}}
 		var ans graphqlAnswer[snappablePage]
-		if err := s.client.Post(ctx, pathGraphQL, map[string]any{"query": vmQuery, "variables": vars}, &ans); err != nil {
+		if err := s.Client.Post(ctx, pathGraphQL, map[string]any{"query": vmQuery, "variables": vars}, &ans); err != nil {
 			return nil, err
 		}
 		if len(ans.Errors) > 0 || ans.Data == nil {
@@ -121,7 +122,7 @@ func (s *Source) vms(ctx context.Context) ([]snappable, error) {
 			for _, e := range ans.Errors {
 				msgs = append(msgs, e.Message)
 			}
-			return nil, fmt.Errorf("graphql snappableConnection: %s", cmpOr(strings.Join(msgs, "; "), "no data"))
+			return nil, fmt.Errorf("graphql snappableConnection: %s", cmp.Or(strings.Join(msgs, "; "), "no data"))
 		}
 		conn := ans.Data.SnappableConnection
 		out = append(out, conn.Nodes...)
@@ -137,11 +138,4 @@ func (s *Source) vms(ctx context.Context) ([]snappable, error) {
 		}
 		seen[cur], after = true, &cur
 	}
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

@@ -28,8 +28,8 @@ func customers() restapi.Customers {
 func newSource(t *testing.T, r *rsc) *rubrik.Source {
 	t.Helper()
 	src, err := rubrik.New("rsc01", rubrik.Config{
-		Endpoint: restapi.Endpoint{URL: r.URL}, ClientID: clientID, ClientSecret: collector.NewSecret(clientSecret, "test"),
-		PageSize: 3, Customers: customers(),
+		Common:   restapi.Common{Endpoint: restapi.Endpoint{URL: r.URL}, PageSize: 3, Customers: customers()},
+		ClientID: clientID, ClientSecret: collector.NewSecret(clientSecret, "test"),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -119,8 +119,8 @@ func TestGraphQLErrorFailsThePoll(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "timed out reading workloads") {
 		t.Errorf("err = %v, want the GraphQL error", err)
 	}
-	src, err := rubrik.New("rsc01", rubrik.Config{Endpoint: restapi.Endpoint{URL: r.URL}, ClientID: clientID,
-		ClientSecret: collector.NewSecret("wrong-secret", "test"), Customers: customers()})
+	src, err := rubrik.New("rsc01", rubrik.Config{Common: restapi.Common{Endpoint: restapi.Endpoint{URL: r.URL}, Customers: customers()},
+		ClientID: clientID, ClientSecret: collector.NewSecret("wrong-secret", "test")})
 	if err != nil {
 		t.Fatal(err)
 	}
