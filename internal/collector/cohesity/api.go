@@ -62,7 +62,7 @@ func (s *Source) login(ctx context.Context, c *restapi.Client) (string, error) {
 		AccessToken string `json:"accessToken"`
 	}
 	body := map[string]string{"domain": s.cfg.Domain, "username": s.cfg.Username, "password": s.cfg.Password.Reveal()}
-	if err := c.Raw(ctx, "POST", pathToken, nil, mustJSON(body), jsonHeaders, &tok); err != nil {
+	if err := c.PostLogin(ctx, pathToken, body, &tok); err != nil {
 		return "", fmt.Errorf("as %s\\%s: %w", s.cfg.Domain, s.cfg.Username, err)
 	}
 	return tok.AccessToken, nil

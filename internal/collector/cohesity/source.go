@@ -2,9 +2,7 @@ package cohesity
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"strconv"
 	"time"
 
@@ -142,17 +140,4 @@ func storageDomain(st tenantStats) string {
 		name = g.ViewBoxName
 	}
 	return name
-}
-
-func jsonHeaders(h http.Header) {
-	h.Set("Content-Type", "application/json")
-	h.Set("Accept", "application/json")
-}
-
-func mustJSON(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err) // a map of strings always marshals
-	}
-	return b
 }

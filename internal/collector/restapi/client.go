@@ -107,6 +107,27 @@ func (c *Client) Post(ctx context.Context, path string, body, dst any) error {
 	return c.Do(ctx, http.MethodPost, path, nil, b, dst)
 }
 
+// PostLogin sends a login request to path, without the stored
+// credential: body url.Values as a form, anything else as JSON. It
+// decodes the JSON answer (the token) into dst.
+func (c *Client) PostLogin(ctx context.Context, path string, body, dst any) error {
+	contentType := "application/x-www-form-urlencoded"
+	var b []byte
+	if form, ok := body.(url.Values); ok {
+		b = []byte(form.Encode())
+	} else {
+		var err error
+		if b, err = json.Marshal(body); err != nil {
+			return fmt.Errorf("%s %s: %w", http.MethodPost, path, err)
+		}
+		contentType = "application/json"
+	}
+	return c.Raw(ctx, http.MethodPost, path, nil, b, func(h http.Header) {
+		h.Set("Content-Type", contentType)
+		h.Set("Accept", "application/json")
+	}, dst)
+}
+
 // Do sends one authorised request. It logs in first if needed; on 401 it
 // logs in again and resends once (the token expired between polls); it
 // resends after transient failures as WithRetry says.

@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"strconv"
 	"strings"
 
@@ -87,19 +85,13 @@ func (l *long) UnmarshalJSON(b []byte) error {
 
 // login exchanges the service account's client credentials for an access token.
 func (s *Source) login(ctx context.Context, c *restapi.Client) (string, error) {
-	body, err := json.Marshal(map[string]string{
+	body := map[string]string{
 		"client_id": s.cfg.ClientID, "client_secret": s.cfg.ClientSecret.Reveal(), "grant_type": "client_credentials",
-	})
-	if err != nil {
-		return "", err
 	}
 	var tok struct {
 		AccessToken string `json:"access_token"`
 	}
-	if err := c.Raw(ctx, http.MethodPost, pathToken, nil, body, func(h http.Header) {
-		h.Set("Content-Type", "application/json")
-		h.Set("Accept", "application/json")
-	}, &tok); err != nil {
+	if err := c.PostLogin(ctx, pathToken, body, &tok); err != nil {
 		return "", fmt.Errorf("as %s: %w", s.cfg.ClientID, err)
 	}
 	return tok.AccessToken, nil

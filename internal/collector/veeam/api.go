@@ -3,7 +3,6 @@ package veeam
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strconv"
 
@@ -61,11 +60,7 @@ func (s *Source) login(ctx context.Context, c *restapi.Client) (string, error) {
 	}
 	form := url.Values{"grant_type": {"password"}, "username": {s.cfg.Username}, "password": {s.cfg.Password.Reveal()}}
 	var tok tokenAnswer
-	err := c.Raw(ctx, http.MethodPost, pathToken, nil, []byte(form.Encode()), func(h http.Header) {
-		h.Set("Content-Type", "application/x-www-form-urlencoded")
-		h.Set("Accept", "application/json")
-	}, &tok)
-	if err != nil {
+	if err := c.PostLogin(ctx, pathToken, form, &tok); err != nil {
 		return "", fmt.Errorf("as %s: %w", s.cfg.Username, err)
 	}
 	return tok.AccessToken, nil
