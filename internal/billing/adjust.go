@@ -95,36 +95,49 @@ func (s *Service) pending(ctx context.Context, r *rater, j *job, p *ClosedPeriod
 	if err != nil {
 		return nil, err
 	}
-	month := func(rr *rater, scan usageScan) ([]rating.Line, error) {
-		cur, err := rr.currencyFor(j.c.ID, p.From, p.To)
-		if err != nil {
-			return nil, err
-		}
+	// month rates p's month with each book from one read of scan's usage:
+	// with today's usage, U (frozen book) and L (today's book) see the same
+	// records, so a record committed meanwhile cannot fall between them.
+	month := func(scan usageScan, books ...*rater) ([][]rating.Line, error) {
 		g := rating.Grouping{Keys: adjustmentGrouping, Granularity: rating.GranularityPeriod, Location: j.loc}
-		pm := newPremerger(g, j.loc)
-		if _, err := s.rateSegment(ctx, rr, cur, j.c.ID, j.loc, p.From, p.To, scan, pm.add); err != nil {
+		with := make([]rateWith, len(books))
+		pms := make([]*premerger, len(books))
+		for i, rr := range books {
+			cur, err := rr.currencyFor(j.c.ID, p.From, p.To)
+			if err != nil {
+				return nil, err
+			}
+			pms[i] = newPremerger(g, j.loc)
+			with[i] = rateWith{rr, cur, pms[i].add}
+		}
+		if _, err := s.rateEach(ctx, with, j.c.ID, j.loc, p.From, p.To, scan); err != nil {
 			return nil, err
 		}
-		lines, err := rating.GroupLines(pm.lines(), g)
-		sortLines(lines, nil)
-		return lines, err
+		out := make([][]rating.Line, len(books))
+		for i, pm := range pms {
+			lines, err := rating.GroupLines(pm.lines(), g)
+			if err != nil {
+				return nil, err
+			}
+			sortLines(lines, nil)
+			out[i] = lines
+		}
+		return out, nil
 	}
-	frozen, err := month(fr, s.frozenScan(p.ID))
+	f, err := month(s.frozenScan(p.ID), fr)
 	if err != nil {
 		return nil, err
 	}
-	withLate := frozen
-	if p.LateRecords > 0 {
-		if withLate, err = month(fr, s.store.ScanUsage); err != nil {
-			return nil, err
-		}
-	}
-	today := withLate
+	frozen := f[0]
+	books := []*rater{fr}
 	if priced {
-		if today, err = month(r, s.store.ScanUsage); err != nil {
-			return nil, err
-		}
+		books = append(books, r)
 	}
+	ul, err := month(s.store.ScanUsage, books...)
+	if err != nil {
+		return nil, err
+	}
+	withLate, today := ul[0], ul[len(ul)-1]
 	d := newDescriber(r)
 	post := func(cause AdjustmentCause, now, before []rating.Line) []Adjustment {
 		var booked []Adjustment

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/billingd/billingd/internal/apperr"
+	"github.com/billingd/billingd/internal/catalog"
 	"github.com/billingd/billingd/internal/customer"
 	"github.com/billingd/billingd/internal/rating"
 )
@@ -303,16 +304,74 @@ func (s *Service) frozenScan(periodID string) usageScan {
 // r's engine of currency cur, handing the lines to emit.
 func (s *Service) rateSegment(ctx context.Context, r *rater, cur, customerID string, loc *time.Location,
 	from, to time.Time, scan usageScan, emit func(rating.Line) error) ([]rating.UnpricedUsage, error) {
-	b := newSeriesBuilder(r, to)
-	// The engine rates instants from 1970 on; so does the lookback.
-	lookback := min(Lookback, from.Sub(time.Unix(0, 0)))
-	w := UsageWindow{CustomerID: customerID, From: from, To: to, Lookback: lookback, Metrics: r.keys, Gauges: r.gauges}
-	if err := scan(ctx, w, b.add); err != nil {
-		return nil, err
-	}
-	sum, err := r.engines[cur].RateFunc(rating.Request{CustomerID: customerID, Location: loc, Period: rating.Period{From: from, To: to}, Series: b.build()}, emit)
+	unpriced, err := s.rateEach(ctx, []rateWith{{r, cur, emit}}, customerID, loc, from, to, scan)
 	if err != nil {
 		return nil, err
 	}
-	return sum.Unpriced, nil
+	return unpriced[0], nil
+}
+
+// rateWith is one price book to rate a segment with.
+type rateWith struct {
+	r    *rater
+	cur  string
+	emit func(rating.Line) error
+}
+
+// rateEach reads the usage of [from, to) once and rates it with each book,
+// so that every rating sees the same records (one statement, one snapshot).
+// A book gets the records of the metrics its catalog has, and the samples
+// carried from before the period only for the metrics that are gauges in it.
+func (s *Service) rateEach(ctx context.Context, books []rateWith, customerID string, loc *time.Location,
+	from, to time.Time, scan usageScan) ([][]rating.UnpricedUsage, error) {
+	// The engine rates instants from 1970 on; so does the lookback.
+	lookback := min(Lookback, from.Sub(time.Unix(0, 0)))
+	w := UsageWindow{CustomerID: customerID, From: from, To: to, Lookback: lookback}
+	builders := make([]*seriesBuilder, len(books))
+	for i, bk := range books {
+		builders[i] = newSeriesBuilder(bk.r, to)
+		w.Metrics, w.Gauges = union(w.Metrics, bk.r.keys), union(w.Gauges, bk.r.gauges)
+	}
+	add := builders[0].add
+	if len(books) > 1 {
+		add = func(u *UsageRow) error {
+			for i, b := range builders {
+				m := books[i].r.metrics[string(u.MetricKey)]
+				carried := !u.End.After(u.Start) && u.Start.Before(from)
+				if m == nil || carried && m.Aggregation.Kind() != catalog.KindGauge {
+					continue
+				}
+				if err := b.add(u); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	if err := scan(ctx, w, add); err != nil {
+		return nil, err
+	}
+	out := make([][]rating.UnpricedUsage, len(books))
+	for i, bk := range books {
+		sum, err := bk.r.engines[bk.cur].RateFunc(rating.Request{CustomerID: customerID, Location: loc, Period: rating.Period{From: from, To: to}, Series: builders[i].build()}, bk.emit)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = sum.Unpriced
+	}
+	return out, nil
+}
+
+// union returns a with the elements of b it lacks, in order.
+func union(a, b []string) []string {
+	if len(a) == 0 {
+		return b
+	}
+	out := slices.Clone(a)
+	for _, x := range b {
+		if !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
 }
