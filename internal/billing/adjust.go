@@ -18,21 +18,12 @@ func (s *Service) attachClosed(ctx context.Context, jobs []job, ids []string) er
 	if err != nil || len(periods) == 0 {
 		return err
 	}
-	by := map[string]*closedState{}
-	for _, p := range periods {
-		cs := by[p.CustomerID]
-		if cs == nil {
-			cs = &closedState{}
-			by[p.CustomerID] = cs
-		}
-		cs.periods = append(cs.periods, p)
-	}
+	by := closedByCustomer(periods)
 	for i := range jobs {
 		cs := by[jobs[i].c.ID]
 		if cs == nil {
 			continue
 		}
-		slices.SortFunc(cs.periods, func(a, b ClosedPeriod) int { return a.From.Compare(b.From) })
 		if cs.booked, err = s.store.BookedAdjustments(ctx, jobs[i].c.ID); err != nil {
 			return err
 		}
@@ -232,18 +223,9 @@ func (d *describer) adjustments(ns []net, month string, cause AdjustmentCause, c
 		l.Start, l.End = from, to
 		l.Quantity, l.Amount = n.q, n.amt
 		l.ResourceID, l.Dimensions = "", nil
-		k := descKey{l.ProductID, l.ContractID, n.model, l.Tier}
-		x, ok := d.cache[k]
-		if !ok {
-			x = d.build(k)
-			d.cache[k] = x
-		}
-		a := Adjustment{OriginalModel: n.model, Line: Line{Line: l, MetricKey: x.metric, Unit: x.unit,
-			Description:   "Adjustment to " + month + " (" + cause.String() + "): " + x.text,
-			AdjustedMonth: month, AdjustmentCause: cause}}
-		if l.PriceEntryID != "" {
-			a.PriceID = priceID(l.PriceListID, l.PriceEntryID)
-		}
+		a := Adjustment{OriginalModel: n.model, Line: d.line(l, n.model)}
+		a.Description = "Adjustment to " + month + " (" + cause.String() + "): " + a.Description
+		a.AdjustedMonth, a.AdjustmentCause = month, cause
 		out = append(out, a)
 	}
 	return out
@@ -306,20 +288,13 @@ func (s *Service) FrozenAsOf(ctx context.Context, ids []string, from, to time.Ti
 			ids = append(ids, c.ID)
 		}
 	}
-	by := map[string]*closedState{}
-	for _, p := range periods {
-		if by[p.CustomerID] == nil {
-			by[p.CustomerID] = &closedState{}
-		}
-		by[p.CustomerID].periods = append(by[p.CustomerID].periods, p)
-	}
+	by := closedByCustomer(periods)
 	var asOf time.Time
 	for _, id := range ids {
 		cs := by[id]
 		if cs == nil {
 			return time.Time{}, false, nil
 		}
-		slices.SortFunc(cs.periods, func(a, b ClosedPeriod) int { return a.From.Compare(b.From) })
 		for _, sg := range cs.segments(from, to) {
 			if sg.p == nil {
 				return time.Time{}, false, nil

@@ -127,17 +127,23 @@ func newDescriber(r *rater) *describer { return &describer{r: r, cache: map[desc
 func (d *describer) describe(lines []rating.Line) []Line {
 	out := make([]Line, len(lines))
 	for i := range lines {
-		l := &lines[i]
-		k := descKey{l.ProductID, l.ContractID, l.Model, l.Tier}
-		x, ok := d.cache[k]
-		if !ok {
-			x = d.build(k)
-			d.cache[k] = x
-		}
-		out[i] = Line{Line: *l, MetricKey: x.metric, Unit: x.unit, Description: x.text}
-		if l.PriceEntryID != "" {
-			out[i].PriceID = priceID(l.PriceListID, l.PriceEntryID)
-		}
+		out[i] = d.line(lines[i], lines[i].Model)
+	}
+	return out
+}
+
+// line describes l as a line of the given model (an adjustment is described
+// as the model of the lines it corrects).
+func (d *describer) line(l rating.Line, model rating.Model) Line {
+	k := descKey{l.ProductID, l.ContractID, model, l.Tier}
+	x, ok := d.cache[k]
+	if !ok {
+		x = d.build(k)
+		d.cache[k] = x
+	}
+	out := Line{Line: l, MetricKey: x.metric, Unit: x.unit, Description: x.text}
+	if l.PriceEntryID != "" {
+		out.PriceID = priceID(l.PriceListID, l.PriceEntryID)
 	}
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/billingd/billingd/internal/pricing"
@@ -197,6 +198,23 @@ type closedState struct {
 	periods []ClosedPeriod
 	booked  []BookedAdjustment
 	books   map[string]*rater // frozen raters by period id, built on demand
+}
+
+// closedByCustomer groups closed months by customer, each by start.
+func closedByCustomer(periods []ClosedPeriod) map[string]*closedState {
+	by := map[string]*closedState{}
+	for _, p := range periods {
+		cs := by[p.CustomerID]
+		if cs == nil {
+			cs = &closedState{}
+			by[p.CustomerID] = cs
+		}
+		cs.periods = append(cs.periods, p)
+	}
+	for _, cs := range by {
+		slices.SortFunc(cs.periods, func(a, b ClosedPeriod) int { return a.From.Compare(b.From) })
+	}
+	return by
 }
 
 // segment is a part of a job's window: live (p nil) or inside a closed month.
