@@ -16,9 +16,9 @@ type Repository interface {
 	// MetricAggregations returns the aggregation of each of keys that names
 	// an existing metric, in one query.
 	MetricAggregations(ctx context.Context, keys []string) (map[string]catalog.Aggregation, error)
-	// Insert stores, in one transaction, every record whose idempotency key
-	// was never stored before, and returns how many it stored. When keys
-	// repeat within records, the first record with the key is the one stored.
+	// Insert stores, in one transaction, every record whose Identity was
+	// never stored before, and returns how many it stored. When an identity
+	// repeats within records, its first record is the one stored.
 	// It returns after the commit.
 	Insert(ctx context.Context, records []Record) (accepted int, err error)
 	// List returns one page of records in (Start, Key) order and the token

@@ -24,10 +24,11 @@ func New(repo Repository, c clock.Clock) *Service {
 }
 
 // Ingest validates every record of a batch, stores the valid ones whose
-// idempotency key is new in one transaction, and returns after the commit.
+// Identity is new in one transaction, and returns after the commit.
 // A record that breaks a rule is rejected alone with its index, field and
-// reason. A key that repeats within the batch is stored from its first valid
-// record; the others count as duplicates, as do keys stored before.
+// reason. An identity that repeats within the batch is stored from its
+// first valid record; the others count as duplicates, as do records
+// stored before.
 //
 // An empty batch or one of more than MaxBatch records is Invalid on
 // "records"; a database failure is returned as is (Unavailable when
@@ -77,17 +78,18 @@ func (s *Service) Ingest(ctx context.Context, in []Input) (Result, error) {
 		if err != nil {
 			return Result{}, err
 		}
-		keys := make(map[string]struct{}, len(valid))
+		seen := make(map[Identity]struct{}, len(valid))
 		for j, r := range valid {
 			if fe := checkReferences(r, customers, metrics); fe != nil {
 				reject(index[j], fe)
 				continue
 			}
-			if _, dup := keys[r.Key]; dup {
+			id := r.Identity()
+			if _, dup := seen[id]; dup {
 				res.Duplicates++
 				continue
 			}
-			keys[r.Key] = struct{}{}
+			seen[id] = struct{}{}
 			store = append(store, r)
 		}
 	}

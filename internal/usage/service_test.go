@@ -15,10 +15,11 @@ import (
 )
 
 // memRepo is a Repository in memory: customers and metrics to look up, and
-// the keys stored so far.
+// the records stored so far (by identity, and the first of each key by key).
 type memRepo struct {
 	customers map[string]bool
 	metrics   map[string]catalog.Aggregation
+	ids       map[usage.Identity]bool
 	stored    map[string]usage.Record
 	inserts   int
 	fail      error
@@ -31,6 +32,7 @@ func newMemRepo() *memRepo {
 			"vm.vcpu": catalog.AggregationTimeWeightedAvg, "net.egress_gb": catalog.AggregationSum,
 			"backup.vms": catalog.AggregationUniqueCount,
 		},
+		ids:    map[usage.Identity]bool{},
 		stored: map[string]usage.Record{},
 	}
 }
@@ -62,8 +64,11 @@ func (m *memRepo) Insert(_ context.Context, rs []usage.Record) (int, error) {
 	}
 	n := 0
 	for _, r := range rs {
-		if _, ok := m.stored[r.Key]; !ok {
-			m.stored[r.Key] = r
+		if id := r.Identity(); !m.ids[id] {
+			m.ids[id] = true
+			if _, ok := m.stored[r.Key]; !ok {
+				m.stored[r.Key] = r
+			}
 			n++
 		}
 	}
@@ -227,6 +232,14 @@ func TestIngestDuplicates(t *testing.T) {
 	res, err = svc.Ingest(ctx, []usage.Input{first, good("k2"), good("k3")})
 	if err != nil || res.Accepted != 0 || res.Duplicates != 3 {
 		t.Fatalf("resend = %+v, %v", res, err)
+	}
+	// k1 for another customer, metric or time is another record (usage.Identity).
+	otherCustomer, otherMetric, otherTime := first, first, first
+	otherCustomer.CustomerID, otherMetric.MetricKey = "globex", "net.egress_gb"
+	otherTime.Time = otherTime.Time.Add(-time.Minute)
+	res, err = svc.Ingest(ctx, []usage.Input{otherCustomer, otherMetric, otherTime, first})
+	if err != nil || res.Accepted != 3 || res.Duplicates != 1 {
+		t.Fatalf("same key, other identities = %+v, %v; want 3 accepted, 1 duplicate", res, err)
 	}
 }
 

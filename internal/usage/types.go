@@ -13,7 +13,7 @@ const MaxBatch = 10000
 // Input is a record as a client sent it, before validation. Times are UTC;
 // the zero time means "not given". Give Time, or Start and End.
 type Input struct {
-	Key            string // idempotency key, unique per record across all time
+	Key            string // idempotency key: with customer, metric and start, the record's Identity
 	CustomerID     string
 	MetricKey      string
 	Quantity       string // plain decimal string, e.g. "12.5"
@@ -53,6 +53,21 @@ type Record struct {
 	Source         string
 	Dimensions     map[string]string // never nil
 	ReceiveTime    time.Time         // when billingd stored it
+}
+
+// Identity is what makes a record unique. A record sent again, on any
+// stream, to any replica, has the same identity and is a duplicate;
+// another record may reuse a key only for another customer, metric or
+// start (so a collector can never pre-empt another customer's records).
+type Identity struct {
+	CustomerID, MetricKey string
+	Start                 int64 // Unix microseconds, the precision stored
+	Key                   string
+}
+
+// Identity returns the record's identity.
+func (r *Record) Identity() Identity {
+	return Identity{r.CustomerID, r.MetricKey, r.Start.UnixMicro(), r.Key}
 }
 
 // IsPoint reports whether the record is a sample or event rather than an interval.

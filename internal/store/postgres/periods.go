@@ -39,9 +39,9 @@ const (
 	sqlSetTotals          = "UPDATE closed_periods SET totals = $2 WHERE id = $1"
 	sqlCustomerTimeZone   = "SELECT billing_time_zone FROM " + tableCustomers + " WHERE id = $1"
 
-	// Ingest transactions take ROW EXCLUSIVE on both tables; SHARE waits for
+	// Ingest transactions take ROW EXCLUSIVE on usage_records; SHARE waits for
 	// those in flight and holds new ones off until the close commits.
-	sqlLockUsage = "LOCK TABLE usage_keys, usage_records IN SHARE MODE"
+	sqlLockUsage = "LOCK TABLE usage_records IN SHARE MODE"
 	// lockTimeout bounds the wait for ingestion in flight.
 	lockTimeout = "SET LOCAL lock_timeout = '30s'"
 )
@@ -49,7 +49,7 @@ const (
 // sqlScanFrozen is sqlScanUsage without the records listed late for the
 // closed period $7.
 var sqlScanFrozen = strings.ReplaceAll(sqlScanUsage, "WHERE customer_id = $1",
-	"WHERE NOT EXISTS (SELECT 1 FROM usage_late l WHERE l.period_id = $7 AND l.idempotency_key = "+billingUsageTable+".idempotency_key)\n\t\tAND customer_id = $1")
+	"WHERE NOT EXISTS (SELECT 1 FROM usage_late l WHERE l.period_id = $7 AND l.metric_key = "+billingUsageTable+".metric_key\n\t\t\tAND l.start_time = "+billingUsageTable+".start_time AND l.idempotency_key = "+billingUsageTable+".idempotency_key)\n\t\tAND customer_id = $1")
 
 // storedTotal is a total as closed_periods.totals holds it.
 type storedTotal struct {

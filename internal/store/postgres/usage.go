@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -15,7 +14,6 @@ import (
 )
 
 const (
-	tableUsageKeys    = "usage_keys"
 	tableUsageRecords = "usage_records"
 
 	colsUsageRecord = "idempotency_key, customer_id, metric_key, quantity, start_time, end_time, " +
@@ -26,17 +24,16 @@ const (
 	sqlKnownCustomers     = "SELECT id FROM " + tableCustomers + " WHERE id = ANY($1)"
 	sqlMetricAggregations = "SELECT key, aggregation FROM " + tableMetrics + " WHERE key = ANY($1)"
 
-	// sqlClaimKeys claims the keys of a batch that are all new (the fast
-	// path): COPY writes them with multi-row heap inserts, and a key that
-	// exists fails it with a unique violation. Keys come sorted, so two
-	// transactions with overlapping batches wait on each other in one order
-	// and never deadlock.
-	sqlClaimKeys = "COPY " + tableUsageKeys + " (idempotency_key, receive_time) FROM STDIN (FORMAT binary)"
-	// sqlClaimNewKeys claims the keys of a batch that are new and returns
-	// them. A key another transaction holds uncommitted makes this one wait
-	// for it, then skip the key if that transaction committed.
-	sqlClaimNewKeys = "INSERT INTO " + tableUsageKeys + ` (idempotency_key, receive_time)
-		SELECT * FROM unnest($1::text[], $2::timestamptz[]) ON CONFLICT DO NOTHING RETURNING idempotency_key`
+	// sqlStageUsage is the slow path's staging table, dropped at commit.
+	sqlStageUsage = "CREATE TEMP TABLE usage_stage (LIKE " + tableUsageRecords + " INCLUDING DEFAULTS) ON COMMIT DROP"
+	// sqlCopyStage loads the batch into usage_stage.
+	sqlCopyStage = "COPY usage_stage (" + colsUsageRecord + ") FROM STDIN (FORMAT binary)"
+	// sqlInsertNew stores the staged records whose identity is new and
+	// returns those identities. A record another transaction holds
+	// uncommitted makes this one wait for it, then skip the record if that
+	// transaction committed.
+	sqlInsertNew = "INSERT INTO " + tableUsageRecords + " SELECT * FROM usage_stage ORDER BY customer_id, metric_key, start_time, idempotency_key " +
+		"ON CONFLICT DO NOTHING RETURNING customer_id, metric_key, start_time, idempotency_key"
 )
 
 // Usage returns the store as a usage.Repository. Call it once and keep the
@@ -89,31 +86,30 @@ func (u *usageRepo) MetricAggregations(ctx context.Context, keys []string) (map[
 	return out, nil
 }
 
-// Insert stores the records whose keys are new, in one transaction that
-// claims their keys in usage_keys, COPYs the records into usage_records and
-// marks the hours they fall in for the rollup worker (usage_rollup.go),
-// which it kicks after the commit.
-// When keys repeat within records, the first is kept.
+// Insert stores the records whose identity (customer, metric, start,
+// idempotency key) is new, in one transaction that COPYs them into
+// usage_records, whose unique index on the usage.Identity is the dedupe authority
+// (migration 0007), and marks the hours they fall in for the rollup worker
+// (usage_rollup.go), which it kicks after the commit. When an identity
+// repeats within records, the first is kept.
 //
-// The fast path assumes every key is new, as it is unless a collector
-// resends: a plain INSERT of the keys costs less than half of an INSERT …
-// ON CONFLICT (no speculative insertion), and with nothing to filter the
-// records go to COPY as they are. When a key exists the transaction is
-// rolled back before anything else is written and the batch runs again on
-// the slow path, which claims the new keys with ON CONFLICT DO NOTHING and
-// COPYs only their records. A deadlock or serialization failure runs the
-// transaction again (up to three times in all); a stale partition cache
-// once more after a refresh.
+// The fast path assumes every record is new, as it is unless a collector
+// resends: the batch goes to usage_records by COPY as it is, and one record
+// that exists fails it with a unique violation. The transaction is then
+// rolled back and the batch runs again on the slow path, which COPYs it
+// into a staging table and inserts from there with ON CONFLICT DO NOTHING,
+// learning which records were new. A deadlock or serialization failure
+// runs the transaction again (up to three times in all); a stale partition
+// cache once more after a refresh.
 func (u *usageRepo) Insert(ctx context.Context, records []usage.Record) (int, error) {
-	records = firstOfEachKey(records)
+	records = firstOfEachIdentity(records)
 	if len(records) == 0 {
 		return 0, nil
 	}
-	keys, times := sortedKeys(records)
 	order := billingOrder(records)
 	onlyNew := true // try the fast path first
 	for attempt, refreshed := 1, false; ; attempt++ {
-		accepted, err := u.insertOnce(ctx, records, order, keys, times, onlyNew)
+		accepted, err := u.insertOnce(ctx, records, order, onlyNew)
 		switch {
 		case err == nil:
 			if accepted > 0 {
@@ -134,7 +130,7 @@ func (u *usageRepo) Insert(ctx context.Context, records []usage.Record) (int, er
 
 // insertOnce runs one transaction. Errors it returns are raw when Insert
 // may retry them and mapped otherwise.
-func (u *usageRepo) insertOnce(ctx context.Context, records []usage.Record, order []int, keys []string, times []time.Time, onlyNew bool) (int, error) {
+func (u *usageRepo) insertOnce(ctx context.Context, records []usage.Record, order []int, onlyNew bool) (int, error) {
 	conn, err := u.store.pool.Acquire(ctx)
 	if err != nil {
 		return 0, ingestErr(err, false)
@@ -145,34 +141,25 @@ func (u *usageRepo) insertOnce(ctx context.Context, records []usage.Record, orde
 	}
 	stored := len(records)
 	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		src := &copyEncoder{records: records, order: order}
+		var keep map[usage.Identity]struct{}
 		if onlyNew {
-			if _, err := tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(encodeKeys(keys, times)), sqlClaimKeys); err != nil {
-				return err
+			tag, err := tx.Conn().PgConn().CopyFrom(ctx, &copyEncoder{records: records, order: order}, sqlCopyRecords)
+			if n := tag.RowsAffected(); err == nil && int(n) != stored {
+				err = fmt.Errorf("usage: copied %d of %d records", n, stored)
 			}
-		} else {
-			rows, _ := tx.Query(ctx, sqlClaimNewKeys, keys, times)
-			claimed, err := pgx.CollectRows(rows, pgx.RowTo[string])
 			if err != nil {
 				return err
 			}
-			src.keep = make(map[string]struct{}, len(claimed))
-			for _, k := range claimed {
-				src.keep[k] = struct{}{}
+		} else {
+			var err error
+			if keep, err = insertNew(ctx, tx, records, order); err != nil {
+				return err
 			}
-			stored = len(claimed)
-			if stored == 0 {
+			if stored = len(keep); stored == 0 {
 				return nil
 			}
 		}
-		tag, err := tx.Conn().PgConn().CopyFrom(ctx, src, sqlCopyRecords)
-		if n := tag.RowsAffected(); err == nil && int(n) != stored {
-			err = fmt.Errorf("usage: copied %d records for %d claimed keys", n, stored)
-		}
-		if err != nil {
-			return err
-		}
-		return markDirty(ctx, tx, records, src.keep)
+		return markDirty(ctx, tx, records, keep)
 	})
 	if err != nil {
 		if isNoPartition(err) || retryInTx(err) || isUniqueViolation(err) {
@@ -183,32 +170,42 @@ func (u *usageRepo) insertOnce(ctx context.Context, records []usage.Record, orde
 	return stored, nil
 }
 
-// sortedKeys returns the records' keys in byte order (COLLATE "C") with
-// their receive times, the order in which they are claimed.
-func sortedKeys(records []usage.Record) ([]string, []time.Time) {
-	order := make([]int, len(records))
-	for i := range order {
-		order[i] = i
+// insertNew stores, in tx, the records whose identity is not stored yet and
+// returns their identities.
+func insertNew(ctx context.Context, tx pgx.Tx, records []usage.Record, order []int) (map[usage.Identity]struct{}, error) {
+	if _, err := tx.Exec(ctx, sqlStageUsage); err != nil {
+		return nil, err
 	}
-	slices.SortFunc(order, func(a, b int) int { return strings.Compare(records[a].Key, records[b].Key) })
-	keys, times := make([]string, len(records)), make([]time.Time, len(records))
-	for i, o := range order {
-		keys[i], times[i] = records[o].Key, records[o].ReceiveTime
+	if _, err := tx.Conn().PgConn().CopyFrom(ctx, &copyEncoder{records: records, order: order}, sqlCopyStage); err != nil {
+		return nil, err
 	}
-	return keys, times
+	rows, _ := tx.Query(ctx, sqlInsertNew)
+	keep := make(map[usage.Identity]struct{}, len(records))
+	var (
+		id    usage.Identity
+		start time.Time
+	)
+	_, err := pgx.ForEachRow(rows, []any{&id.CustomerID, &id.MetricKey, &start, &id.Key}, func() error {
+		id.Start = start.UnixMicro()
+		keep[id] = struct{}{}
+		return nil
+	})
+	return keep, err
 }
 
-// billingOrder is the order to copy records in: by customer, metric and
-// start, as billing reads them. A batch of many customers then lands in
-// the heap one customer after another, so a customer's month is read from
-// far fewer pages than if its records were spread over every page of the
-// batch, and index insertions come in key order.
+// billingOrder is the order to copy records in: by customer, metric,
+// start and key, the unique index's order. A batch of many customers then
+// lands in the heap one customer after another, so a customer's month is
+// read from far fewer pages than if its records were spread over every
+// page of the batch; index insertions come in key order; and two
+// transactions with overlapping batches wait on each other's records in
+// one order, so they do not deadlock.
 func billingOrder(records []usage.Record) []int {
 	order := make([]int, len(records))
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortStableFunc(order, func(a, b int) int {
+	slices.SortFunc(order, func(a, b int) int {
 		x, y := &records[a], &records[b]
 		if c := strings.Compare(x.CustomerID, y.CustomerID); c != 0 {
 			return c
@@ -216,26 +213,30 @@ func billingOrder(records []usage.Record) []int {
 		if c := strings.Compare(x.MetricKey, y.MetricKey); c != 0 {
 			return c
 		}
-		return x.Start.Compare(y.Start)
+		if c := x.Start.Compare(y.Start); c != 0 {
+			return c
+		}
+		return strings.Compare(x.Key, y.Key)
 	})
 	return order
 }
 
-// firstOfEachKey drops records whose key an earlier record has; it copies
-// only when there is something to drop.
-func firstOfEachKey(records []usage.Record) []usage.Record {
-	seen := make(map[string]struct{}, len(records))
+// firstOfEachIdentity drops records whose identity an earlier record has;
+// it copies only when there is something to drop.
+func firstOfEachIdentity(records []usage.Record) []usage.Record {
+	seen := make(map[usage.Identity]struct{}, len(records))
 	var out []usage.Record // nil until the first repeat
-	for i, r := range records {
-		if _, dup := seen[r.Key]; dup {
+	for i := range records {
+		id := records[i].Identity()
+		if _, dup := seen[id]; dup {
 			if out == nil {
 				out = slices.Clone(records[:i])
 			}
 			continue
 		}
-		seen[r.Key] = struct{}{}
+		seen[id] = struct{}{}
 		if out != nil {
-			out = append(out, r)
+			out = append(out, records[i])
 		}
 	}
 	if out == nil {

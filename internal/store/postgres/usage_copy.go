@@ -17,13 +17,12 @@ import (
 // CPU than the rest of the ingest path in Go.
 var sqlCopyRecords = "COPY " + tableUsageRecords + " (" + colsUsageRecord + ") FROM STDIN (FORMAT binary)"
 
-// copyEncoder is an io.Reader of the binary COPY stream of records (only
-// those whose key is in keep, when keep is set). It encodes about 64 KiB
+// copyEncoder is an io.Reader of the binary COPY stream of records. It
+// encodes about 64 KiB
 // at a time, so a batch is never held twice in memory.
 type copyEncoder struct {
 	records []usage.Record
 	order   []int // the order to copy records in; nil: as they are
-	keep    map[string]struct{}
 	next    int // next record to encode
 	rows    int // rows encoded
 	buf     []byte
@@ -57,11 +56,6 @@ func (e *copyEncoder) fill() {
 			r = &e.records[e.order[e.next]]
 		}
 		e.next++
-		if e.keep != nil {
-			if _, ok := e.keep[r.Key]; !ok {
-				continue
-			}
-		}
 		e.buf = appendRecord(e.buf, r)
 		e.rows++
 	}
@@ -95,21 +89,6 @@ func appendRecord(b []byte, r *usage.Record) []byte {
 	}
 	binary.BigEndian.PutUint32(b[at:], uint32(len(b)-at-4))
 	return appendTimestamp(b, r.ReceiveTime)
-}
-
-// encodeKeys is the binary COPY stream of usage_keys rows.
-func encodeKeys(keys []string, times []time.Time) []byte {
-	size := len(copyHeader) + 2
-	for _, k := range keys {
-		size += 2 + 4 + len(k) + 4 + 8
-	}
-	b := append(make([]byte, 0, size), copyHeader...)
-	for i, k := range keys {
-		b = binary.BigEndian.AppendUint16(b, 2)
-		b = appendText(b, k)
-		b = appendTimestamp(b, times[i])
-	}
-	return binary.BigEndian.AppendUint16(b, 0xffff)
 }
 
 func appendText(b []byte, s string) []byte {

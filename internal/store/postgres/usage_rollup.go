@@ -84,8 +84,8 @@ type hourKey struct {
 }
 
 // dirtyHoursOf returns the distinct hours the records start in (only
-// those whose key is in keep, when keep is set), in key order.
-func dirtyHoursOf(records []usage.Record, keep map[string]struct{}) []dirtyHour {
+// those whose identity is in keep, when keep is set), in key order.
+func dirtyHoursOf(records []usage.Record, keep map[usage.Identity]struct{}) []dirtyHour {
 	var out []dirtyHour
 	index := make(map[hourKey]int)
 	type hourResource struct {
@@ -97,7 +97,7 @@ func dirtyHoursOf(records []usage.Record, keep map[string]struct{}) []dirtyHour 
 	for i := range records {
 		r := &records[i]
 		if keep != nil {
-			if _, ok := keep[r.Key]; !ok {
+			if _, ok := keep[r.Identity()]; !ok {
 				continue
 			}
 		}
@@ -155,7 +155,7 @@ func encodeDirty(hours []dirtyHour) []byte {
 }
 
 // markDirty appends the stored records' hours to the log in tx.
-func markDirty(ctx context.Context, tx pgx.Tx, records []usage.Record, keep map[string]struct{}) error {
+func markDirty(ctx context.Context, tx pgx.Tx, records []usage.Record, keep map[usage.Identity]struct{}) error {
 	if rollupsOff.Load() {
 		return nil
 	}

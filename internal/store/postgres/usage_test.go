@@ -57,12 +57,13 @@ func (db *usageDB) count(t *testing.T, sql string, args ...any) int {
 	return n
 }
 
-// wantStored checks that both tables hold exactly n rows.
+// wantStored checks that usage_records holds exactly n rows, each once.
 func (db *usageDB) wantStored(t *testing.T, n int) {
 	t.Helper()
-	keys, recs := db.count(t, "SELECT count(*) FROM usage_keys"), db.count(t, "SELECT count(*) FROM usage_records")
-	if keys != n || recs != n {
-		t.Fatalf("usage_keys=%d usage_records=%d, want %d each", keys, recs, n)
+	recs := db.count(t, "SELECT count(*) FROM usage_records")
+	ids := db.count(t, "SELECT count(*) FROM (SELECT DISTINCT customer_id, metric_key, start_time, idempotency_key FROM usage_records) AS d")
+	if recs != n || ids != n {
+		t.Fatalf("usage_records=%d distinct identities=%d, want %d each", recs, ids, n)
 	}
 }
 
@@ -96,14 +97,15 @@ func mustInsert(t *testing.T, repo usage.Repository, rs []usage.Record, wantAcce
 	}
 }
 
-func TestUsageInsertIsExactlyOncePerKey(t *testing.T) {
+func TestUsageInsertIsExactlyOncePerIdentity(t *testing.T) {
 	t.Parallel()
 	db := newUsageDB(t)
 	repo := db.store.Usage()
 	mustInsert(t, repo, recs("a", 0, 100), 100)
 	mustInsert(t, repo, recs("a", 50, 150), 50) // 50 old, 50 new
-	// A key repeated within one batch is stored from its first record.
-	first, second := rec("dup", 1), rec("dup", 2)
+	// A record repeated within one batch is stored from its first copy.
+	first, second := rec("dup", 1), rec("dup", 1)
+	second.Quantity = decimal.NewFromInt(99)
 	mustInsert(t, repo, []usage.Record{first, second, rec("x", 3)}, 2)
 	db.wantStored(t, 152)
 	var q decimal.Decimal
@@ -113,6 +115,14 @@ func TestUsageInsertIsExactlyOncePerKey(t *testing.T) {
 	if !q.Equal(first.Quantity) {
 		t.Errorf("stored quantity %s of the second record, want the first's %s", q, first.Quantity)
 	}
+	// The identity is (customer, metric, start, key): the same key for
+	// another time, metric or customer is another record, stored beside
+	// the first; resending any of them stores nothing.
+	later, metric, customer := rec("dup", 2), rec("dup", 1), rec("dup", 1)
+	metric.MetricKey, customer.CustomerID = "vm.memory_gb", "globex"
+	mustInsert(t, repo, []usage.Record{later, metric, customer}, 3)
+	mustInsert(t, repo, []usage.Record{customer, first, later, metric}, 0)
+	db.wantStored(t, 155)
 }
 
 func TestUsageRoundTripAndList(t *testing.T) {
