@@ -9,7 +9,7 @@ SHELL := /bin/bash
 
 TOOL := go tool -modfile=tools/go.mod
 BUF  := $(TOOL) buf
-TOOLS := buf protoc-gen-go protoc-gen-go-grpc protoc-gen-grpc-gateway protoc-gen-openapiv2 staticcheck
+TOOLS := buf protoc-gen-go protoc-gen-go-grpc protoc-gen-go-vtproto protoc-gen-grpc-gateway protoc-gen-openapiv2 staticcheck
 
 GOTEST_FLAGS ?= -race -count=1
 BENCH ?= .
@@ -48,7 +48,7 @@ tools: ## Build (and cache) buf, the protoc plugins and staticcheck from tools/g
 	@for t in $(TOOLS); do echo "$$t: $$($(TOOL) -n $$t)" || exit 1; done
 
 .PHONY: generate
-generate: ## Regenerate gen/ (Go, gRPC, gateway, OpenAPI) from proto/
+generate: ## Regenerate gen/ (Go, vtproto, gRPC, gateway, OpenAPI) from proto/
 	@# Generate into a scratch directory and swap it in only on success, so a
 	@# broken proto never leaves gen/ half-written or deleted; replacing gen/ as
 	@# a whole also drops files of deleted protos.
