@@ -1,8 +1,10 @@
 package rating
 
 import (
+	"cmp"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/billingd/billingd/internal/money"
@@ -169,5 +171,35 @@ func (e *Engine) RateFunc(req Request, emit func(Line) error) (Summary, error) {
 		return Summary{}, err
 	}
 	r.sum.Totals = r.totals.list()
+	sortUnpriced(r.sum.Unpriced)
 	return r.sum, nil
+}
+
+// sortUnpriced puts unpriced usage in an order of its own (metric,
+// product, resource, dimensions, time), not the order the series came
+// in, which depends on how storage read them (raw records or rollups).
+func sortUnpriced(us []UnpricedUsage) {
+	type keyed struct {
+		u    UnpricedUsage
+		dims string
+	}
+	ks := make([]keyed, len(us))
+	for i, u := range us {
+		pairs := make([]string, 0, len(u.Dimensions))
+		for k, v := range u.Dimensions {
+			pairs = append(pairs, k+"\x00"+v)
+		}
+		slices.Sort(pairs)
+		ks[i] = keyed{u, strings.Join(pairs, "\x01")}
+	}
+	slices.SortStableFunc(ks, func(a, b keyed) int {
+		return cmp.Or(
+			strings.Compare(a.u.MetricKey, b.u.MetricKey), strings.Compare(a.u.ProductID, b.u.ProductID),
+			strings.Compare(a.u.ResourceID, b.u.ResourceID), strings.Compare(a.dims, b.dims),
+			a.u.Start.Compare(b.u.Start), cmp.Compare(a.u.Reason, b.u.Reason), strings.Compare(a.u.ContractID, b.u.ContractID),
+		)
+	})
+	for i := range ks {
+		us[i] = ks[i].u
+	}
 }

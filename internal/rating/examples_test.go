@@ -246,8 +246,9 @@ func TestPayAsYouGo(t *testing.T) {
 			want:  []string{"payg storage 04-16 00:00..05-01 00:00 50 × 0.1 = 5.00 EUR [entry:s-late]"},
 			total: "EUR 5.00",
 			unpriced: []string{
-				"no_price storage/storage.gb disk1 04-01 00:00..04-16 00:00 100",
+				// by metric, product, resource, dimensions and time
 				"no_product /orphan.metric x 04-01 00:00..05-01 00:00 7",
+				"no_price storage/storage.gb disk1 04-01 00:00..04-16 00:00 100",
 			},
 		},
 		{
