@@ -6,7 +6,6 @@ package billingtest
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"sync/atomic"
@@ -115,16 +114,15 @@ func Insert(ctx context.Context, db Execer, recs ...Record) error {
 	return refreshRollups(ctx, db, recs)
 }
 
-// sqlRefreshAll recomputes the hourly rollup of every series-hour that has
-// records, with the function ingestion calls (migration 0004_usage_hourly).
-const sqlRefreshAll = `SELECT usage_hourly_refresh(array_agg(customer_id), array_agg(metric_key), array_agg(h),
-	array_agg(resource_id), array_agg(organisation_id), array_agg(vdc_id), array_agg(site), array_agg(dimensions))
-	FROM (SELECT DISTINCT customer_id, metric_key, date_trunc('hour', start_time, 'UTC') AS h,
-		resource_id, organisation_id, vdc_id, site, dimensions FROM usage_records) AS t`
+// sqlRefreshAll recomputes the hourly rollups (and marks) of every hour
+// that has records, with the function the rollup worker calls (migrations
+// 0006 and 0008).
+const sqlRefreshAll = `SELECT usage_hourly_recompute(array_agg(customer_id), array_agg(metric_key), array_agg(h))
+	FROM (SELECT DISTINCT customer_id, metric_key, date_trunc('hour', start_time, 'UTC') AS h FROM usage_records) AS t`
 
 // RefreshRollups recomputes every hourly rollup from usage_records, as
-// ingestion would have maintained them, for records written with plain
-// SQL (CopyFrom of Values). Without the rollup migration it does nothing.
+// the rollup worker would have, for records written with plain SQL
+// (CopyFrom of Values). Without the rollup migrations it does nothing.
 func RefreshRollups(ctx context.Context, db Execer) error {
 	if ok, err := hasRollups(ctx, db); err != nil || !ok {
 		return err
@@ -135,31 +133,21 @@ func RefreshRollups(ctx context.Context, db Execer) error {
 
 func hasRollups(ctx context.Context, db Execer) (bool, error) {
 	var ok bool
-	err := db.QueryRow(ctx, "SELECT to_regproc('usage_hourly_refresh') IS NOT NULL").Scan(&ok)
+	err := db.QueryRow(ctx, "SELECT to_regproc('usage_hourly_recompute') IS NOT NULL").Scan(&ok)
 	return ok, err
 }
 
-// refreshRollups recomputes the hourly rollups of the records' series-hours.
+// refreshRollups recomputes the hourly rollups of the records' hours.
 func refreshRollups(ctx context.Context, db Execer, recs []Record) error {
 	if ok, err := hasRollups(ctx, db); err != nil || !ok {
 		return err
 	}
-	var c, m, res, org, vdc, site, dims []string
+	var c, m []string
 	var h []time.Time
 	for _, r := range recs {
-		d := r.Dimensions
-		if d == nil {
-			d = map[string]string{}
-		}
-		b, err := json.Marshal(d)
-		if err != nil {
-			return err
-		}
 		c, m, h = append(c, r.Customer), append(m, r.Metric), append(h, r.Start.UTC().Truncate(time.Hour))
-		res, org, vdc, site = append(res, r.Resource), append(org, r.Organisation), append(vdc, r.VDC), append(site, r.Site)
-		dims = append(dims, string(b))
 	}
-	_, err := db.Exec(ctx, "SELECT usage_hourly_refresh($1, $2, $3, $4, $5, $6, $7, $8::text[]::jsonb[])", c, m, h, res, org, vdc, site, dims)
+	_, err := db.Exec(ctx, "SELECT usage_hourly_recompute($1, $2, $3)", c, m, h)
 	return err
 }
 

@@ -15,10 +15,11 @@ import (
 // record kept in a rollup), then hourly (0 a record, 1 a rollup of the
 // hour) and the rollup's columns.
 //
-// An hour of a (customer, metric) with a row in usage_hourly_dirty may have
-// records its rollups do not hold yet (usage_rollup.go), and one in
-// usage_hourly_raw has too few records per resource to be rolled up: for
-// those ("dirty" below) the raw records are read instead. The statement
+// An hour of a (customer, metric) is read from rollups only when it is
+// marked in usage_hourly_rolled and has no row in usage_hourly_dirty,
+// which would mean records its rollups do not hold yet (usage_rollup.go).
+// For every other hour ("dirty" below: not rolled up, too sparse to be, or
+// with records the worker has not folded in) the raw records are read. The statement
 // has one snapshot, in which every hour is either read raw or rolled up
 // with all its committed records, so the mix is exact at every moment.
 // Rows:
@@ -58,16 +59,22 @@ const (
 			WHERE r.customer_id = $1 AND r.metric_key = ANY(ALL) AND r.start_time >= MIN AND r.start_time < MAX
 				AND ((r.metric_key, date_trunc('hour', r.start_time, 'UTC')) IN (SELECT metric_key, hour FROM dirty) OR r.start_time IS NULL)
 		) r CROSS JOIN LATERAL (SELECT r.metric_key, r.hour) AS d`
+	// sqlRawHours are the (metric, hour)s of the customer $1, metrics $2
+	// and hours [$5, $4) to read raw: all of them but those rolled up and
+	// clean. EXCEPT is distinct: an hour once.
+	sqlRawHours = `
+			SELECT m AS metric_key, h AS hour FROM unnest($2::text[]) AS m, generate_series($5::timestamptz, $4::timestamptz - interval '1 hour', interval '1 hour') AS h
+			EXCEPT (
+				SELECT metric_key, hour FROM usage_hourly_rolled
+				WHERE customer_id = $1 AND metric_key = ANY($2) AND hour >= $5 AND hour < $4
+				EXCEPT
+				SELECT metric_key, hour FROM usage_hourly_dirty
+				WHERE customer_id = $1 AND metric_key = ANY($2) AND hour >= $5 AND hour < $4
+			)`
 	sqlClean = `NOT EXISTS (SELECT 1 FROM dirty d WHERE d.metric_key = u.metric_key AND d.hour = u.hour)`
 
 	sqlScanHourlyTemplate = `
-		WITH dirty AS MATERIALIZED (
-			SELECT metric_key, hour FROM usage_hourly_dirty
-			WHERE customer_id = $1 AND metric_key = ANY($2) AND hour >= $5 AND hour < $4
-			UNION -- distinct: an hour once
-			SELECT metric_key, hour FROM usage_hourly_raw
-			WHERE customer_id = $1 AND metric_key = ANY($2) AND hour >= $5 AND hour < $4
-		)
+		WITH dirty AS MATERIALIZED (` + sqlRawHours + `)
 		SELECT metric_key, NULL::text, hour, hour + interval '1 hour', hour,
 			resource_id, organisation_id, vdc_id, site, dimensions::text, 1::int2,
 			sum::text, integral::text, max::text, last_start, last_value::text,
@@ -125,11 +132,8 @@ var (
 // hourlyForm forces a form for tests: 1 by hour, 2 by range, 0 by the hint.
 var hourlyForm atomic.Int32
 
-// sqlCountDirty counts the window's hours read raw, a hint for the form.
-const sqlCountDirty = `SELECT count(*) FROM (
-	SELECT metric_key, hour FROM usage_hourly_dirty WHERE customer_id = $1 AND metric_key = ANY($2) AND hour >= $3 AND hour < $4
-	UNION
-	SELECT metric_key, hour FROM usage_hourly_raw WHERE customer_id = $1 AND metric_key = ANY($2) AND hour >= $3 AND hour < $4) AS d`
+// sqlCountDirty counts the hours [$3, $4) read raw, a hint for the form.
+var sqlCountDirty = "SELECT count(*) FROM (" + strings.ReplaceAll(sqlRawHours, "$5", "$3") + ") AS d"
 
 // scanHourly reads w from rollups and the records of the hours read raw.
 // When those are more than a quarter of the window's hours, one range scan

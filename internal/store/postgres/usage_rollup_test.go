@@ -37,7 +37,7 @@ func (db *usageDB) hourlySnapshot(t *testing.T) map[string]string {
 }
 
 // sqlSparseHours are the (customer, metric, hour)s with fewer than two
-// records per resource on average, which must be marked raw, not rolled up.
+// records per resource on average, which must not be rolled up.
 const sqlSparseHours = `SELECT customer_id, metric_key, h AS hour FROM (
 		SELECT customer_id, metric_key, date_trunc('hour', start_time, 'UTC') AS h, count(*) AS n,
 			count(DISTINCT resource_id) AS s
@@ -45,9 +45,9 @@ const sqlSparseHours = `SELECT customer_id, metric_key, h AS hour FROM (
 	WHERE n < 2 * s`
 
 // wantExactRollups drains the rollup log and checks that usage_hourly
-// holds what recomputing every series-hour not marked raw from
-// usage_records afresh gives, that every sparse hour is marked raw, and
-// that no hour marked raw has rollup rows.
+// holds what recomputing every series-hour marked rolled from
+// usage_records afresh gives, that no sparse hour is marked or has rollup
+// rows, and that rollup rows and marks go together.
 func (db *usageDB) wantExactRollups(t *testing.T) {
 	t.Helper()
 	if err := db.store.FlushRollups(context.Background()); err != nil {
@@ -63,21 +63,25 @@ func (db *usageDB) wantCurrentRollups(t *testing.T) {
 	if n := db.count(t, "SELECT count(*)::int FROM usage_hourly_dirty"); n != 0 {
 		t.Fatalf("%d dirty hours after the drain", n)
 	}
-	// A dense hour may be marked raw too (the drain's hint errs towards
+	// A dense hour may be left unrolled (the drain's hint errs towards
 	// sparse), which costs speed, not exactness; a sparse one must be.
-	if n := db.count(t, `SELECT count(*)::int FROM (`+sqlSparseHours+`) AS s LEFT JOIN usage_hourly_raw x USING (customer_id, metric_key, hour)
-		WHERE x.customer_id IS NULL`); n != 0 {
-		t.Errorf("%d sparse hours not marked raw", n)
+	if n := db.count(t, `SELECT count(*)::int FROM (`+sqlSparseHours+`) AS s JOIN usage_hourly_rolled x USING (customer_id, metric_key, hour)`); n != 0 {
+		t.Errorf("%d sparse hours marked rolled", n)
 	}
-	if n := db.count(t, "SELECT count(*)::int FROM usage_hourly JOIN usage_hourly_raw USING (customer_id, metric_key, hour)"); n != 0 {
-		t.Errorf("%d rollup rows in hours marked raw", n)
+	if n := db.count(t, `SELECT count(*)::int FROM usage_hourly u LEFT JOIN usage_hourly_rolled x USING (customer_id, metric_key, hour)
+		WHERE x.customer_id IS NULL`); n != 0 {
+		t.Errorf("%d rollup rows in hours not marked rolled", n)
+	}
+	if n := db.count(t, `SELECT count(*)::int FROM usage_hourly_rolled x
+		WHERE NOT EXISTS (SELECT 1 FROM usage_hourly u WHERE (u.customer_id, u.metric_key, u.hour) = (x.customer_id, x.metric_key, x.hour))`); n != 0 {
+		t.Errorf("%d hours marked rolled without rollup rows", n)
 	}
 	got := db.hourlySnapshot(t)
 	if _, err := db.conn.Exec(context.Background(), `SELECT usage_hourly_refresh(array_agg(customer_id), array_agg(metric_key), array_agg(h),
 		array_agg(resource_id), array_agg(organisation_id), array_agg(vdc_id), array_agg(site), array_agg(dimensions))
 		FROM (SELECT DISTINCT customer_id, metric_key, date_trunc('hour', start_time, 'UTC') AS h,
 			resource_id, organisation_id, vdc_id, site, dimensions FROM usage_records
-			WHERE (customer_id, metric_key, date_trunc('hour', start_time, 'UTC')) NOT IN (SELECT * FROM usage_hourly_raw)) AS t`); err != nil {
+			WHERE (customer_id, metric_key, date_trunc('hour', start_time, 'UTC')) IN (SELECT * FROM usage_hourly_rolled)) AS t`); err != nil {
 		t.Fatal(err)
 	}
 	want := db.hourlySnapshot(t)
@@ -342,9 +346,9 @@ func TestUsageRollupDrainKeepsHoursCommittedAfterIt(t *testing.T) {
 }
 
 // TestUsageRollupSparseHoursReadRaw: an hour with one record per resource
-// is marked raw instead of rolled up; late records that make it dense roll
-// it up and remove the mark; new resources that make it sparse again remove
-// its rollup rows and mark it again.
+// is not rolled up (nor marked); late records that make it dense roll it
+// up and mark it; new resources that make it sparse again remove its
+// rollup rows and its mark.
 func TestUsageRollupSparseHoursReadRaw(t *testing.T) {
 	t.Parallel()
 	db := newUsageDB(t)
@@ -354,29 +358,29 @@ func TestUsageRollupSparseHoursReadRaw(t *testing.T) {
 		return usage.Record{Key: key, CustomerID: "acme", MetricKey: "net.gb", Quantity: decimal.NewFromInt(int64(minute)),
 			Start: ts, End: ts, ResourceID: resource, Dimensions: map[string]string{}, ReceiveTime: june}
 	}
-	marked := func() int { return db.count(t, "SELECT count(*)::int FROM usage_hourly_raw") }
+	marked := func() int { return db.count(t, "SELECT count(*)::int FROM usage_hourly_rolled") }
 	rolled := func() int { return db.count(t, "SELECT count(*)::int FROM usage_hourly") }
 
 	mustInsert(t, repo, []usage.Record{at("a", "vm-1", 1), at("b", "vm-2", 2)}, 2) // 2 records, 2 resources
 	db.wantExactRollups(t)
-	if marked() != 1 || rolled() != 0 {
-		t.Fatalf("sparse: %d marks, %d rollup rows, want 1 and 0", marked(), rolled())
+	if marked() != 0 || rolled() != 0 {
+		t.Fatalf("sparse: %d marks, %d rollup rows, want none", marked(), rolled())
 	}
 	mustInsert(t, repo, []usage.Record{at("c", "vm-1", 3), at("d", "vm-1", 4)}, 2) // 4 records, 2 resources
 	db.wantExactRollups(t)
-	if marked() != 0 || rolled() != 2 {
-		t.Fatalf("dense: %d marks, %d rollup rows, want 0 and 2", marked(), rolled())
+	if marked() != 1 || rolled() != 2 {
+		t.Fatalf("dense: %d marks, %d rollup rows, want 1 and 2", marked(), rolled())
 	}
 	mustInsert(t, repo, []usage.Record{at("e", "vm-3", 5), at("f", "vm-4", 6), at("g", "vm-5", 7)}, 3) // 7 records, 5 resources
 	db.wantExactRollups(t)
-	if marked() != 1 || rolled() != 0 {
-		t.Fatalf("sparse again: %d marks, %d rollup rows, want 1 and 0", marked(), rolled())
+	if marked() != 0 || rolled() != 0 {
+		t.Fatalf("sparse again: %d marks, %d rollup rows, want none", marked(), rolled())
 	}
 }
 
 // TestUsageRollupHintMarksThenRecomputes: two batches of one record each
 // of one resource in an hour, drained together, look sparse to the drain's
-// hint (a resource counted once per batch), so the hour is marked raw
+// hint (a resource counted once per batch), so the hour is left unrolled
 // without reading it although it is dense; the next batch into it is
 // recomputed exactly, which rolls it up.
 func TestUsageRollupHintMarksThenRecomputes(t *testing.T) {
@@ -396,12 +400,12 @@ func TestUsageRollupHintMarksThenRecomputes(t *testing.T) {
 	if err := db.store.FlushRollups(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if m, r := db.count(t, "SELECT count(*)::int FROM usage_hourly_raw"), db.count(t, "SELECT count(*)::int FROM usage_hourly"); m != 1 || r != 0 {
-		t.Fatalf("after the hint: %d marks, %d rollup rows, want 1 and 0", m, r)
+	if m, r := db.count(t, "SELECT count(*)::int FROM usage_hourly_rolled"), db.count(t, "SELECT count(*)::int FROM usage_hourly"); m != 0 || r != 0 {
+		t.Fatalf("after the hint: %d marks, %d rollup rows, want none", m, r)
 	}
 	mustInsert(t, repo, []usage.Record{at("c", 3), at("d", 4)}, 2)
 	db.wantExactRollups(t)
-	if m, r := db.count(t, "SELECT count(*)::int FROM usage_hourly_raw"), db.count(t, "SELECT sum(records)::int FROM usage_hourly"); m != 0 || r != 4 {
-		t.Fatalf("after the exact path: %d marks, rollups of %d records, want 0 and 4", m, r)
+	if m, r := db.count(t, "SELECT count(*)::int FROM usage_hourly_rolled"), db.count(t, "SELECT sum(records)::int FROM usage_hourly"); m != 1 || r != 4 {
+		t.Fatalf("after the exact path: %d marks, rollups of %d records, want 1 and 4", m, r)
 	}
 }
