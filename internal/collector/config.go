@@ -15,6 +15,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/billingd/billingd/internal/rpc/codec"
 )
 
 // Config is the collector's YAML configuration file:
@@ -239,7 +241,8 @@ func (b BillingdConfig) Dial() (*grpc.ClientConn, error) {
 		}
 		creds = credentials.NewTLS(cfg)
 	}
-	opts := []grpc.DialOption{grpc.WithTransportCredentials(creds)}
+	// vtprotobuf encodes the usage batches (codec falls back to protobuf for the rest).
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(creds), codec.DialOption()}
 	if !b.Token.IsZero() {
 		opts = append(opts, grpc.WithPerRPCCredentials(bearer{token: b.Token, tls: !b.Plaintext}))
 	}

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	billingv1 "github.com/billingd/billingd/gen/go/billing/v1"
+	"github.com/billingd/billingd/internal/rpc/codec"
 )
 
 // stream sends records [0, cfg.Records) from cfg.Clients clients, each on
@@ -25,6 +26,7 @@ func stream(ctx context.Context, addr string, cfg Config) (time.Duration, error)
 	conns := make([]*grpc.ClientConn, cfg.Clients)
 	for c := range conns {
 		conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+			codec.DialOption(), // as billingd-collect: vtprotobuf encodes the batches
 			grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(16<<20)))
 		if err != nil {
 			return 0, err
