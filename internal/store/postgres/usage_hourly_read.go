@@ -68,8 +68,8 @@ const (
 				SELECT metric_key, hour FROM usage_hourly_rolled
 				WHERE customer_id = $1 AND metric_key = ANY($2) AND hour >= $5 AND hour < $4
 				EXCEPT
-				SELECT metric_key, hour FROM usage_hourly_dirty
-				WHERE customer_id = $1 AND metric_key = ANY($2) AND hour >= $5 AND hour < $4
+				SELECT d.metric_key, x.hour FROM usage_hourly_dirty d, generate_series(d.first_hour, d.last_hour, interval '1 hour') AS x(hour)
+				WHERE d.customer_id = $1 AND d.metric_key = ANY($2) AND d.first_hour < $4 AND d.last_hour >= $5
 			)`
 	sqlClean = `NOT EXISTS (SELECT 1 FROM dirty d WHERE d.metric_key = u.metric_key AND d.hour = u.hour)`
 

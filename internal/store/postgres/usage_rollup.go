@@ -18,8 +18,9 @@ import (
 	"github.com/billingd/billingd/internal/usage"
 )
 
-// Hourly rollups (migrations 0004_usage_hourly, 0006_usage_hourly_dirty)
-// are maintained off the ingest path. The ingest transaction appends the
+// Hourly rollups (migrations 0004_usage_hourly, 0006_usage_hourly_dirty,
+// 0008_usage_hourly_rolled, 0009_usage_hourly_dirty_runs) are maintained
+// off the ingest path. The ingest transaction appends the runs of
 // (customer, metric, UTC hour)s its records start in to usage_hourly_dirty
 // with one small COPY; after the commit a worker in this process drains
 // the log (usage_hourly_drain: delete some hours' rows and recompute their
@@ -36,17 +37,17 @@ const (
 	rollupLockKey int64 = 0x7573616765687266
 
 	// sqlMarkDirty appends a batch's dirty hours.
-	sqlMarkDirty = "COPY usage_hourly_dirty (customer_id, metric_key, hour, records, resources) FROM STDIN (FORMAT binary)"
+	sqlMarkDirty = "COPY usage_hourly_dirty (customer_id, metric_key, first_hour, last_hour, records, resources) FROM STDIN (FORMAT binary)"
 	// sqlTryDrain drains up to $2 hours unless another worker holds the
 	// lock (-1); one statement, so the lock lasts exactly as long as it.
 	sqlTryDrain = "SELECT CASE WHEN pg_try_advisory_xact_lock($1) THEN usage_hourly_drain($2) ELSE -1 END"
 	sqlLockWait = "SELECT pg_advisory_xact_lock($1)"
 	sqlDrain    = "SELECT usage_hourly_drain($1)"
 
-	// drainChunk is how many hours one drain transaction recomputes: large
-	// enough to amortise its statement, small enough that a transaction
-	// takes well under a second.
-	drainChunk = 2000
+	// drainChunk is how many dirty rows (runs of hours) one drain
+	// transaction takes: large enough to amortise its statement, small
+	// enough that a transaction takes well under a second.
+	drainChunk = 500
 	// drainSettle is how long the worker waits after a commit before it
 	// drains, so that the batches of concurrent streams reaching one hour
 	// are folded in by one recomputation rather than one each.
@@ -133,20 +134,50 @@ func dirtyHoursOf(records []usage.Record, keep map[usage.Identity]struct{}) []di
 	return out
 }
 
+// dirtyRun is one row of usage_hourly_dirty (0009): a run of consecutive
+// hours of a (customer, metric), with the records and resources (counted
+// once per hour) of the batch in them.
+type dirtyRun struct {
+	customer, metric   string
+	first, last        int64 // Unix seconds of the first and last hour
+	records, resources int32
+}
+
+// dirtyRunsOf folds the hours of dirtyHoursOf into runs of consecutive
+// hours, in key order.
+func dirtyRunsOf(records []usage.Record, keep map[usage.Identity]struct{}) []dirtyRun {
+	var out []dirtyRun
+	for _, h := range dirtyHoursOf(records, keep) {
+		if n := len(out); n > 0 {
+			run := &out[n-1]
+			if run.customer == h.customer && run.metric == h.metric && run.last+3600 == h.hour {
+				run.last = h.hour
+				run.records += h.records
+				run.resources += h.resources
+				continue
+			}
+		}
+		out = append(out, dirtyRun{h.customer, h.metric, h.hour, h.hour, h.records, h.resources})
+	}
+	return out
+}
+
 // encodeDirty is the binary COPY stream of usage_hourly_dirty rows.
-func encodeDirty(hours []dirtyHour) []byte {
+func encodeDirty(runs []dirtyRun) []byte {
 	size := len(copyHeader) + 2
-	for _, h := range hours {
-		size += 2 + 4 + len(h.customer) + 4 + len(h.metric) + 4 + 8 + 2*(4+4)
+	for _, r := range runs {
+		size += 2 + 4 + len(r.customer) + 4 + len(r.metric) + 2*(4+8) + 2*(4+4)
 	}
 	b := append(make([]byte, 0, size), copyHeader...)
-	for _, h := range hours {
-		b = binary.BigEndian.AppendUint16(b, 5)
-		b = appendText(b, h.customer)
-		b = appendText(b, h.metric)
-		b = binary.BigEndian.AppendUint32(b, 8)
-		b = binary.BigEndian.AppendUint64(b, uint64(h.hour*1e6-postgresEpoch))
-		for _, n := range []int32{h.records, h.resources} {
+	for _, r := range runs {
+		b = binary.BigEndian.AppendUint16(b, 6)
+		b = appendText(b, r.customer)
+		b = appendText(b, r.metric)
+		for _, hour := range []int64{r.first, r.last} {
+			b = binary.BigEndian.AppendUint32(b, 8)
+			b = binary.BigEndian.AppendUint64(b, uint64(hour*1e6-postgresEpoch))
+		}
+		for _, n := range []int32{r.records, r.resources} {
 			b = binary.BigEndian.AppendUint32(b, 4)
 			b = binary.BigEndian.AppendUint32(b, uint32(n))
 		}
@@ -154,16 +185,16 @@ func encodeDirty(hours []dirtyHour) []byte {
 	return binary.BigEndian.AppendUint16(b, 0xffff)
 }
 
-// markDirty appends the stored records' hours to the log in tx.
+// markDirty appends the stored records' runs of hours to the log in tx.
 func markDirty(ctx context.Context, tx pgx.Tx, records []usage.Record, keep map[usage.Identity]struct{}) error {
 	if rollupsOff.Load() {
 		return nil
 	}
-	hours := dirtyHoursOf(records, keep)
-	if len(hours) == 0 {
+	runs := dirtyRunsOf(records, keep)
+	if len(runs) == 0 {
 		return nil
 	}
-	_, err := tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(encodeDirty(hours)), sqlMarkDirty)
+	_, err := tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(encodeDirty(runs)), sqlMarkDirty)
 	return err
 }
 

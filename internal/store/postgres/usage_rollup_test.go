@@ -321,7 +321,8 @@ func TestUsageRollupDrainKeepsHoursCommittedAfterIt(t *testing.T) {
 	for _, sql := range []string{
 		`INSERT INTO usage_records (idempotency_key, customer_id, metric_key, quantity, start_time, end_time, resource_id, dimensions, receive_time)
 			VALUES ('late', 'acme', 'vm.vcpu', 7, $1, $1, 'vm-0', '{"policy":"gold"}', $1)`,
-		`INSERT INTO usage_hourly_dirty (customer_id, metric_key, hour) VALUES ('acme', 'vm.vcpu', date_trunc('hour', $1::timestamptz, 'UTC'))`,
+		`INSERT INTO usage_hourly_dirty (customer_id, metric_key, first_hour, last_hour)
+			VALUES ('acme', 'vm.vcpu', date_trunc('hour', $1::timestamptz, 'UTC'), date_trunc('hour', $1::timestamptz, 'UTC'))`,
 	} {
 		if _, err := tx.Exec(ctx, sql, june.Add(time.Minute)); err != nil {
 			t.Fatal(err)

@@ -1,0 +1,51 @@
+package postgres
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/billingd/billingd/internal/usage"
+)
+
+// TestDirtyRunsOf: a batch's hours fold into runs of consecutive hours per
+// (customer, metric); a gap starts a new run; records add up and a
+// resource counts once per hour; records not kept leave no trace.
+func TestDirtyRunsOf(t *testing.T) {
+	base := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	rec := func(key, customer, metric, resource string, minutes int) usage.Record {
+		at := base.Add(time.Duration(minutes) * time.Minute)
+		return usage.Record{Key: key, CustomerID: customer, MetricKey: metric, Quantity: decimal.NewFromInt(1),
+			Start: at, End: at, ResourceID: resource}
+	}
+	records := []usage.Record{
+		rec("a", "acme", "vm.vcpu", "vm-1", 10),  // hour 0
+		rec("b", "acme", "vm.vcpu", "vm-1", 20),  // hour 0, same resource
+		rec("c", "acme", "vm.vcpu", "vm-2", 70),  // hour 1
+		rec("d", "acme", "vm.vcpu", "vm-1", 130), // hour 2
+		rec("e", "acme", "vm.vcpu", "vm-1", 600), // hour 10: a gap
+		rec("f", "acme", "vm.ram", "vm-1", 15),   // another metric
+		rec("g", "beta", "vm.vcpu", "vm-9", 75),  // another customer
+	}
+	h := func(n int) int64 { return base.Add(time.Duration(n) * time.Hour).Unix() }
+	want := []dirtyRun{
+		{"acme", "vm.ram", h(0), h(0), 1, 1},
+		{"acme", "vm.vcpu", h(0), h(2), 4, 3},
+		{"acme", "vm.vcpu", h(10), h(10), 1, 1},
+		{"beta", "vm.vcpu", h(1), h(1), 1, 1},
+	}
+	if got := dirtyRunsOf(records, nil); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("runs\n got %v\nwant %v", got, want)
+	}
+
+	keep := map[usage.Identity]struct{}{records[2].Identity(): {}, records[4].Identity(): {}}
+	want = []dirtyRun{
+		{"acme", "vm.vcpu", h(1), h(1), 1, 1},
+		{"acme", "vm.vcpu", h(10), h(10), 1, 1},
+	}
+	if got := dirtyRunsOf(records, keep); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("runs of kept records\n got %v\nwant %v", got, want)
+	}
+}
