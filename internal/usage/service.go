@@ -78,18 +78,11 @@ func (s *Service) Ingest(ctx context.Context, in []Input) (Result, error) {
 		if err != nil {
 			return Result{}, err
 		}
-		seen := make(map[Identity]struct{}, len(valid))
 		for j, r := range valid {
 			if fe := checkReferences(r, customers, metrics); fe != nil {
 				reject(index[j], fe)
 				continue
 			}
-			id := r.Identity()
-			if _, dup := seen[id]; dup {
-				res.Duplicates++
-				continue
-			}
-			seen[id] = struct{}{}
 			store = append(store, r)
 		}
 	}
@@ -97,12 +90,14 @@ func (s *Service) Ingest(ctx context.Context, in []Input) (Result, error) {
 	slices.SortFunc(res.Rejected, func(a, b Rejection) int { return a.Index - b.Index })
 
 	if len(store) > 0 {
+		// Insert stores the first record of each identity once, so the
+		// rest, repeated in the batch or stored before, are duplicates.
 		accepted, err := s.repo.Insert(ctx, store)
 		if err != nil {
 			return Result{}, err
 		}
 		res.Accepted = accepted
-		res.Duplicates += len(store) - accepted
+		res.Duplicates = len(store) - accepted
 	}
 	return res, nil
 }

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -102,14 +103,13 @@ func (u *usageRepo) MetricAggregations(ctx context.Context, keys []string) (map[
 // runs the transaction again (up to three times in all); a stale partition
 // cache once more after a refresh.
 func (u *usageRepo) Insert(ctx context.Context, records []usage.Record) (int, error) {
-	records = firstOfEachIdentity(records)
 	if len(records) == 0 {
 		return 0, nil
 	}
-	order := billingOrder(records)
+	records = uniqueInBillingOrder(records)
 	onlyNew := true // try the fast path first
 	for attempt, refreshed := 1, false; ; attempt++ {
-		accepted, err := u.insertOnce(ctx, records, order, onlyNew)
+		accepted, err := u.insertOnce(ctx, records, onlyNew)
 		switch {
 		case err == nil:
 			if accepted > 0 {
@@ -130,7 +130,7 @@ func (u *usageRepo) Insert(ctx context.Context, records []usage.Record) (int, er
 
 // insertOnce runs one transaction. Errors it returns are raw when Insert
 // may retry them and mapped otherwise.
-func (u *usageRepo) insertOnce(ctx context.Context, records []usage.Record, order []int, onlyNew bool) (int, error) {
+func (u *usageRepo) insertOnce(ctx context.Context, records []usage.Record, onlyNew bool) (int, error) {
 	conn, err := u.store.pool.Acquire(ctx)
 	if err != nil {
 		return 0, ingestErr(err, false)
@@ -143,7 +143,7 @@ func (u *usageRepo) insertOnce(ctx context.Context, records []usage.Record, orde
 	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 		var keep map[usage.Identity]struct{}
 		if onlyNew {
-			tag, err := tx.Conn().PgConn().CopyFrom(ctx, &copyEncoder{records: records, order: order}, sqlCopyRecords)
+			tag, err := tx.Conn().PgConn().CopyFrom(ctx, &copyEncoder{records: records}, sqlCopyRecords)
 			if n := tag.RowsAffected(); err == nil && int(n) != stored {
 				err = fmt.Errorf("usage: copied %d of %d records", n, stored)
 			}
@@ -152,7 +152,7 @@ func (u *usageRepo) insertOnce(ctx context.Context, records []usage.Record, orde
 			}
 		} else {
 			var err error
-			if keep, err = insertNew(ctx, tx, records, order); err != nil {
+			if keep, err = insertNew(ctx, tx, records); err != nil {
 				return err
 			}
 			if stored = len(keep); stored == 0 {
@@ -172,11 +172,11 @@ func (u *usageRepo) insertOnce(ctx context.Context, records []usage.Record, orde
 
 // insertNew stores, in tx, the records whose identity is not stored yet and
 // returns their identities.
-func insertNew(ctx context.Context, tx pgx.Tx, records []usage.Record, order []int) (map[usage.Identity]struct{}, error) {
+func insertNew(ctx context.Context, tx pgx.Tx, records []usage.Record) (map[usage.Identity]struct{}, error) {
 	if _, err := tx.Exec(ctx, sqlStageUsage); err != nil {
 		return nil, err
 	}
-	if _, err := tx.Conn().PgConn().CopyFrom(ctx, &copyEncoder{records: records, order: order}, sqlCopyStage); err != nil {
+	if _, err := tx.Conn().PgConn().CopyFrom(ctx, &copyEncoder{records: records}, sqlCopyStage); err != nil {
 		return nil, err
 	}
 	rows, _ := tx.Query(ctx, sqlInsertNew)
@@ -193,56 +193,42 @@ func insertNew(ctx context.Context, tx pgx.Tx, records []usage.Record, order []i
 	return keep, err
 }
 
-// billingOrder is the order to copy records in: by customer, metric,
-// start and key, the unique index's order. A batch of many customers then
+// uniqueInBillingOrder returns the records in the order to copy them in,
+// by customer, metric, start and key (the unique index's order), and of
+// records with one identity only the first. A batch of many customers then
 // lands in the heap one customer after another, so a customer's month is
 // read from far fewer pages than if its records were spread over every
 // page of the batch; index insertions come in key order; and two
 // transactions with overlapping batches wait on each other's records in
-// one order, so they do not deadlock.
-func billingOrder(records []usage.Record) []int {
+// one order, so they do not deadlock. Sorting brings repeats together, so
+// no map is needed to find them.
+func uniqueInBillingOrder(records []usage.Record) []usage.Record {
 	order := make([]int, len(records))
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortFunc(order, func(a, b int) int {
-		x, y := &records[a], &records[b]
-		if c := strings.Compare(x.CustomerID, y.CustomerID); c != 0 {
-			return c
+	slices.SortStableFunc(order, func(a, b int) int { return compareIdentity(&records[a], &records[b]) })
+	out := make([]usage.Record, 0, len(records))
+	for i, j := range order {
+		if i > 0 && compareIdentity(&records[order[i-1]], &records[j]) == 0 {
+			continue // stable: the first of the identity came before
 		}
-		if c := strings.Compare(x.MetricKey, y.MetricKey); c != 0 {
-			return c
-		}
-		if c := x.Start.Compare(y.Start); c != 0 {
-			return c
-		}
-		return strings.Compare(x.Key, y.Key)
-	})
-	return order
-}
-
-// firstOfEachIdentity drops records whose identity an earlier record has;
-// it copies only when there is something to drop.
-func firstOfEachIdentity(records []usage.Record) []usage.Record {
-	seen := make(map[usage.Identity]struct{}, len(records))
-	var out []usage.Record // nil until the first repeat
-	for i := range records {
-		id := records[i].Identity()
-		if _, dup := seen[id]; dup {
-			if out == nil {
-				out = slices.Clone(records[:i])
-			}
-			continue
-		}
-		seen[id] = struct{}{}
-		if out != nil {
-			out = append(out, records[i])
-		}
-	}
-	if out == nil {
-		return records
+		out = append(out, records[j])
 	}
 	return out
+}
+
+func compareIdentity(x, y *usage.Record) int {
+	if c := strings.Compare(x.CustomerID, y.CustomerID); c != 0 {
+		return c
+	}
+	if c := strings.Compare(x.MetricKey, y.MetricKey); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(x.Start.UnixMicro(), y.Start.UnixMicro()); c != 0 {
+		return c
+	}
+	return strings.Compare(x.Key, y.Key)
 }
 
 // appendJSONObject appends m as a JSON object with sorted keys. It is

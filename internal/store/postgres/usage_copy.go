@@ -22,7 +22,6 @@ var sqlCopyRecords = "COPY " + tableUsageRecords + " (" + colsUsageRecord + ") F
 // at a time, so a batch is never held twice in memory.
 type copyEncoder struct {
 	records []usage.Record
-	order   []int // the order to copy records in; nil: as they are
 	next    int // next record to encode
 	rows    int // rows encoded
 	buf     []byte
@@ -52,9 +51,6 @@ func (e *copyEncoder) fill() {
 	}
 	for len(e.buf) < 64<<10 && e.next < len(e.records) {
 		r := &e.records[e.next]
-		if e.order != nil {
-			r = &e.records[e.order[e.next]]
-		}
 		e.next++
 		e.buf = appendRecord(e.buf, r)
 		e.rows++
