@@ -25,31 +25,50 @@ func checkUTF8(b []byte, md protoreflect.MessageDescriptor) error {
 }
 
 func (p *plan) check(b []byte) error {
-	for len(b) > 0 {
-		tag, n := varint(b)
-		if n < 0 {
-			return errMalformed
-		}
-		b = b[n:]
-		num, typ := protowire.DecodeTag(tag)
-		if typ != protowire.BytesType {
-			n = protowire.ConsumeFieldValue(num, typ, b)
-			if n < 0 {
+	for i := 0; i < len(b); {
+		// Tags and lengths below 128, one byte, are the common case.
+		tag, n := uint64(b[i]), 1
+		if tag >= 0x80 {
+			if tag, n = protowire.ConsumeVarint(b[i:]); n < 0 {
 				return errMalformed
 			}
-			b = b[n:]
+		}
+		i += n
+		num, typ := protowire.DecodeTag(tag)
+		f := p.field(num)
+		// vtprotobuf reads a map entry's key and value as length-prefixed
+		// whatever their wire type says, so this walk does too.
+		if typ != protowire.BytesType && !(p.mapEntry && (f.text || f.sub != nil)) {
+			if n = protowire.ConsumeFieldValue(num, typ, b[i:]); n < 0 {
+				return errMalformed
+			}
+			i += n
 			continue
 		}
-		size, n := varint(b)
-		if n < 0 || size > uint64(len(b)-n) {
+		if i >= len(b) {
 			return errMalformed
 		}
-		v := b[n : n+int(size)]
-		b = b[n+int(size):]
-		f := p.field(num)
+		size, n := uint64(b[i]), 1
+		if size >= 0x80 {
+			if size, n = protowire.ConsumeVarint(b[i:]); n < 0 {
+				return errMalformed
+			}
+		}
+		i += n
+		if size > uint64(len(b)-i) {
+			return errMalformed
+		}
+		v := b[i : i+int(size)]
+		i += int(size)
 		switch {
 		case f.text:
-			if !validUTF8(v) {
+			// Bytes that OR to below 0x80 are ASCII, as most fields are:
+			// valid without utf8.Valid's call.
+			var or byte
+			for _, c := range v {
+				or |= c
+			}
+			if or >= utf8.RuneSelf && !utf8.Valid(v) {
 				return errInvalidUTF8
 			}
 		case f.sub != nil:
@@ -61,30 +80,6 @@ func (p *plan) check(b []byte) error {
 	return nil
 }
 
-// varint is protowire.ConsumeVarint with the one-byte case, almost every
-// tag and string length, inlined.
-func varint(b []byte) (uint64, int) {
-	if len(b) > 0 && b[0] < 0x80 {
-		return uint64(b[0]), 1
-	}
-	return protowire.ConsumeVarint(b)
-}
-
-// validUTF8 is utf8.Valid with the short ASCII strings of most fields
-// checked inline.
-func validUTF8(v []byte) bool {
-	if len(v) <= 32 {
-		var or byte
-		for _, c := range v {
-			or |= c
-		}
-		if or < utf8.RuneSelf {
-			return true
-		}
-	}
-	return utf8.Valid(v)
-}
-
 // plan says, per field number of one message type, what checkUTF8 does
 // with a length-delimited field: check it as text, walk it as a message
 // that can hold text, or skip it.
@@ -93,7 +88,8 @@ type plan struct {
 	sparse map[protowire.Number]fieldPlan
 	// hasText: the message, or a message inside it, has a string field
 	// that must be UTF-8.
-	hasText bool
+	hasText  bool
+	mapEntry bool
 }
 
 type fieldPlan struct {
@@ -104,7 +100,7 @@ type fieldPlan struct {
 const maxDirectField = 64
 
 func (p *plan) field(num protowire.Number) fieldPlan {
-	if int(num) < len(p.direct) {
+	if uint(num) < uint(len(p.direct)) { // a malformed tag can give a negative number
 		return p.direct[num]
 	}
 	return p.sparse[num]
@@ -128,7 +124,7 @@ func buildPlan(md protoreflect.MessageDescriptor, building map[protoreflect.Mess
 		p.hasText = true
 		return p
 	}
-	p := &plan{}
+	p := &plan{mapEntry: md.IsMapEntry()}
 	building[md] = p
 	defer delete(building, md)
 	fields := md.Fields()
