@@ -2,12 +2,10 @@ package postgres
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -85,16 +83,20 @@ type hourKey struct {
 }
 
 // dirtyHoursOf returns the distinct hours the records start in (only
-// those whose identity is in keep, when keep is set), in key order.
+// those whose identity is in keep, when keep is set), in key order. The
+// records come in billing order (uniqueInBillingOrder), so the records of
+// an hour are neighbours and no map is needed. (Records out of that order
+// would give an hour more than one entry: more log rows, the same rollups.)
 func dirtyHoursOf(records []usage.Record, keep map[usage.Identity]struct{}) []dirtyHour {
 	var out []dirtyHour
-	index := make(map[hourKey]int)
-	type hourResource struct {
-		hour     int
-		resource string
+	var resources []string // of the last hour in out
+	countResources := func() {
+		if len(out) > 0 {
+			slices.Sort(resources)
+			out[len(out)-1].resources = int32(len(slices.Compact(resources)))
+			resources = resources[:0]
+		}
 	}
-	seen := make(map[hourResource]struct{}, len(records))
-	last, at := hourKey{}, -1
 	for i := range records {
 		r := &records[i]
 		if keep != nil {
@@ -107,30 +109,14 @@ func dirtyHoursOf(records []usage.Record, keep map[usage.Identity]struct{}) []di
 		if s < 0 && s%3600 != 0 {
 			k.hour -= 3600 // floor before 1970 (validation refuses it; kept exact anyway)
 		}
-		if at < 0 || k != last { // records of one hour tend to come together
-			j, ok := index[k]
-			if !ok {
-				j = len(out)
-				index[k] = j
-				out = append(out, dirtyHour{hourKey: k})
-			}
-			last, at = k, j
+		if len(out) == 0 || out[len(out)-1].hourKey != k {
+			countResources()
+			out = append(out, dirtyHour{hourKey: k})
 		}
-		out[at].records++
-		if _, dup := seen[hourResource{at, r.ResourceID}]; !dup {
-			seen[hourResource{at, r.ResourceID}] = struct{}{}
-			out[at].resources++
-		}
+		out[len(out)-1].records++
+		resources = append(resources, r.ResourceID)
 	}
-	slices.SortFunc(out, func(a, b dirtyHour) int {
-		if c := strings.Compare(a.customer, b.customer); c != 0 {
-			return c
-		}
-		if c := strings.Compare(a.metric, b.metric); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.hour, b.hour)
-	})
+	countResources()
 	return out
 }
 
