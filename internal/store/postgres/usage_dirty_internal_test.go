@@ -70,3 +70,20 @@ func BenchmarkDirtyRunsOf(b *testing.B) {
 		dirtyRunsOf(records, nil)
 	}
 }
+
+// BenchmarkUniqueInBillingOrder: one benchmark-shaped batch as it arrives
+// (customers interleaved, time ascending) put in copy order.
+func BenchmarkUniqueInBillingOrder(b *testing.B) {
+	base := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	records := make([]usage.Record, 5000)
+	for i := range records {
+		at := base.Add(time.Duration(i/24) * time.Minute)
+		records[i] = usage.Record{Key: fmt.Sprint("bench-", 100000+i), CustomerID: fmt.Sprintf("cust-%03d", i%100),
+			MetricKey: []string{"vm.vcpu", "vm.memory_gb", "net.egress_gb"}[i%3], Quantity: decimal.NewFromInt(1),
+			Start: at, End: at, ResourceID: fmt.Sprint("vm-", i%5000)}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		uniqueInBillingOrder(records)
+	}
+}
