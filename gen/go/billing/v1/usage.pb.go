@@ -32,7 +32,9 @@ const (
 // rejected alone, with its index and reason, and the rest of its batch is stored.
 type UsageRecord struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Unique per record across all time, e.g. source + resource + metric + hour.
+	// With customer_id, metric_key and the start, the record's identity: never
+	// reuse a key for other usage of the same customer, metric and time.
+	// E.g. source + resource + metric + hour.
 	IdempotencyKey string `protobuf:"bytes,1,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
 	CustomerId     string `protobuf:"bytes,2,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
 	MetricKey      string `protobuf:"bytes,3,opt,name=metric_key,json=metricKey,proto3" json:"metric_key,omitempty"`
@@ -318,7 +320,8 @@ type IngestUsageResponse struct {
 	Sequence uint64                 `protobuf:"varint,1,opt,name=sequence,proto3" json:"sequence,omitempty"`
 	// Records stored for the first time.
 	Accepted int32 `protobuf:"varint,2,opt,name=accepted,proto3" json:"accepted,omitempty"`
-	// Records whose idempotency key was already stored.
+	// Records already stored (same customer, metric, start and key), or
+	// repeated earlier in the batch.
 	Duplicates    int32              `protobuf:"varint,3,opt,name=duplicates,proto3" json:"duplicates,omitempty"`
 	Rejected      []*RecordRejection `protobuf:"bytes,4,rep,name=rejected,proto3" json:"rejected,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -428,10 +431,11 @@ func (x *BatchIngestUsageRequest) GetRecords() []*UsageRecord {
 }
 
 type BatchIngestUsageResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Accepted      int32                  `protobuf:"varint,1,opt,name=accepted,proto3" json:"accepted,omitempty"`
-	Duplicates    int32                  `protobuf:"varint,2,opt,name=duplicates,proto3" json:"duplicates,omitempty"`
-	Rejected      []*RecordRejection     `protobuf:"bytes,3,rep,name=rejected,proto3" json:"rejected,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Accepted int32                  `protobuf:"varint,1,opt,name=accepted,proto3" json:"accepted,omitempty"`
+	// As in IngestUsageResponse.
+	Duplicates    int32              `protobuf:"varint,2,opt,name=duplicates,proto3" json:"duplicates,omitempty"`
+	Rejected      []*RecordRejection `protobuf:"bytes,3,rep,name=rejected,proto3" json:"rejected,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }

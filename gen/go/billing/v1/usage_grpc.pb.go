@@ -29,9 +29,10 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
 // UsageService takes usage from collectors. Every record carries an
-// idempotency key: a record sent again (on any stream, to any replica) is
-// acknowledged as a duplicate and stored once. A batch is acknowledged only
-// after it is committed to the database.
+// idempotency key, and a record is identified by its customer, metric,
+// start (or time) and key together: a record sent again (on any stream, to
+// any replica) is acknowledged as a duplicate and stored once. A batch is
+// acknowledged only after it is committed to the database.
 type UsageServiceClient interface {
 	// IngestUsage streams batches in and one acknowledgement per batch out, in
 	// order. A collector that loses the stream resends every batch after the
@@ -89,9 +90,10 @@ func (c *usageServiceClient) ListUsage(ctx context.Context, in *ListUsageRequest
 // for forward compatibility.
 //
 // UsageService takes usage from collectors. Every record carries an
-// idempotency key: a record sent again (on any stream, to any replica) is
-// acknowledged as a duplicate and stored once. A batch is acknowledged only
-// after it is committed to the database.
+// idempotency key, and a record is identified by its customer, metric,
+// start (or time) and key together: a record sent again (on any stream, to
+// any replica) is acknowledged as a duplicate and stored once. A batch is
+// acknowledged only after it is committed to the database.
 type UsageServiceServer interface {
 	// IngestUsage streams batches in and one acknowledgement per batch out, in
 	// order. A collector that loses the stream resends every batch after the
