@@ -30,6 +30,7 @@ func main() {
 	flag.StringVar(&cfg.Billingd, "billingd", "", "billingd binary to benchmark as a subprocess (empty: billingd runs in this process)")
 	flag.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of this process during the gRPC phase to this file (billingd's only when in process)")
 	flag.BoolVar(&cfg.Keep, "keep", false, "keep the benchmark database")
+	flag.BoolVar(&cfg.SequentialKeys, "sequential-keys", false, `keys "bench-<i>" in load order instead of collector-shaped ones (a faster baseline b)`)
 	flag.Parse()
 	if cfg.Records <= 0 || cfg.Clients <= 0 || cfg.Batch <= 0 || cfg.Batch > 10000 || cfg.Window <= 0 {
 		fmt.Fprintln(os.Stderr, "usagebench: -records, -clients, -window must be positive and -batch in 1..10000")

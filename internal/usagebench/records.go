@@ -1,6 +1,7 @@
 package usagebench
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"strconv"
 	"time"
@@ -41,6 +42,11 @@ func CustomerID(i int) string { return customerIDs[i%Customers] }
 var (
 	customerIDs = formatted(Customers, func(i int) string { return fmt.Sprintf("cust-%03d", i) })
 	resourceIDs = formatted(vms, func(i int) string { return "vm-" + strconv.Itoa(i) })
+	// VM instance UUIDs as vSphere prints them, from a hash of the VM's number
+	vmUUIDs = formatted(vms, func(i int) string {
+		h := sha256.Sum256([]byte(resourceIDs[i]))
+		return fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
+	})
 	// quantity i%16 and i%100 repeat every 400 records
 	quantities = formatted(400, func(i int) string { return strconv.Itoa(1+i%16) + "." + strconv.Itoa(i%100) })
 )
@@ -58,18 +64,30 @@ type row struct {
 	start                                                           time.Time
 }
 
+// sequentialKeys makes keys "bench-<i>" instead of collector-shaped ones;
+// Run sets it from Config.SequentialKeys before any row is made.
+var sequentialKeys bool
+
 func makeRow(i int) row {
 	minute := i / 24
+	start := month.Add(time.Duration(minute) * time.Minute)
+	metric := metrics[i%len(metrics)].key
+	key := "bench-" + strconv.Itoa(i)
+	if !sequentialKeys {
+		// as the vCenter collector names a sample: source, VM, metric, time
+		// (unique: a VM reports a metric at most once a minute here)
+		key = "vcenter:vc01:" + vmUUIDs[i%vms] + ":" + metric + ":" + strconv.FormatInt(start.Unix(), 10)
+	}
 	return row{
-		key:      "bench-" + strconv.Itoa(i),
+		key:      key,
 		customer: CustomerID(i),
-		metric:   metrics[i%len(metrics)].key,
+		metric:   metric,
 		quantity: quantities[i%400],
 		resource: resourceIDs[i%vms],
 		site:     "fra1",
 		source:   "bench",
 		policy:   policies[i%len(policies)],
-		start:    month.Add(time.Duration(minute) * time.Minute),
+		start:    start,
 	}
 }
 
