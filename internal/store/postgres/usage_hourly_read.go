@@ -132,23 +132,31 @@ var (
 // hourlyForm forces a form for tests: 1 by hour, 2 by range, 0 by the hint.
 var hourlyForm atomic.Int32
 
-// sqlCountDirty counts the hours [$3, $4) read raw, a hint for the form.
-var sqlCountDirty = "SELECT count(*) FROM (" + strings.ReplaceAll(sqlRawHours, "$5", "$3") + ") AS d"
+// sqlCountRolled counts the window's hours that are rolled up: a hint for
+// the form (dirty ones among them are few and short-lived).
+const sqlCountRolled = `SELECT count(*) FROM usage_hourly_rolled
+	WHERE customer_id = $1 AND metric_key = ANY($2) AND hour >= $3 AND hour < $4`
 
 // scanHourly reads w from rollups and the records of the hours read raw.
-// When those are more than a quarter of the window's hours, one range scan
-// reads their records for less than an index scan per hour does. The count
-// is only a hint: sqlScanHourly reads the dirty hours again in its own
-// snapshot, so either form is exact.
+// When no hour of the window is rolled up (sparse usage: one sample per
+// resource and hour) the plain record scan reads the same records without
+// the bookkeeping. When more than a quarter of the hours are read raw, one
+// range scan reads their records for less than an index scan per hour
+// does. The count is only a hint: every form is exact, and sqlScanHourly
+// decides which hours are clean again in its own snapshot.
 func (b billingReader) scanHourly(ctx context.Context, w billing.UsageWindow, fn func(*billing.UsageRow) error) error {
 	from := w.From.Add(-w.Lookback)
-	var raw int64
-	if err := b.s.pool.QueryRow(ctx, sqlCountDirty, w.CustomerID, w.Metrics, from, w.To).Scan(&raw); err != nil {
+	var rolled int64
+	if err := b.s.pool.QueryRow(ctx, sqlCountRolled, w.CustomerID, w.Metrics, from, w.To).Scan(&rolled); err != nil {
 		return mapErr(err)
 	}
 	hours := int64(w.To.Sub(from)/time.Hour) * int64(len(w.Metrics))
-	if f := hourlyForm.Load(); f != 0 {
+	raw := hours - rolled
+	switch f := hourlyForm.Load(); {
+	case f != 0:
 		raw = map[int32]int64{1: 0, 2: hours}[f] // a test's choice
+	case rolled == 0:
+		return b.scan(ctx, sqlScanUsage, w, fn)
 	}
 	if 4*raw > hours {
 		return b.scan(ctx, sqlScanHourlyByRange, w, fn)
