@@ -51,6 +51,20 @@ func TestDirtyRunsOf(t *testing.T) {
 	if got := dirtyRunsOf(records, keep); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("runs of kept records\n got %v\nwant %v", got, want)
 	}
+
+	// A run ends after maxRunHours hours: 60 consecutive hours are three rows.
+	var long []usage.Record
+	for i := range 60 {
+		long = append(long, rec(fmt.Sprint("l", i), "acme", "vm.vcpu", "vm-1", 60*i))
+	}
+	want = []dirtyRun{
+		{"acme", "vm.vcpu", h(0), h(23), 24, 24},
+		{"acme", "vm.vcpu", h(24), h(47), 24, 24},
+		{"acme", "vm.vcpu", h(48), h(59), 12, 12},
+	}
+	if got := dirtyRunsOf(uniqueInBillingOrder(long), nil); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("runs of 60 hours\n got %v\nwant %v", got, want)
+	}
 }
 
 // BenchmarkDirtyRunsOf: the log rows of one benchmark-shaped batch (5,000

@@ -129,6 +129,11 @@ type dirtyRun struct {
 	records, resources int32
 }
 
+// maxRunHours bounds a dirty row's run, so that a batch of a month of
+// usage (an import) leaves rows of a day each and one drain transaction
+// (drainChunk rows) recomputes at most drainChunk × maxRunHours hours.
+const maxRunHours = 24
+
 // dirtyRunsOf folds the hours of dirtyHoursOf into runs of consecutive
 // hours, in key order.
 func dirtyRunsOf(records []usage.Record, keep map[usage.Identity]struct{}) []dirtyRun {
@@ -136,7 +141,8 @@ func dirtyRunsOf(records []usage.Record, keep map[usage.Identity]struct{}) []dir
 	for _, h := range dirtyHoursOf(records, keep) {
 		if n := len(out); n > 0 {
 			run := &out[n-1]
-			if run.customer == h.customer && run.metric == h.metric && run.last+3600 == h.hour {
+			if run.customer == h.customer && run.metric == h.metric && run.last+3600 == h.hour &&
+				run.last-run.first < (maxRunHours-1)*3600 {
 				run.last = h.hour
 				run.records += h.records
 				run.resources += h.resources
