@@ -25,7 +25,13 @@ const (
 	sqlKnownCustomers     = "SELECT id FROM " + tableCustomers + " WHERE id = ANY($1)"
 	sqlMetricAggregations = "SELECT key, aggregation FROM " + tableMetrics + " WHERE key = ANY($1)"
 
-	// sqlStageUsage is the slow path's staging table, dropped at commit.
+	// sqlKnownRecords returns the positions (from 1, ascending) of the
+	// identities $1…$4 that are stored.
+	sqlKnownRecords = `SELECT t.i FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[]) WITH ORDINALITY AS t(c, m, s, k, i)
+		JOIN ` + tableUsageRecords + ` r ON r.customer_id = t.c AND r.metric_key = t.m AND r.start_time = t.s AND r.idempotency_key = t.k
+		WHERE r.start_time >= $5 AND r.start_time <= $6
+		ORDER BY t.i`
+	// sqlStageUsage is the last way's staging table, dropped at commit.
 	sqlStageUsage = "CREATE TEMP TABLE usage_stage (LIKE " + tableUsageRecords + " INCLUDING DEFAULTS) ON COMMIT DROP"
 	// sqlCopyStage loads the batch into usage_stage.
 	sqlCopyStage = "COPY usage_stage (" + colsUsageRecord + ") FROM STDIN (FORMAT binary)"
@@ -89,35 +95,39 @@ func (u *usageRepo) MetricAggregations(ctx context.Context, keys []string) (map[
 
 // Insert stores the records whose identity (customer, metric, start,
 // idempotency key) is new, in one transaction that COPYs them into
-// usage_records, whose unique index on the usage.Identity is the dedupe authority
-// (migration 0007), and marks the hours they fall in for the rollup worker
-// (usage_rollup.go), which it kicks after the commit. When an identity
-// repeats within records, the first is kept.
+// usage_records, whose unique index on the usage.Identity is the dedupe
+// authority (migration 0007), and marks the hours they fall in for the
+// rollup worker (usage_rollup.go), which it kicks after the commit. When
+// an identity repeats within records, the first is kept.
 //
-// The fast path assumes every record is new, as it is unless a collector
-// resends: the batch goes to usage_records by COPY as it is, and one record
-// that exists fails it with a unique violation. The transaction is then
-// rolled back and the batch runs again on the slow path, which COPYs it
-// into a staging table and inserts from there with ON CONFLICT DO NOTHING,
-// learning which records were new. A deadlock or serialization failure
-// runs the transaction again (up to three times in all); a stale partition
-// cache once more after a refresh.
+// It tries three ways, each after the one before met a stored record
+// (a unique violation rolls its transaction back before anything stays):
+//   - copyAll: every record is new, as it is unless a collector resends;
+//   - copyUnknown: a resend: look the batch's identities up, COPY the
+//     records not found;
+//   - stageAll: a record found missing was being stored by another
+//     transaction meanwhile: COPY the batch into a staging table and insert
+//     from there with ON CONFLICT DO NOTHING, which waits for that
+//     transaction and skips what it committed.
+//
+// A deadlock or serialization failure runs the transaction again (up to
+// three times in all); a stale partition cache once more after a refresh.
 func (u *usageRepo) Insert(ctx context.Context, records []usage.Record) (int, error) {
 	if len(records) == 0 {
 		return 0, nil
 	}
 	records = uniqueInBillingOrder(records)
-	onlyNew := true // try the fast path first
+	way := copyAll
 	for attempt, refreshed := 1, false; ; attempt++ {
-		accepted, err := u.insertOnce(ctx, records, onlyNew)
+		accepted, err := u.insertOnce(ctx, records, way)
 		switch {
 		case err == nil:
 			if accepted > 0 {
 				u.rollups.kick()
 			}
 			return accepted, nil
-		case onlyNew && isUniqueViolation(err):
-			onlyNew = false
+		case way < stageAll && isUniqueViolation(err):
+			way++
 		case isNoPartition(err) && !refreshed:
 			u.parts.forget()
 			refreshed = true
@@ -128,9 +138,18 @@ func (u *usageRepo) Insert(ctx context.Context, records []usage.Record) (int, er
 	}
 }
 
+// insertWay is how insertOnce stores a batch; see Insert.
+type insertWay int
+
+const (
+	copyAll insertWay = iota
+	copyUnknown
+	stageAll
+)
+
 // insertOnce runs one transaction. Errors it returns are raw when Insert
 // may retry them and mapped otherwise.
-func (u *usageRepo) insertOnce(ctx context.Context, records []usage.Record, onlyNew bool) (int, error) {
+func (u *usageRepo) insertOnce(ctx context.Context, records []usage.Record, way insertWay) (int, error) {
 	conn, err := u.store.pool.Acquire(ctx)
 	if err != nil {
 		return 0, ingestErr(err, false)
@@ -139,27 +158,23 @@ func (u *usageRepo) insertOnce(ctx context.Context, records []usage.Record, only
 	if err := u.parts.ensure(ctx, conn, monthsOf(records)); err != nil {
 		return 0, ingestErr(err, conn.Conn().IsClosed())
 	}
-	stored := len(records)
+	var stored []usage.Record
 	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		var keep map[usage.Identity]struct{}
-		if onlyNew {
-			tag, err := tx.Conn().PgConn().CopyFrom(ctx, &copyEncoder{records: records}, sqlCopyRecords)
-			if n := tag.RowsAffected(); err == nil && int(n) != stored {
-				err = fmt.Errorf("usage: copied %d of %d records", n, stored)
+		var err error
+		switch way {
+		case copyAll:
+			stored, err = records, copyRecords(ctx, tx, records)
+		case copyUnknown:
+			if stored, err = unknown(ctx, tx, records); err == nil {
+				err = copyRecords(ctx, tx, stored)
 			}
-			if err != nil {
-				return err
-			}
-		} else {
-			var err error
-			if keep, err = insertNew(ctx, tx, records); err != nil {
-				return err
-			}
-			if stored = len(keep); stored == 0 {
-				return nil
-			}
+		default:
+			stored, err = insertStaged(ctx, tx, records)
 		}
-		return markDirty(ctx, tx, records, keep)
+		if err != nil || len(stored) == 0 {
+			return err
+		}
+		return markDirty(ctx, tx, stored)
 	})
 	if err != nil {
 		if isNoPartition(err) || retryInTx(err) || isUniqueViolation(err) {
@@ -167,12 +182,53 @@ func (u *usageRepo) insertOnce(ctx context.Context, records []usage.Record, only
 		}
 		return 0, ingestErr(err, conn.Conn().IsClosed())
 	}
-	return stored, nil
+	return len(stored), nil
 }
 
-// insertNew stores, in tx, the records whose identity is not stored yet and
-// returns their identities.
-func insertNew(ctx context.Context, tx pgx.Tx, records []usage.Record) (map[usage.Identity]struct{}, error) {
+// copyRecords COPYs records into usage_records; one that is stored already
+// fails it with a unique violation.
+func copyRecords(ctx context.Context, tx pgx.Tx, records []usage.Record) error {
+	if len(records) == 0 {
+		return nil
+	}
+	tag, err := tx.Conn().PgConn().CopyFrom(ctx, &copyEncoder{records: records}, sqlCopyRecords)
+	if n := tag.RowsAffected(); err == nil && int(n) != len(records) {
+		err = fmt.Errorf("usage: copied %d of %d records", n, len(records))
+	}
+	return err
+}
+
+// unknown returns the records whose identity is not stored (as tx sees it),
+// in their order.
+func unknown(ctx context.Context, tx pgx.Tx, records []usage.Record) ([]usage.Record, error) {
+	n := len(records)
+	customers, metrics, keys := make([]string, n), make([]string, n), make([]string, n)
+	starts := make([]time.Time, n)
+	for i := range records {
+		r := &records[i]
+		customers[i], metrics[i], starts[i], keys[i] = r.CustomerID, r.MetricKey, r.Start, r.Key
+	}
+	lo, hi := slices.MinFunc(starts, time.Time.Compare), slices.MaxFunc(starts, time.Time.Compare)
+	rows, _ := tx.Query(ctx, sqlKnownRecords, customers, metrics, starts, keys, lo, hi)
+	known, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, err
+	}
+	out := make([]usage.Record, 0, n-len(known))
+	next := 0 // known is ascending
+	for i := range records {
+		if next < len(known) && known[next] == int64(i+1) {
+			next++
+			continue
+		}
+		out = append(out, records[i])
+	}
+	return out, nil
+}
+
+// insertStaged stores, in tx, the records whose identity is not stored yet
+// and returns them, in their order.
+func insertStaged(ctx context.Context, tx pgx.Tx, records []usage.Record) ([]usage.Record, error) {
 	if _, err := tx.Exec(ctx, sqlStageUsage); err != nil {
 		return nil, err
 	}
@@ -180,17 +236,26 @@ func insertNew(ctx context.Context, tx pgx.Tx, records []usage.Record) (map[usag
 		return nil, err
 	}
 	rows, _ := tx.Query(ctx, sqlInsertNew)
-	keep := make(map[usage.Identity]struct{}, len(records))
+	inserted := make(map[usage.Identity]struct{}, len(records))
 	var (
 		id    usage.Identity
 		start time.Time
 	)
 	_, err := pgx.ForEachRow(rows, []any{&id.CustomerID, &id.MetricKey, &start, &id.Key}, func() error {
 		id.Start = start.UnixMicro()
-		keep[id] = struct{}{}
+		inserted[id] = struct{}{}
 		return nil
 	})
-	return keep, err
+	if err != nil {
+		return nil, err
+	}
+	out := make([]usage.Record, 0, len(inserted))
+	for i := range records {
+		if _, ok := inserted[records[i].Identity()]; ok {
+			out = append(out, records[i])
+		}
+	}
+	return out, nil
 }
 
 // uniqueInBillingOrder returns the records in the order to copy them in,

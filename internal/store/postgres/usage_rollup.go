@@ -82,12 +82,11 @@ type hourKey struct {
 	hour             int64 // Unix seconds
 }
 
-// dirtyHoursOf returns the distinct hours the records start in (only
-// those whose identity is in keep, when keep is set), in key order. The
+// dirtyHoursOf returns the distinct hours the records start in, in key order. The
 // records come in billing order (uniqueInBillingOrder), so the records of
 // an hour are neighbours and no map is needed. (Records out of that order
 // would give an hour more than one entry: more log rows, the same rollups.)
-func dirtyHoursOf(records []usage.Record, keep map[usage.Identity]struct{}) []dirtyHour {
+func dirtyHoursOf(records []usage.Record) []dirtyHour {
 	var out []dirtyHour
 	var resources []string // of the last hour in out
 	countResources := func() {
@@ -99,11 +98,6 @@ func dirtyHoursOf(records []usage.Record, keep map[usage.Identity]struct{}) []di
 	}
 	for i := range records {
 		r := &records[i]
-		if keep != nil {
-			if _, ok := keep[r.Identity()]; !ok {
-				continue
-			}
-		}
 		s := r.Start.Unix()
 		k := hourKey{r.CustomerID, r.MetricKey, s - s%3600}
 		if s < 0 && s%3600 != 0 {
@@ -136,9 +130,9 @@ const maxRunHours = 24
 
 // dirtyRunsOf folds the hours of dirtyHoursOf into runs of consecutive
 // hours, in key order.
-func dirtyRunsOf(records []usage.Record, keep map[usage.Identity]struct{}) []dirtyRun {
+func dirtyRunsOf(records []usage.Record) []dirtyRun {
 	var out []dirtyRun
-	for _, h := range dirtyHoursOf(records, keep) {
+	for _, h := range dirtyHoursOf(records) {
 		if n := len(out); n > 0 {
 			run := &out[n-1]
 			if run.customer == h.customer && run.metric == h.metric && run.last+3600 == h.hour &&
@@ -178,11 +172,11 @@ func encodeDirty(runs []dirtyRun) []byte {
 }
 
 // markDirty appends the stored records' runs of hours to the log in tx.
-func markDirty(ctx context.Context, tx pgx.Tx, records []usage.Record, keep map[usage.Identity]struct{}) error {
+func markDirty(ctx context.Context, tx pgx.Tx, records []usage.Record) error {
 	if rollupsOff.Load() {
 		return nil
 	}
-	runs := dirtyRunsOf(records, keep)
+	runs := dirtyRunsOf(records)
 	if len(runs) == 0 {
 		return nil
 	}

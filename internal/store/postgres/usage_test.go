@@ -125,6 +125,40 @@ func TestUsageInsertIsExactlyOncePerIdentity(t *testing.T) {
 	db.wantStored(t, 155)
 }
 
+// TestUsageInsertStagedStoresOnlyNew: the way Insert takes after a race
+// (staging table, ON CONFLICT DO NOTHING) stores exactly the new records
+// of a batch, marks only their hours dirty, and counts them.
+func TestUsageInsertStagedStoresOnlyNew(t *testing.T) {
+	t.Parallel()
+	db := newUsageDB(t)
+	ctx := context.Background()
+	postgres.PauseRollupWorkers(db.store, true)
+	t.Cleanup(func() { postgres.PauseRollupWorkers(db.store, false) })
+	repo := db.store.Usage()
+	mustInsert(t, repo, recs("s", 0, 60), 60) // minutes 0-59: the first hour
+	if err := db.store.FlushRollups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := postgres.InsertStaged(ctx, repo, recs("s", 30, 150)) // 30 known, 90 new, up to minute 149
+	if err != nil || got != 90 {
+		t.Fatalf("InsertStaged = %d, %v; want 90 stored", got, err)
+	}
+	db.wantStored(t, 150)
+	// the known records' hour 12:00 is not dirty again; 13:00 and 14:00 are
+	if n := db.count(t, "SELECT count(*)::int FROM usage_hourly_dirty WHERE first_hour = $1", june.Truncate(time.Hour)); n != 0 {
+		t.Errorf("%d dirty rows start at the hour of the known records only", n)
+	}
+	if n := db.count(t, "SELECT count(*)::int FROM usage_hourly_dirty"); n != 1 {
+		t.Errorf("%d dirty rows, want 1 (13:00-14:00)", n)
+	}
+	got, err = postgres.InsertStaged(ctx, repo, recs("s", 0, 150))
+	if err != nil || got != 0 {
+		t.Fatalf("InsertStaged of a resend = %d, %v; want 0", got, err)
+	}
+	db.wantStored(t, 150)
+	db.wantExactRollups(t)
+}
+
 func TestUsageRoundTripAndList(t *testing.T) {
 	t.Parallel()
 	db := newUsageDB(t)
