@@ -26,8 +26,10 @@ CREATE INDEX usage_hourly_dirty_idx ON usage_hourly_dirty (customer_id, metric_k
 -- usage_hourly_drain takes up to n dirty rows (in index order), deletes
 -- them and brings their hours up to date, in one statement: every record
 -- committed with a deleted row is seen. Rows committed later stay, and
--- their hours are recomputed again. As in 0008, an hour that is not
--- rolled up and whose rows say it is sparse is left alone.
+-- their hours are recomputed again. A run that its hint calls sparse and
+-- that has no rolled-up hour needs nothing more (0008): it is not even
+-- spread over its hours. The others are, and each of their hours is
+-- recomputed unless its hint is sparse and it is not rolled up.
 CREATE OR REPLACE FUNCTION usage_hourly_drain(n int)
 RETURNS int LANGUAGE sql AS $fn$
     WITH d AS (
@@ -36,13 +38,18 @@ RETURNS int LANGUAGE sql AS $fn$
             SELECT ctid FROM usage_hourly_dirty ORDER BY customer_id, metric_key, first_hour LIMIT n))
         RETURNING customer_id, metric_key, first_hour, last_hour, records, resources,
             extract(epoch FROM last_hour - first_hour) / 3600 + 1 AS hours
-    ), h AS MATERIALIZED (
-        SELECT d.customer_id, d.metric_key, x.hour,
-               sum(d.records / d.hours) < 2 * sum(d.resources / d.hours) AND NOT EXISTS (
-                   SELECT 1 FROM usage_hourly_rolled u WHERE u.customer_id = d.customer_id AND u.metric_key = d.metric_key AND u.hour = x.hour
-               ) AS sparse
+    ), e AS ( -- the runs that may hold a dense or a rolled-up hour, spread over their hours
+        SELECT d.customer_id, d.metric_key, x.hour, d.records / d.hours AS records, d.resources / d.hours AS resources
         FROM d CROSS JOIN LATERAL generate_series(d.first_hour, d.last_hour, interval '1 hour') AS x(hour)
-        GROUP BY d.customer_id, d.metric_key, x.hour
+        WHERE d.records >= 2 * d.resources OR EXISTS (
+            SELECT 1 FROM usage_hourly_rolled u
+            WHERE u.customer_id = d.customer_id AND u.metric_key = d.metric_key AND u.hour >= d.first_hour AND u.hour <= d.last_hour)
+    ), h AS MATERIALIZED (
+        SELECT e.customer_id, e.metric_key, e.hour,
+               sum(e.records) < 2 * sum(e.resources) AND NOT EXISTS (
+                   SELECT 1 FROM usage_hourly_rolled u WHERE u.customer_id = e.customer_id AND u.metric_key = e.metric_key AND u.hour = e.hour
+               ) AS sparse
+        FROM e GROUP BY e.customer_id, e.metric_key, e.hour
     ), r AS (
         SELECT usage_hourly_recompute(array_agg(customer_id), array_agg(metric_key), array_agg(hour)) AS rows
         FROM h WHERE NOT sparse
