@@ -191,8 +191,7 @@ func TestUsageRollupRefreshWaitsForTheOtherWriter(t *testing.T) {
 	// No background drain: a drain that read before A committed would
 	// overwrite A's refresh (the two paths must not run side by side; see
 	// migration 0006). The seed is drained here.
-	postgres.PauseRollupWorkers(db.store, true)
-	t.Cleanup(func() { postgres.PauseRollupWorkers(db.store, false) })
+	db.pauseRollupWorkers(t)
 	mustInsert(t, db.store.Usage(), mixedRecords("seed", 2, 1, 3), 2) // creates the partition and the row (dense: rolled up)
 	if err := db.store.FlushRollups(ctx); err != nil {
 		t.Fatal(err)
@@ -305,8 +304,7 @@ func TestUsageRollupDrainKeepsHoursCommittedAfterIt(t *testing.T) {
 	t.Parallel()
 	db := newUsageDB(t)
 	ctx := context.Background()
-	postgres.PauseRollupWorkers(db.store, true)
-	t.Cleanup(func() { postgres.PauseRollupWorkers(db.store, false) })
+	db.pauseRollupWorkers(t)
 	mustInsert(t, db.store.Usage(), mixedRecords("seed", 5, 1, 3), 5) // creates the partition
 	other, err := pgx.ConnectConfig(ctx, db.conn.Config().Copy())
 	if err != nil {
@@ -388,8 +386,7 @@ func TestUsageRollupHintMarksThenRecomputes(t *testing.T) {
 	t.Parallel()
 	db := newUsageDB(t)
 	ctx := context.Background()
-	postgres.PauseRollupWorkers(db.store, true)
-	t.Cleanup(func() { postgres.PauseRollupWorkers(db.store, false) })
+	db.pauseRollupWorkers(t)
 	repo := db.store.Usage()
 	at := func(key string, minute int) usage.Record {
 		ts := june.Truncate(time.Hour).Add(time.Duration(minute) * time.Minute)

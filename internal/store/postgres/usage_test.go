@@ -48,6 +48,13 @@ func newUsageDB(t *testing.T) *usageDB {
 	return &usageDB{url: url, store: st, conn: conn}
 }
 
+// pauseRollupWorkers keeps the store's rollup workers from draining for
+// the rest of the test, so that it sees hours dirty until it flushes them.
+func (db *usageDB) pauseRollupWorkers(t *testing.T) {
+	postgres.PauseRollupWorkers(db.store, true)
+	t.Cleanup(func() { postgres.PauseRollupWorkers(db.store, false) })
+}
+
 func (db *usageDB) count(t *testing.T, sql string, args ...any) int {
 	t.Helper()
 	var n int
@@ -132,8 +139,7 @@ func TestUsageInsertStagedStoresOnlyNew(t *testing.T) {
 	t.Parallel()
 	db := newUsageDB(t)
 	ctx := context.Background()
-	postgres.PauseRollupWorkers(db.store, true)
-	t.Cleanup(func() { postgres.PauseRollupWorkers(db.store, false) })
+	db.pauseRollupWorkers(t)
 	repo := db.store.Usage()
 	mustInsert(t, repo, recs("s", 0, 60), 60) // minutes 0-59: the first hour
 	if err := db.store.FlushRollups(ctx); err != nil {
