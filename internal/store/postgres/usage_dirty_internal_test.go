@@ -42,7 +42,6 @@ func TestDirtyRunsOf(t *testing.T) {
 		t.Errorf("runs\n got %v\nwant %v", got, want)
 	}
 
-
 	// A run ends after maxRunHours hours: 60 consecutive hours are three rows.
 	var long []usage.Record
 	for i := range 60 {

@@ -25,4 +25,3 @@ func ForceHourlyReadForm(form int32) { hourlyForm.Store(form) }
 func InsertStaged(ctx context.Context, repo usage.Repository, records []usage.Record) (int, error) {
 	return repo.(*usageRepo).insertOnce(ctx, uniqueInBillingOrder(records), stageAll)
 }
-
