@@ -76,9 +76,17 @@ func MigrationsDigest() string {
 // lock makes replicas that start together wait for each other instead of
 // racing; the one that gets the lock second finds nothing left to do.
 func (s *Store) Migrate(ctx context.Context) error {
+	return s.migrateTo(ctx, 0)
+}
+
+// migrateTo is Migrate up to version last (0: all), for upgrade tests.
+func (s *Store) migrateTo(ctx context.Context, last int) error {
 	ms, err := loadMigrations()
 	if err != nil {
 		return fmt.Errorf("postgres: migrations: %w", err)
+	}
+	if last > 0 && last < len(ms) {
+		ms = ms[:last]
 	}
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {

@@ -25,3 +25,7 @@ func ForceHourlyReadForm(form int32) { hourlyForm.Store(form) }
 func InsertStaged(ctx context.Context, repo usage.Repository, records []usage.Record) (int, error) {
 	return repo.(*usageRepo).insertOnce(ctx, uniqueInBillingOrder(records), stageAll)
 }
+
+// MigrateTo applies the migrations up to version last, so that a test can
+// write data in an older schema and then migrate it.
+func (s *Store) MigrateTo(ctx context.Context, last int) error { return s.migrateTo(ctx, last) }

@@ -29,7 +29,12 @@ type usageDB struct {
 
 func newUsageDB(t *testing.T) *usageDB {
 	t.Helper()
-	url := pgtest.NewDatabase(t)
+	return usageDBAt(t, pgtest.NewDatabase(t))
+}
+
+// usageDBAt opens a store and a connection on the database at url.
+func usageDBAt(t *testing.T, url string) *usageDB {
+	t.Helper()
 	ctx := context.Background()
 	st, err := postgres.Open(ctx, url)
 	if err != nil {

@@ -67,7 +67,13 @@ func newDatabase(t testing.TB, tpl string) string {
 // dropped when the test ends; for tests of Migrate itself.
 func NewEmptyStore(t testing.TB) *postgres.Store {
 	t.Helper()
-	return openStore(t, newDatabase(t, "template0"))
+	return openStore(t, NewEmptyDatabase(t))
+}
+
+// NewEmptyDatabase is NewDatabase without any migration applied.
+func NewEmptyDatabase(t testing.TB) string {
+	t.Helper()
+	return newDatabase(t, "template0")
 }
 
 // NewStore opens a store on a new database (see NewDatabase) and closes it
