@@ -57,27 +57,10 @@ func TestDirtyRunsOf(t *testing.T) {
 	}
 }
 
-// BenchmarkDirtyRunsOf: the log rows of one benchmark-shaped batch (5,000
-// records of 100 customers, 3 metrics, about 4 hours), in billing order.
-func BenchmarkDirtyRunsOf(b *testing.B) {
-	base := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
-	records := make([]usage.Record, 5000)
-	for i := range records {
-		at := base.Add(time.Duration(i/24) * time.Minute)
-		records[i] = usage.Record{Key: fmt.Sprint("k", i), CustomerID: fmt.Sprintf("cust-%03d", i%100),
-			MetricKey: []string{"vm.vcpu", "vm.memory_gb", "net.egress_gb"}[i%3], Quantity: decimal.NewFromInt(1),
-			Start: at, End: at, ResourceID: fmt.Sprint("vm-", i%5000)}
-	}
-	records = uniqueInBillingOrder(records)
-	b.ReportAllocs()
-	for b.Loop() {
-		dirtyRunsOf(records)
-	}
-}
-
-// BenchmarkUniqueInBillingOrder: one benchmark-shaped batch as it arrives
-// (customers interleaved, time ascending) put in copy order.
-func BenchmarkUniqueInBillingOrder(b *testing.B) {
+// benchmarkBatch is a batch shaped like the usage benchmark's (5,000
+// records of 100 customers, 3 metrics, about 4 hours) as it arrives:
+// customers interleaved, time ascending.
+func benchmarkBatch() []usage.Record {
 	base := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	records := make([]usage.Record, 5000)
 	for i := range records {
@@ -86,6 +69,23 @@ func BenchmarkUniqueInBillingOrder(b *testing.B) {
 			MetricKey: []string{"vm.vcpu", "vm.memory_gb", "net.egress_gb"}[i%3], Quantity: decimal.NewFromInt(1),
 			Start: at, End: at, ResourceID: fmt.Sprint("vm-", i%5000)}
 	}
+	return records
+}
+
+// BenchmarkDirtyRunsOf: the log rows of one benchmark-shaped batch, in
+// billing order.
+func BenchmarkDirtyRunsOf(b *testing.B) {
+	records := uniqueInBillingOrder(benchmarkBatch())
+	b.ReportAllocs()
+	for b.Loop() {
+		dirtyRunsOf(records)
+	}
+}
+
+// BenchmarkUniqueInBillingOrder: one benchmark-shaped batch put in copy
+// order.
+func BenchmarkUniqueInBillingOrder(b *testing.B) {
+	records := benchmarkBatch()
 	b.ReportAllocs()
 	for b.Loop() {
 		uniqueInBillingOrder(records)
