@@ -74,16 +74,38 @@ func FuzzCreateProductJSON(f *testing.F) {
 // FuzzRESTJSONBodies posts arbitrary bodies to the other write endpoints
 // whose JSON carries decimals, times, enums and nested messages.
 func FuzzRESTJSONBodies(f *testing.F) {
-	paths := []string{"/v1/priceLists/default-eur/prices", "/v1/contracts", "/v1/campaigns", "/v1/apiKeys", "/v1/billing:query", "/v1/usage:ingest"}
-	for i, seed := range []string{
-		`{"id":"p","productId":"vcpu","unitPrice":"0.01","granularity":"GRANULARITY_HOUR","validFrom":"2026-01-01T00:00:00Z","tiers":[{"upTo":"10","unitPrice":"1"}]}`,
-		`{"id":"c","customerId":"acme","productId":"vcpu","model":"CONTRACT_MODEL_COMMITTED","committedQuantity":"1e400","fee":"-0","feeGranularity":3,"currency":"EUR","startTime":"2026-01-01T00:00:00Z"}`,
-		`{"id":"k","displayName":"x","currency":"EUR","validFrom":"2026-01-01T00:00:00Z","entries":[{"productId":"vcpu","discountPercent":"NaN"}]}`,
-		`{"displayName":"k","role":"ROLE_ADMIN","customerId":"acme","expireTime":"0001-01-01T00:00:00Z"}`,
-		`{"query":{"customerIds":["acme"],"startTime":"2026-10-01T00:00:00Z","endTime":"2026-11-01T00:00:00Z","groupBy":[99]}}`,
-		`{"records":[{"idempotencyKey":"x","customerId":"acme","metricKey":"vm.vcpu","quantity":"99999999999999999999999999999999","time":"2026-10-01T00:00:00Z"}]}`,
+	const (
+		prices = iota
+		contracts
+		campaigns
+		apiKeys
+		billingQuery
+		usageIngest
+	)
+	paths := []string{
+		prices:       "/v1/priceLists/default-eur/prices",
+		contracts:    "/v1/contracts",
+		campaigns:    "/v1/campaigns",
+		apiKeys:      "/v1/apiKeys",
+		billingQuery: "/v1/billing:query",
+		usageIngest:  "/v1/usage:ingest",
+	}
+	for _, seed := range []struct {
+		path uint8
+		body string
+	}{
+		{prices, `{"id":"p","productId":"vcpu","unitPrice":"0.01","granularity":"GRANULARITY_HOUR","validFrom":"2026-01-01T00:00:00Z","tiers":[{"upTo":"10","unitPrice":"1"}]}`},
+		{contracts, `{"id":"c","customerId":"acme","productId":"vcpu","model":"CONTRACT_MODEL_COMMITTED","committedQuantity":"1e400","fee":"-0","feeGranularity":3,"currency":"EUR","startTime":"2026-01-01T00:00:00Z"}`},
+		{campaigns, `{"id":"k","displayName":"x","currency":"EUR","validFrom":"2026-01-01T00:00:00Z","entries":[{"productId":"vcpu","discountPercent":"NaN"}]}`},
+		{apiKeys, `{"displayName":"k","role":"ROLE_ADMIN","customerId":"acme","expireTime":"0001-01-01T00:00:00Z"}`},
+		{billingQuery, `{"query":{"customerIds":["acme"],"startTime":"2026-10-01T00:00:00Z","endTime":"2026-11-01T00:00:00Z","groupBy":[99]}}`},
+		// Centuries apart: the length rule once overflowed CEL's duration.
+		{billingQuery, `{"query":{"customerIds":["000"],"startTime":"0001-10-01T0:00:00Z","endTime":"1000-01-01T0:00:00Z","groupBy":[0]}}`},
+		{billingQuery, `{"query":{"startTime":"0001-01-01T00:00:00Z","endTime":"0001-02-01T00:00:00Z","granularity":"GRANULARITY_DAY"}}`},
+		{billingQuery, `{"query":{"startTime":"9999-12-01T00:00:00Z","endTime":"9999-12-31T23:59:59.999999999Z","granularity":"GRANULARITY_HOUR"}}`},
+		{usageIngest, `{"records":[{"idempotencyKey":"x","customerId":"acme","metricKey":"vm.vcpu","quantity":"99999999999999999999999999999999","time":"2026-10-01T00:00:00Z"}]}`},
 	} {
-		f.Add(uint8(i), []byte(seed))
+		f.Add(seed.path, []byte(seed.body))
 	}
 	base := fuzzServer(f)
 	client := &http.Client{}

@@ -1420,7 +1420,7 @@ var File_billing_v1_billing_proto protoreflect.FileDescriptor
 const file_billing_v1_billing_proto_rawDesc = "" +
 	"\n" +
 	"\x18billing/v1/billing.proto\x12\n" +
-	"billing.v1\x1a\x17billing/v1/common.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xae\x05\n" +
+	"billing.v1\x1a\x17billing/v1/common.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8f\x06\n" +
 	"\fBillingQuery\x12W\n" +
 	"\fcustomer_ids\x18\x01 \x03(\tB4\xbaH1\x92\x01.\x10\xe8\a\x18\x01\"'r%2#^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$R\vcustomerIds\x12A\n" +
 	"\n" +
@@ -1428,9 +1428,9 @@ const file_billing_v1_billing_proto_rawDesc = "" +
 	"\bend_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampB\x06\xbaH\x03\xc8\x01\x01R\aendTime\x12C\n" +
 	"\vgranularity\x18\x04 \x01(\x0e2\x17.billing.v1.GranularityB\b\xbaH\x05\x82\x01\x02\x10\x01R\vgranularity\x12C\n" +
 	"\bgroup_by\x18\x05 \x03(\x0e2\x13.billing.v1.GroupByB\x13\xbaH\x10\x92\x01\r\x10\b\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\agroupBy\x12_\n" +
-	"\x13group_by_dimensions\x18\x06 \x03(\tB/\xbaH,\x92\x01)\x10\b\x18\x01\"#r!2\x1f^[A-Za-z_][A-Za-z0-9_.-]{0,63}$R\x11groupByDimensions:\xd7\x01\xbaH\xd3\x01\x1aZ\n" +
-	"\x14billing_query.window\x12!end_time must be after start_time\x1a\x1fthis.end_time > this.start_time\x1au\n" +
-	"\x14billing_query.length\x12'the period may be at most 366 days long\x1a4this.end_time - this.start_time <= duration('8784h')\"\x85\b\n" +
+	"\x13group_by_dimensions\x18\x06 \x03(\tB/\xbaH,\x92\x01)\x10\b\x18\x01\"#r!2\x1f^[A-Za-z_][A-Za-z0-9_.-]{0,63}$R\x11groupByDimensions:\xb8\x02\xbaH\xb4\x02\x1aZ\n" +
+	"\x14billing_query.window\x12!end_time must be after start_time\x1a\x1fthis.end_time > this.start_time\x1a\xd5\x01\n" +
+	"\x14billing_query.length\x12'the period may be at most 366 days long\x1a\x93\x01this.end_time <= this.start_time || (int(this.end_time) - int(this.start_time) <= 31622400 && this.end_time - this.start_time <= duration('8784h'))\"\x85\b\n" +
 	"\vBillingLine\x12\x1f\n" +
 	"\vcustomer_id\x18\x01 \x01(\tR\n" +
 	"customerId\x12'\n" +
