@@ -18,12 +18,10 @@ import (
 var sqlCopyRecords = "COPY " + tableUsageRecords + " (" + colsUsageRecord + ") FROM STDIN (FORMAT binary)"
 
 // copyEncoder is an io.Reader of the binary COPY stream of records. It
-// encodes about 64 KiB
-// at a time, so a batch is never held twice in memory.
+// encodes about 64 KiB at a time, so a batch is never held twice in memory.
 type copyEncoder struct {
 	records []usage.Record
 	next    int // next record to encode
-	rows    int // rows encoded
 	buf     []byte
 	off     int
 	done    bool
@@ -53,7 +51,6 @@ func (e *copyEncoder) fill() {
 		r := &e.records[e.next]
 		e.next++
 		e.buf = appendRecord(e.buf, r)
-		e.rows++
 	}
 	if e.next == len(e.records) {
 		e.buf = binary.BigEndian.AppendUint16(e.buf, 0xffff) // trailer: field count -1

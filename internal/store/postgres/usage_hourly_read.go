@@ -19,9 +19,10 @@ import (
 // marked in usage_hourly_rolled and has no row in usage_hourly_dirty,
 // which would mean records its rollups do not hold yet (usage_rollup.go).
 // For every other hour ("dirty" below: not rolled up, too sparse to be, or
-// with records the worker has not folded in) the raw records are read. The statement
-// has one snapshot, in which every hour is either read raw or rolled up
-// with all its committed records, so the mix is exact at every moment.
+// with records the worker has not folded in) the raw records are read. The
+// statement has one snapshot, in which every hour is either read raw or
+// rolled up with all its committed records, so the mix is exact at every
+// moment.
 // Rows:
 //   - the rollups of the clean hours in [$3, $4) (kind 1);
 //   - the records kept as spans (reaching past their hour) of those hours;

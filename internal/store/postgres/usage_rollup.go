@@ -159,10 +159,8 @@ func encodeDirty(runs []dirtyRun) []byte {
 		b = binary.BigEndian.AppendUint16(b, 6)
 		b = appendText(b, r.customer)
 		b = appendText(b, r.metric)
-		for _, hour := range []int64{r.first, r.last} {
-			b = binary.BigEndian.AppendUint32(b, 8)
-			b = binary.BigEndian.AppendUint64(b, uint64(hour*1e6-postgresEpoch))
-		}
+		b = appendTimestamp(b, time.Unix(r.first, 0))
+		b = appendTimestamp(b, time.Unix(r.last, 0))
 		for _, n := range []int32{r.records, r.resources} {
 			b = binary.BigEndian.AppendUint32(b, 4)
 			b = binary.BigEndian.AppendUint32(b, uint32(n))
@@ -193,7 +191,6 @@ type rollupWorker struct {
 	pool    *pgxpool.Pool
 	running atomic.Bool
 	pending atomic.Bool
-	lastErr atomic.Pointer[error]
 }
 
 // kick makes the worker drain soon.
@@ -230,7 +227,6 @@ func (w *rollupWorker) drain() {
 		cancel()
 		switch {
 		case err != nil:
-			w.lastErr.Store(&err)
 			failures++
 			time.Sleep(time.Duration(failures) * 200 * time.Millisecond)
 		case n == 0:

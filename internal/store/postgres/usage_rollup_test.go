@@ -11,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
-	"github.com/billingd/billingd/internal/store/postgres"
 	"github.com/billingd/billingd/internal/usage"
 )
 
@@ -134,12 +133,7 @@ func TestUsageRollupsExactUnderConcurrentReplicas(t *testing.T) {
 	t.Parallel()
 	db := newUsageDB(t)
 	ctx := context.Background()
-	other, err := postgres.Open(ctx, db.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(other.Close)
-	repos := []usage.Repository{db.store.Usage(), other.Usage()}
+	repos := db.twoReplicas(t)
 	var wg sync.WaitGroup
 	for w := range 6 {
 		repo := repos[w%2]
@@ -248,12 +242,7 @@ func TestUsageRollupWorkersCatchUpAcrossReplicas(t *testing.T) {
 	t.Parallel()
 	db := newUsageDB(t)
 	ctx := context.Background()
-	other, err := postgres.Open(ctx, db.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(other.Close)
-	repos := []usage.Repository{db.store.Usage(), other.Usage()}
+	repos := db.twoReplicas(t)
 	ingest := func(round int) {
 		var wg sync.WaitGroup
 		for w := range 4 {

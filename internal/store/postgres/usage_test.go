@@ -53,6 +53,18 @@ func usageDBAt(t *testing.T, url string) *usageDB {
 	return &usageDB{url: url, store: st, conn: conn}
 }
 
+// twoReplicas returns the usage repositories of two stores on the database,
+// as two billingd replicas would have: db's and one opened for the test.
+func (db *usageDB) twoReplicas(t *testing.T) []usage.Repository {
+	t.Helper()
+	other, err := postgres.Open(context.Background(), db.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(other.Close)
+	return []usage.Repository{db.store.Usage(), other.Usage()}
+}
+
 // pauseRollupWorkers keeps the store's rollup workers from draining for
 // the rest of the test, so that it sees hours dirty until it flushes them.
 func (db *usageDB) pauseRollupWorkers(t *testing.T) {
