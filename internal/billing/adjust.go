@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -38,6 +39,9 @@ func (s *Service) attachClosed(ctx context.Context, jobs []job, ids []string) er
 func (s *Service) adjustments(ctx context.Context, r *rater, j *job) ([]Adjustment, error) {
 	cs := j.closed
 	in := func(t time.Time) bool { return !t.Before(j.from) && t.Before(j.to) }
+	// Today's book hash is the same for every month: hash it once, and only
+	// when a month needs it.
+	live := sync.OnceValues(func() (string, error) { return HashBook(CustomerBook(r.book, j.c.ID)) })
 	var out []Adjustment
 	for i := range cs.periods {
 		p := &cs.periods[i]
@@ -49,7 +53,7 @@ func (s *Service) adjustments(ctx context.Context, r *rater, j *job) ([]Adjustme
 			}
 		}
 		if from, to := cs.bookingMonth(p, j.loc); in(from) {
-			adj, err := s.pending(ctx, r, j, p, from, to)
+			adj, err := s.pending(ctx, r, live, j, p, from, to)
 			if err != nil {
 				return nil, err
 			}
@@ -65,8 +69,9 @@ var adjustmentGrouping = []rating.GroupKey{rating.GroupCustomer, rating.GroupPro
 
 // pending computes what closed month p needs posted now to the open month
 // [from, to): the late-usage and price-change differences since closing,
-// less what was booked for p in later closed months.
-func (s *Service) pending(ctx context.Context, r *rater, j *job, p *ClosedPeriod, from, to time.Time) ([]Adjustment, error) {
+// less what was booked for p in later closed months. live returns the hash
+// of r's book for j's customer.
+func (s *Service) pending(ctx context.Context, r *rater, live func() (string, error), j *job, p *ClosedPeriod, from, to time.Time) ([]Adjustment, error) {
 	cs := j.closed
 	var posted []Adjustment
 	for _, b := range cs.booked {
@@ -74,11 +79,11 @@ func (s *Service) pending(ctx context.Context, r *rater, j *job, p *ClosedPeriod
 			posted = append(posted, b.Adjustment)
 		}
 	}
-	live, err := HashBook(CustomerBook(r.book, j.c.ID))
+	liveHash, err := live()
 	if err != nil {
 		return nil, err
 	}
-	priced := live != p.BookHash
+	priced := liveHash != p.BookHash
 	if p.LateRecords == 0 && !priced && len(posted) == 0 {
 		return nil, nil // nothing changed: the common case costs no rating
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/billingd/billingd/internal/pricing"
@@ -200,7 +199,8 @@ type closedState struct {
 	books   map[string]*rater // frozen raters by period id, built on demand
 }
 
-// closedByCustomer groups closed months by customer, each by start.
+// closedByCustomer groups closed months by customer, keeping their order:
+// Store.ClosedPeriods returns them by customer and start.
 func closedByCustomer(periods []ClosedPeriod) map[string]*closedState {
 	by := map[string]*closedState{}
 	for _, p := range periods {
@@ -210,9 +210,6 @@ func closedByCustomer(periods []ClosedPeriod) map[string]*closedState {
 			by[p.CustomerID] = cs
 		}
 		cs.periods = append(cs.periods, p)
-	}
-	for _, cs := range by {
-		slices.SortFunc(cs.periods, func(a, b ClosedPeriod) int { return a.From.Compare(b.From) })
 	}
 	return by
 }

@@ -335,9 +335,9 @@ func (s *Service) rateEach(ctx context.Context, books []rateWith, customerID str
 	add := builders[0].add
 	if len(books) > 1 {
 		add = func(u *UsageRow) error {
+			carried := !u.End.After(u.Start) && u.Start.Before(from)
 			for i, b := range builders {
 				m := books[i].r.metrics[string(u.MetricKey)]
-				carried := !u.End.After(u.Start) && u.Start.Before(from)
 				if m == nil || carried && m.Aggregation.Kind() != catalog.KindGauge {
 					continue
 				}
