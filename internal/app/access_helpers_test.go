@@ -52,6 +52,13 @@ func launch(t testing.TB, cfg config.Config, opts ...app.Option) *app.App {
 	if cfg.DatabaseURL == "" {
 		cfg.DatabaseURL = pgtest.NewDatabase(t)
 	}
+	return launchAsIs(t, cfg, opts...)
+}
+
+// launchAsIs starts billingd with cfg as it is (an empty DatabaseURL runs
+// the embedded PostgreSQL) on loopback ports and stops it when the test ends.
+func launchAsIs(t testing.TB, cfg config.Config, opts ...app.Option) *app.App {
+	t.Helper()
 	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), opts...)

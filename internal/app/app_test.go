@@ -33,38 +33,25 @@ import (
 type server struct {
 	http string // base URL of the REST side
 	conn *grpc.ClientConn
-	done chan error
 }
 
+// start starts billingd with cfg as it is and connects to both its sides.
 func start(t *testing.T, cfg config.Config) *server {
 	t.Helper()
-	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, cfg, log)
-	if err != nil {
-		cancel()
-		t.Fatalf("app.New: %v", err)
-	}
-	s := &server{http: "http://" + a.HTTPAddr(), done: make(chan error, 1)}
-	go func() { s.done <- a.Run(ctx) }()
-	s.conn, err = grpc.NewClient(a.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	a := launchAsIs(t, cfg)
+	return &server{http: "http://" + a.HTTPAddr(), conn: dial(t, a)}
+}
+
+// dial opens a plaintext gRPC connection to a, closed when the test ends
+// (before a stops: cleanups run last first).
+func dial(t testing.TB, a *app.App) *grpc.ClientConn {
+	t.Helper()
+	conn, err := grpc.NewClient(a.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		_ = s.conn.Close()
-		cancel()
-		select {
-		case err := <-s.done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("billingd did not stop within 30s")
-		}
-	})
-	return s
+	t.Cleanup(func() { _ = conn.Close() })
+	return conn
 }
 
 func startOnTestDB(t *testing.T) *server {

@@ -6,9 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -39,13 +37,7 @@ func FuzzUsageValidation(f *testing.F) {
 	} {
 		f.Add(s.key, s.customer, s.metric, s.qty, s.start, s.length, s.dimKey, s.dimValue)
 	}
-	addr := fuzzApp(f).GRPCAddr()
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { conn.Close() })
-	usage := billingv1.NewUsageServiceClient(conn)
+	usage := billingv1.NewUsageServiceClient(dial(f, fuzzApp(f)))
 	f.Fuzz(func(t *testing.T, key, customer, metric, qty string, start, length int64, dimKey, dimValue string) {
 		rec := &billingv1.UsageRecord{IdempotencyKey: key, CustomerId: customer, MetricKey: metric, Quantity: qty, ResourceId: "vm1"}
 		if dimKey != "" {
