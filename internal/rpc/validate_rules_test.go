@@ -2,11 +2,13 @@ package rpc_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
 
 	"buf.build/go/protovalidate"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/dynamicpb"
@@ -29,10 +31,6 @@ var edgeTimes = []*timestamppb.Timestamp{
 // timestamp fields at the edges of their range, must validate or be
 // rejected — never fail to run.
 func TestEveryRuleRunsOnEdgeTimestamps(t *testing.T) {
-	validator, err := protovalidate.New()
-	if err != nil {
-		t.Fatal(err)
-	}
 	checked := 0
 	protoregistry.GlobalFiles.RangeFilesByPackage("billing.v1", func(fd protoreflect.FileDescriptor) bool {
 		for i := 0; i < fd.Messages().Len(); i++ {
@@ -53,10 +51,8 @@ func TestEveryRuleRunsOnEdgeTimestamps(t *testing.T) {
 					msg.Set(f, protoreflect.ValueOfMessage(edgeTimes[pick[k]].ProtoReflect()))
 				}
 				checked++
-				err := validator.Validate(msg)
-				var verr *protovalidate.ValidationError
-				if err != nil && !errors.As(err, &verr) {
-					t.Errorf("%s with %v: rules failed to run: %v", md.FullName(), describe(times, pick), err)
+				if _, err := brokenRules(msg); err != nil {
+					t.Errorf("%s with %v: %v", md.FullName(), describe(times, pick), err)
 				}
 			}
 		}
@@ -93,10 +89,6 @@ func describe(fields []protoreflect.FieldDescriptor, pick []int) map[string]stri
 
 // billing_query.length at its boundary and across centuries.
 func TestBillingQueryLengthRule(t *testing.T) {
-	validator, err := protovalidate.New()
-	if err != nil {
-		t.Fatal(err)
-	}
 	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	cases := []struct {
 		name   string
@@ -112,21 +104,32 @@ func TestBillingQueryLengthRule(t *testing.T) {
 		{"one hour in year 1", time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(1, 1, 1, 1, 0, 0, 0, time.UTC), nil},
 	}
 	for _, c := range cases {
-		err := validator.Validate(&billingv1.BillingQuery{StartTime: timestamppb.New(c.from), EndTime: timestamppb.New(c.to)})
-		var got []string
-		var verr *protovalidate.ValidationError
-		switch {
-		case err == nil:
-		case errors.As(err, &verr):
-			for _, v := range verr.Violations {
-				got = append(got, v.Proto.GetRuleId())
-			}
-		default:
-			t.Errorf("%s: rules failed to run: %v", c.name, err)
+		got, err := brokenRules(&billingv1.BillingQuery{StartTime: timestamppb.New(c.from), EndTime: timestamppb.New(c.to)})
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
 			continue
 		}
 		if !slices.Equal(got, c.broken) {
 			t.Errorf("%s: broken rules %v, want %v", c.name, got, c.broken)
 		}
+	}
+}
+
+// brokenRules validates msg and returns the ids of the rules it breaks, or
+// an error when the rules failed to run.
+func brokenRules(msg proto.Message) ([]string, error) {
+	err := protovalidate.Validate(msg)
+	var verr *protovalidate.ValidationError
+	switch {
+	case err == nil:
+		return nil, nil
+	case errors.As(err, &verr):
+		ids := make([]string, len(verr.Violations))
+		for i, v := range verr.Violations {
+			ids[i] = v.Proto.GetRuleId()
+		}
+		return ids, nil
+	default:
+		return nil, fmt.Errorf("rules failed to run: %w", err)
 	}
 }
