@@ -58,7 +58,6 @@ type Result struct {
 	// had drained every dirty hour (≥ Ingest).
 	RollupsCurrent time.Duration
 	Records        int
-	Subprocess     bool  // billingd ran as its own process
 	MaxRSSBytes    int64 // VmHWM of billingd (of this process when in process) at the end
 	// One customer's month through QueryBilling: right after the last
 	// acknowledgement (hours may still be dirty: read raw) and the fastest
@@ -78,8 +77,9 @@ func perRow(d time.Duration, n int) float64 { return float64(d.Microseconds()) /
 func (r Result) Print(w io.Writer, cfg Config) {
 	a, b, c := rate(r.Records, r.Plain), rate(r.Records, r.Unique), rate(r.Records, r.Ingest)
 	e := rate(r.Records, r.RollupsCurrent)
+	inProcess := cfg.Billingd == ""
 	where := "a subprocess"
-	if !r.Subprocess {
+	if inProcess {
 		where = "in this process"
 	}
 	fmt.Fprintf(w, "records: %d, clients: %d, batch: %d, billingd %s, hourly rollups on\n", r.Records, cfg.Clients, cfg.Batch, where)
@@ -96,7 +96,7 @@ func (r Result) Print(w io.Writer, cfg Config) {
 			name, perRow(u.Self, r.Records), perRow(u.Server, r.Records), perRow(u.Backends, r.Records), perRow(u.Background, r.Records),
 			float64(r.WAL[i])/float64(r.Records))
 	}
-	if !r.Subprocess {
+	if inProcess {
 		fmt.Fprintln(w, "  (billingd in process: its CPU is in the bench process's)")
 	}
 	fmt.Fprintf(w, "billingd max RSS (VmHWM): %.0f MB\n", float64(r.MaxRSSBytes)/(1<<20))
@@ -145,7 +145,6 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	res.Subprocess = cfg.Billingd != ""
 	defer srv.stop()
 
 	conn, err := pgx.Connect(ctx, plainURL(dbURL))
@@ -217,8 +216,8 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (Result, error) {
 	if err := verify(ctx, conn, cfg.Records); err != nil {
 		return res, err
 	}
-	res.MaxRSSBytes = srv.maxRSS()
 	if skipRollups {
+		res.MaxRSSBytes = srv.maxRSS()
 		return res, nil // billing would miss the usage
 	}
 	for i := range 3 {

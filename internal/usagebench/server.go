@@ -24,7 +24,7 @@ import (
 type server struct {
 	grpcAddr string
 	cmd      *exec.Cmd // nil in process
-	stopApp  func()
+	stop     func()    // stops billingd and waits for it
 }
 
 // startServer starts billingd on dbURL and returns once it is ready.
@@ -49,7 +49,7 @@ func startServer(ctx context.Context, binary, dbURL string, progress io.Writer) 
 	s := &server{grpcAddr: grpcAddr, cmd: cmd}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	s.stopApp = func() {
+	s.stop = func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-exited:
@@ -95,10 +95,8 @@ func startInProcess(ctx context.Context, dbURL string) (*server, error) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- a.Run(runCtx) }()
-	return &server{grpcAddr: a.GRPCAddr(), stopApp: func() { cancel(); <-done }}, nil
+	return &server{grpcAddr: a.GRPCAddr(), stop: func() { cancel(); <-done }}, nil
 }
-
-func (s *server) stop() { s.stopApp() }
 
 // pid is billingd's process id (this process when in process).
 func (s *server) pid() int {
