@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -98,7 +99,7 @@ func TestLargeMessageFromPoolAndSplit(t *testing.T) {
 		t.Fatalf("marshalled %d bytes, proto.Size says %d", len(wire), want)
 	}
 	var split mem.BufferSlice
-	for chunk := range chunks(wire, 16<<10) {
+	for chunk := range slices.Chunk(wire, 16<<10) {
 		split = append(split, mem.SliceBuffer(chunk))
 	}
 	got := &billingv1.IngestUsageRequest{}
@@ -269,17 +270,4 @@ func batch(n int) *billingv1.IngestUsageRequest {
 		req.Records[i] = usagebench.Record(i)
 	}
 	return req
-}
-
-// chunks yields b in pieces of at most n bytes.
-func chunks(b []byte, n int) func(func([]byte) bool) {
-	return func(yield func([]byte) bool) {
-		for len(b) > 0 {
-			k := min(n, len(b))
-			if !yield(b[:k]) {
-				return
-			}
-			b = b[k:]
-		}
-	}
 }

@@ -46,29 +46,38 @@ func (echoUsage) IngestUsage(s grpc.BidiStreamingServer[billingv1.IngestUsageReq
 	}
 }
 
-// TestOverGRPC: a server with the codec talks to clients with and without
-// it, vtprotobuf messages and others (health) alike.
-func TestOverGRPC(t *testing.T) {
+// serveEcho serves echoUsage and health with the codec and opts over an
+// in-memory listener until the test ends, and returns how to connect to it:
+// plaintext, with opts, closed when the (sub)test that dials ends.
+func serveEcho(t *testing.T, opts ...grpc.ServerOption) (dial func(*testing.T, ...grpc.DialOption) *grpc.ClientConn) {
 	lis := bufconn.Listen(1 << 20)
-	srv := grpc.NewServer(codec.ServerOption(), grpc.MaxRecvMsgSize(16<<20))
+	srv := grpc.NewServer(append([]grpc.ServerOption{codec.ServerOption()}, opts...)...)
 	billingv1.RegisterUsageServiceServer(srv, echoUsage{})
 	healthpb.RegisterHealthServer(srv, health.NewServer())
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)
+	return func(t *testing.T, opts ...grpc.DialOption) *grpc.ClientConn {
+		opts = append(opts, grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }))
+		conn, err := grpc.NewClient("passthrough:///bufconn", opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = conn.Close() })
+		return conn
+	}
+}
 
+// TestOverGRPC: a server with the codec talks to clients with and without
+// it, vtprotobuf messages and others (health) alike.
+func TestOverGRPC(t *testing.T) {
+	dial := serveEcho(t, grpc.MaxRecvMsgSize(16<<20))
 	for name, opts := range map[string][]grpc.DialOption{
 		"client with the codec": {codec.DialOption()},
 		"plain grpc client":     nil,
 	} {
 		t.Run(name, func(t *testing.T) {
-			opts = append(opts, grpc.WithTransportCredentials(insecure.NewCredentials()),
-				grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-				grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(16<<20)))
-			conn, err := grpc.NewClient("passthrough:///bufconn", opts...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
+			conn := dial(t, append(opts, grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(16<<20)))...)
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 
@@ -109,18 +118,7 @@ func TestOverGRPC(t *testing.T) {
 // the stream ends. The client's encoding skips the check (MarshalVT alone),
 // as a client in another language might send anything.
 func TestServerRefusesInvalidUTF8(t *testing.T) {
-	lis := bufconn.Listen(1 << 20)
-	srv := grpc.NewServer(codec.ServerOption())
-	billingv1.RegisterUsageServiceServer(srv, echoUsage{})
-	go func() { _ = srv.Serve(lis) }()
-	t.Cleanup(srv.Stop)
-	conn, err := grpc.NewClient("passthrough:///bufconn", grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithDefaultCallOptions(grpc.ForceCodecV2(uncheckedCodec{})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := serveEcho(t)(t, grpc.WithDefaultCallOptions(grpc.ForceCodecV2(uncheckedCodec{})))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	stream, err := billingv1.NewUsageServiceClient(conn).IngestUsage(ctx)
