@@ -313,8 +313,3 @@ func subjectMatches(filter, subject string) bool {
 }
 
 func splitSubject(s string) []string { return strings.Split(s, ".") }
-
-// String and GoString name the source without its settings: fmt would
-// otherwise print the unexported credentials, which it cannot redact.
-func (n *NATS) String() string   { return "nats source " + n.name }
-func (n *NATS) GoString() string { return n.String() }

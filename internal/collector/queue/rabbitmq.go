@@ -310,8 +310,3 @@ func (r *rabbitDelivery) DeadLetter(ctx context.Context, why collector.Skip) err
 	}
 	return r.d.Ack(false)
 }
-
-// String and GoString name the source without its settings: fmt would
-// otherwise print the unexported credentials, which it cannot redact.
-func (q *RabbitMQ) String() string   { return "rabbitmq source " + q.name }
-func (q *RabbitMQ) GoString() string { return q.String() }
