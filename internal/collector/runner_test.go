@@ -233,17 +233,10 @@ func TestRunPollsOnScheduleAndRetries(t *testing.T) {
 		t.Fatal(err)
 	}
 	stop := collectortest.Background(r)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	collectortest.WaitFor(t, 10*time.Second, "at least 20 records stored", func() bool {
 		stored, _, _ := fake.snapshot()
-		if len(stored) >= 20 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d records stored after 10s", len(stored))
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return len(stored) >= 20
+	})
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}

@@ -43,7 +43,8 @@ func StartBillingd(t *testing.T) *Billingd {
 	cfg.DatabaseURL = pgtest.NewDatabase(t)
 	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Auth, cfg.BootstrapAdminKey = true, adminKey
-	cfg.TLSCert, cfg.TLSKey = selfSigned(t)
+	var ca *x509Pair
+	cfg.TLSCert, cfg.TLSKey, ca = selfSigned(t)
 	cfg.ClientCA = cfg.TLSCert
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -73,7 +74,7 @@ func StartBillingd(t *testing.T) *Billingd {
 			t.Error("billingd did not stop within 30s")
 		}
 	})
-	return &Billingd{Reach: reach, Admin: conn, ca: loadPair(t, cfg.TLSCert, cfg.TLSKey)}
+	return &Billingd{Reach: reach, Admin: conn, ca: ca}
 }
 
 // CollectorKey mints a collector API key limited to sources and sites

@@ -4,7 +4,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -20,19 +19,6 @@ import (
 type x509Pair struct {
 	cert *x509.Certificate
 	key  any
-}
-
-func loadPair(t *testing.T, certPath, keyPath string) *x509Pair {
-	t.Helper()
-	pair, err := tls.LoadX509KeyPair(certPath, keyPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(pair.Certificate[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &x509Pair{cert: c, key: pair.PrivateKey}
 }
 
 // ClientCertificate issues a client certificate billingd accepts as an
@@ -55,8 +41,9 @@ func (b *Billingd) ClientCertificate(t *testing.T, cn string) (certPath, keyPath
 	return writePair(t, der, key)
 }
 
-// selfSigned writes a certificate for 127.0.0.1 that is its own CA, and its key.
-func selfSigned(t *testing.T) (certPath, keyPath string) {
+// selfSigned writes a certificate for 127.0.0.1 that is its own CA, and its
+// key, and returns them parsed too.
+func selfSigned(t *testing.T) (certPath, keyPath string, pair *x509Pair) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -74,7 +61,12 @@ func selfSigned(t *testing.T) (certPath, keyPath string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return writePair(t, der, key)
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPath, keyPath = writePair(t, der, key)
+	return certPath, keyPath, &x509Pair{cert: cert, key: key}
 }
 
 // writePair writes a certificate and its key as PEM files.

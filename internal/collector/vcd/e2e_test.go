@@ -103,9 +103,7 @@ func TestEndToEndIntoBillingd(t *testing.T) {
 	}
 	// globex: 8 records per window (its VM 4, its allocation pool VDC 3,
 	// its IPs 1); hooli's VM was skipped by the source (no customer).
-	if n := len(bd.Usage(t, "globex")); n != 24 {
-		t.Errorf("globex has %d records, want 24", n)
-	}
+	bd.CheckRecordCounts(t, map[string]int{"globex": 24})
 	if c := strings.Count(logs.String(), "reason=no_customer"); c != 4 {
 		t.Errorf("%d no_customer skips logged, want hooli's VM at each of the 4 polls", c)
 	}

@@ -3,6 +3,7 @@ package vcd
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -93,13 +94,8 @@ func (br *broker) ready(t *testing.T) int {
 
 func waitPending(t *testing.T, s *Source, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for s.notifications.pendingCount() != n {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d notifications pending, want %d", s.notifications.pendingCount(), n)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	collectortest.WaitFor(t, 10*time.Second, fmt.Sprintf("%d notifications pending", n),
+		func() bool { return s.notifications.pendingCount() == n })
 }
 
 func only(recs []collector.Record, ids ...string) []string {

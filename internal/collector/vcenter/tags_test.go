@@ -71,7 +71,7 @@ func (st *simTags) detach(t *testing.T, s *sim, vm, category, name string) {
 	}
 }
 
-// newTagSource is newSource with other tenant rules.
+// newTagSource is a source on the simulator s that finds customers by rules.
 func newTagSource(t *testing.T, s *sim, rules []vcenter.TenantRule) *vcenter.Source {
 	t.Helper()
 	pw, _ := s.user.Password()
@@ -130,24 +130,12 @@ func TestTagRules(t *testing.T) {
 		{Name: `^(stray|other)$`, Customer: "fallback"},
 	})
 	t1, t2 := t0.Add(time.Hour), t0.Add(2*time.Hour)
-	b1, err := src.Collect(ctx, "2026-01-01T00:00:00Z", t1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	acme := vmLines{uuid: s.instanceUUID(t, "DC0_H0_VM0"), customer: "acme", vcpu: "4", memGB: "8", on: "1",
-		licences: []string{"windows"}, provGB: "40", usedGB: "10"}
-	globex := vmLines{uuid: s.instanceUUID(t, "DC0_H0_VM1"), customer: "globex", vcpu: "2", memGB: "4", on: "1",
-		provGB: "3.5", usedGB: "1.5"}
-	initech := vmLines{uuid: s.instanceUUID(t, "DC0_C0_RP0_VM0"), customer: "initech", vcpu: "1", memGB: "2", on: "1",
-		licences: []string{"rhel", "sql_standard"}, provGB: "5", usedGB: "5"}
-	hooli := vmLines{uuid: s.instanceUUID(t, "DC0_C0_RP0_VM1"), customer: "hooli", vcpu: "1", memGB: "1", on: "0",
-		provGB: "1", usedGB: "0.25"}
+	b1, acme, globex, initech, hooli, strayID := s.firstPoll(t, ctx, src, "2026-01-01T00:00:00Z", t1)
 	other := vmLines{uuid: s.instanceUUID(t, "other"), customer: "fallback", vcpu: "1", memGB: "0.5", on: "1",
 		provGB: "1", usedGB: "1"}
 	if diff := diffLines(s.expect(t0, t1, acme, globex, initech, hooli, other), lines(b1.Records)); diff != "" {
 		t.Errorf("poll 1 records (-want +got):\n%s", diff)
 	}
-	strayID := "stray (" + s.vm(t, "stray").Reference().Value + ")"
 	want := map[string]string{strayID: `ambiguous_tag: tenants[2]: tags ["hooli" "umbrella"] of category "Tenant"; a VM may carry only one`}
 	if got := skipDetails(b1); !maps.Equal(got, want) {
 		t.Errorf("poll 1 skipped\n got %q\nwant %q", got, want)

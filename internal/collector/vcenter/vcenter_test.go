@@ -12,25 +12,15 @@ import (
 	"github.com/billingd/billingd/internal/collector/vcenter"
 )
 
+// newSource is the source most tests poll: tenants by folder, by the
+// Customer attribute, and hooli by resource pool.
 func newSource(t *testing.T, s *sim) *vcenter.Source {
 	t.Helper()
-	pw, _ := s.user.Password()
-	src, err := vcenter.New("vc01", vcenter.Config{
-		URL: s.URL.String(), Username: s.user.Username(), Password: collector.NewSecret(pw, "test"), Insecure: true,
-		Site:             sitename,
-		StoragePolicies:  map[string]string{"LocalDS_0": "Gold"},
-		LicenceAttribute: "Licences",
-		Tenants: []vcenter.TenantRule{
-			{Folder: "/DC0/vm/Tenants/{customer}"},
-			{Attribute: "Customer"},
-			{ResourcePool: "/DC0/host/DC0_C0/Resources", Customer: "hooli"},
-		},
+	return newTagSource(t, s, []vcenter.TenantRule{
+		{Folder: "/DC0/vm/Tenants/{customer}"},
+		{Attribute: "Customer"},
+		{ResourcePool: "/DC0/host/DC0_C0/Resources", Customer: "hooli"},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = src.Close() })
-	return src
 }
 
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -67,6 +57,30 @@ func (s *sim) expect(from, to time.Time, vms ...vmLines) []string {
 	return out
 }
 
+// firstPoll collects [cursor, to) from src, failing the test on an error,
+// and returns the batch with the expected lines of the four tenant VMs as
+// newSim makes them and the resource name under which the stray VM is
+// skipped.
+func (s *sim) firstPoll(t *testing.T, ctx context.Context, src *vcenter.Source, cursor collector.Cursor, to time.Time) (
+	b collector.Batch, acme, globex, initech, hooli vmLines, strayID string,
+) {
+	t.Helper()
+	b, err := src.Collect(ctx, cursor, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acme = vmLines{uuid: s.instanceUUID(t, "DC0_H0_VM0"), customer: "acme", vcpu: "4", memGB: "8", on: "1",
+		licences: []string{"windows"}, provGB: "40", usedGB: "10"}
+	globex = vmLines{uuid: s.instanceUUID(t, "DC0_H0_VM1"), customer: "globex", vcpu: "2", memGB: "4", on: "1",
+		provGB: "3.5", usedGB: "1.5"}
+	initech = vmLines{uuid: s.instanceUUID(t, "DC0_C0_RP0_VM0"), customer: "initech", vcpu: "1", memGB: "2", on: "1",
+		licences: []string{"rhel", "sql_standard"}, provGB: "5", usedGB: "5"}
+	hooli = vmLines{uuid: s.instanceUUID(t, "DC0_C0_RP0_VM1"), customer: "hooli", vcpu: "1", memGB: "1", on: "0",
+		provGB: "1", usedGB: "0.25"}
+	strayID = "stray (" + s.vm(t, "stray").Reference().Value + ")"
+	return b, acme, globex, initech, hooli, strayID
+}
+
 func skipReasons(b collector.Batch) map[string]string {
 	out := map[string]string{}
 	for _, s := range b.Skipped {
@@ -93,22 +107,10 @@ func TestPollsFollowTheInventory(t *testing.T) {
 	}
 
 	t1 := t0.Add(time.Hour)
-	b1, err := src.Collect(ctx, b0.Next, t1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	acme := vmLines{uuid: s.instanceUUID(t, "DC0_H0_VM0"), customer: "acme", vcpu: "4", memGB: "8", on: "1",
-		licences: []string{"windows"}, provGB: "40", usedGB: "10"}
-	globex := vmLines{uuid: s.instanceUUID(t, "DC0_H0_VM1"), customer: "globex", vcpu: "2", memGB: "4", on: "1",
-		provGB: "3.5", usedGB: "1.5"}
-	initech := vmLines{uuid: s.instanceUUID(t, "DC0_C0_RP0_VM0"), customer: "initech", vcpu: "1", memGB: "2", on: "1",
-		licences: []string{"rhel", "sql_standard"}, provGB: "5", usedGB: "5"}
-	hooli := vmLines{uuid: s.instanceUUID(t, "DC0_C0_RP0_VM1"), customer: "hooli", vcpu: "1", memGB: "1", on: "0",
-		provGB: "1", usedGB: "0.25"}
+	b1, acme, globex, initech, hooli, strayID := s.firstPoll(t, ctx, src, b0.Next, t1)
 	if diff := diffLines(s.expect(t0, t1, acme, globex, initech, hooli), lines(b1.Records)); diff != "" {
 		t.Errorf("poll 1 records (-want +got):\n%s", diff)
 	}
-	strayID := "stray (" + s.vm(t, "stray").Reference().Value + ")"
 	if got := skipReasons(b1); len(got) != 1 || got[strayID] != vcenter.SkipNoCustomer {
 		t.Errorf("poll 1 skipped %v, want only stray for no_customer", got)
 	}
