@@ -52,6 +52,14 @@ func mapErrFor(err error, o op, t target) error {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return apperr.NotFound(t.resource, t.id)
 	}
+	if retryInTx(err) {
+		return apperr.Wrap(apperr.KindUnavailable, err, "concurrent update, retry")
+	}
+	if transient(err) {
+		// A lost connection, a server going down or asking for a retry:
+		// the request was fine, the database is not; the client retries.
+		return apperr.Wrap(apperr.KindUnavailable, err, "database unavailable, retry")
+	}
 	var pg *pgconn.PgError
 	if !errors.As(err, &pg) {
 		return apperr.Wrap(apperr.KindInternal, err, "database error")
@@ -72,8 +80,6 @@ func mapErrFor(err error, o op, t target) error {
 	case codeCheckViolation, codeNotNullViolation:
 		// The domain validates first; reaching this means domain and schema disagree.
 		return apperr.Wrap(apperr.KindInvalid, err, "%s %q violates a data constraint", t.resource, t.id)
-	case codeSerializationFailure, codeDeadlock:
-		return apperr.Wrap(apperr.KindUnavailable, err, "concurrent update, retry")
 	}
 	return apperr.Wrap(apperr.KindInternal, err, "database error")
 }

@@ -3,7 +3,9 @@ package postgres
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/billingd/billingd/internal/apperr"
@@ -35,6 +37,10 @@ func TestMapErr(t *testing.T) {
 		{"check", pg("23514", "prices_unit_price_check"), opWrite, apperr.KindInvalid},
 		{"serialization", pg("40001", ""), opWrite, apperr.KindUnavailable},
 		{"deadlock", pg("40P01", ""), opWrite, apperr.KindUnavailable},
+		{"admin shutdown", pg("57P01", ""), opRead, apperr.KindUnavailable},
+		{"connection failure", pg("08006", ""), opRead, apperr.KindUnavailable},
+		{"refused", fmt.Errorf("connect: %w", syscall.ECONNREFUSED), opRead, apperr.KindUnavailable},
+		{"connection closed", fmt.Errorf("query: %w", io.ErrUnexpectedEOF), opRead, apperr.KindUnavailable},
 		{"other", pg("42P01", ""), opRead, apperr.KindInternal},
 		{"not postgres", errors.New(secret), opRead, apperr.KindInternal},
 	} {
