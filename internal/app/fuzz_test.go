@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"net/url"
 	"testing"
 
 	"github.com/billingd/billingd/internal/app"
@@ -81,14 +82,22 @@ func FuzzRESTJSONBodies(f *testing.F) {
 		apiKeys
 		billingQuery
 		usageIngest
+		customers
+		metrics
+		productGroups
+		organisations
 	)
 	paths := []string{
-		prices:       "/v1/priceLists/default-eur/prices",
-		contracts:    "/v1/contracts",
-		campaigns:    "/v1/campaigns",
-		apiKeys:      "/v1/apiKeys",
-		billingQuery: "/v1/billing:query",
-		usageIngest:  "/v1/usage:ingest",
+		prices:        "/v1/priceLists/default-eur/prices",
+		contracts:     "/v1/contracts",
+		campaigns:     "/v1/campaigns",
+		apiKeys:       "/v1/apiKeys",
+		billingQuery:  "/v1/billing:query",
+		usageIngest:   "/v1/usage:ingest",
+		customers:     "/v1/customers",
+		metrics:       "/v1/metrics",
+		productGroups: "/v1/productGroups",
+		organisations: "/v1/customers/acme/organisations",
 	}
 	for _, seed := range []struct {
 		path uint8
@@ -104,6 +113,13 @@ func FuzzRESTJSONBodies(f *testing.F) {
 		{billingQuery, `{"query":{"startTime":"0001-01-01T00:00:00Z","endTime":"0001-02-01T00:00:00Z","granularity":"GRANULARITY_DAY"}}`},
 		{billingQuery, `{"query":{"startTime":"9999-12-01T00:00:00Z","endTime":"9999-12-31T23:59:59.999999999Z","granularity":"GRANULARITY_HOUR"}}`},
 		{usageIngest, `{"records":[{"idempotencyKey":"x","customerId":"acme","metricKey":"vm.vcpu","quantity":"99999999999999999999999999999999","time":"2026-10-01T00:00:00Z"}]}`},
+		// PostgreSQL text cannot hold NUL: each must be a 400 naming the field.
+		{customers, `{"id":"c1","displayName":"a\u0000b","externalId":"\u0000","labels":{"k":"\u0000"}}`},
+		{metrics, `{"key":"m.x","unit":"\u0000","aggregation":"AGGREGATION_SUM","displayName":"\u0000"}`},
+		{productGroups, `{"id":"g","displayName":"\u0000"}`},
+		{organisations, `{"id":"o","displayName":"x\u0000"}`},
+		{apiKeys, `{"displayName":"\u0000","role":"ROLE_READER","sources":["\u0000"]}`},
+		{campaigns, `{"id":"k2","displayName":"\u0000","currency":"EUR","validFrom":"2026-01-01T00:00:00Z","entries":[{"productId":"vcpu","discountPercent":"1"}]}`},
 	} {
 		f.Add(seed.path, []byte(seed.body))
 	}
@@ -111,5 +127,35 @@ func FuzzRESTJSONBodies(f *testing.F) {
 	client := &http.Client{}
 	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
 		checkNo5xx(t, client, base, paths[int(which)%len(paths)], body)
+	})
+}
+
+// FuzzRESTQuery sends GET requests whose filters and page tokens are
+// arbitrary text (NUL, invalid UTF-8, tokens this server never issued):
+// every answer must be a 2xx or 4xx.
+func FuzzRESTQuery(f *testing.F) {
+	paths := []string{
+		"/v1/customers?externalId=", "/v1/customers?pageToken=", "/v1/usage?customerId=acme&resourceId=",
+		"/v1/usage?customerId=acme&pageToken=", "/v1/auditEvents?actor=", "/v1/auditEvents?pageToken=",
+		"/v1/products?pageToken=", "/v1/metrics?pageToken=", "/v1/customers/",
+		"/v1/reports/billing?format=csv&from=2026-10-01T00:00:00Z&to=2026-11-01T00:00:00Z&customer=",
+		"/v1/billing:stats?month=",
+	}
+	for i, v := range []string{"a\x00b", "YQBi", "AAAAAAAAAAFhAA", "\xff", "%00", "acme", "_w", "2026-10", "0001-01", "000000000000"} {
+		f.Add(uint8(i), v)
+	}
+	base := fuzzServer(f)
+	client := &http.Client{}
+	f.Fuzz(func(t *testing.T, which uint8, value string) {
+		path := paths[int(which)%len(paths)] + url.QueryEscape(value)
+		resp, err := client.Get(base + path)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode >= 500 {
+			t.Fatalf("GET %s = %d %s", path, resp.StatusCode, raw)
+		}
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/prometheus/client_golang/prometheus"
@@ -90,7 +91,32 @@ func New(ctx context.Context, cfg Config) (http.Handler, error) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
 	root.Handle("GET /metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{}))
-	return root, nil
+	return requireUTF8(root), nil
+}
+
+// requireUTF8 answers 400 to a path or query parameter that is not UTF-8:
+// protobuf strings must be, so the gateway could not forward it (it would
+// fail marshalling the request, a 500).
+func requireUTF8(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !utf8.ValidString(r.URL.Path) {
+			writeFieldError(w, "path", "must be valid UTF-8 once percent-decoded")
+			return
+		}
+		for name, values := range r.URL.Query() {
+			if !utf8.ValidString(name) {
+				writeFieldError(w, "query", "parameter names must be valid UTF-8 once percent-decoded")
+				return
+			}
+			for _, v := range values {
+				if !utf8.ValidString(v) {
+					writeFieldError(w, name, "must be valid UTF-8 once percent-decoded")
+					return
+				}
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

@@ -9,13 +9,14 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// ValidateUnary rejects a request that breaks its protovalidate rules
-// before any handler runs, so a bad request changes nothing.
+// ValidateUnary rejects a request that breaks its protovalidate rules or
+// holds text PostgreSQL cannot store before any handler runs, so a bad
+// request changes nothing.
 func ValidateUnary(v protovalidate.Validator) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, next grpc.UnaryHandler) (any, error) {
 		if m, ok := req.(proto.Message); ok {
-			if err := v.Validate(m); err != nil {
-				return nil, validationError(err)
+			if err := validate(v, m); err != nil {
+				return nil, err
 			}
 		}
 		return next(ctx, req)
@@ -39,9 +40,7 @@ func (s *validatingStream) RecvMsg(m any) error {
 		return err
 	}
 	if pm, ok := m.(proto.Message); ok {
-		if err := s.v.Validate(pm); err != nil {
-			return validationError(err)
-		}
+		return validate(s.v, pm)
 	}
 	return nil
 }

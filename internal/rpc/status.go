@@ -9,6 +9,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/billingd/billingd/internal/apperr"
 )
@@ -67,22 +68,26 @@ func ToStatus(ctx context.Context, log *slog.Logger, err error) error {
 	return st.Err()
 }
 
-// validationError converts protovalidate's result into the same
-// InvalidArgument shape as domain validation: one BadRequest field violation
-// per broken rule, with the field's path in the request.
-func validationError(err error) error {
-	var verr *protovalidate.ValidationError
-	if !errors.As(err, &verr) {
-		return status.Error(codes.Internal, "request validation failed to run")
-	}
+// validate checks m against its protovalidate rules and for NUL in text,
+// and returns every problem as one InvalidArgument, the same shape as
+// domain validation: a BadRequest field violation per problem, with the
+// field's path in the request.
+func validate(v protovalidate.Validator, m proto.Message) error {
 	var inv apperr.Invalid
-	for _, v := range verr.Violations {
-		field := protovalidate.FieldPathString(v.Proto.GetField())
-		if field == "" {
-			field = v.Proto.GetRuleId()
+	if err := v.Validate(m); err != nil {
+		var verr *protovalidate.ValidationError
+		if !errors.As(err, &verr) {
+			return status.Error(codes.Internal, "request validation failed to run")
 		}
-		inv.Add(field, "%s", v.Proto.GetMessage())
+		for _, v := range verr.Violations {
+			field := protovalidate.FieldPathString(v.Proto.GetField())
+			if field == "" {
+				field = v.Proto.GetRuleId()
+			}
+			inv.Add(field, "%s", v.Proto.GetMessage())
+		}
 	}
+	addNULs(&inv, m.ProtoReflect(), "")
 	return ToStatus(context.Background(), slog.Default(), inv.Err())
 }
 

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"encoding/base64"
 	"unicode/utf8"
 
@@ -34,12 +35,18 @@ func newPage(size int, token string) (page, error) {
 	var after string
 	if token != "" {
 		b, err := base64.RawURLEncoding.DecodeString(token)
-		if err != nil || len(b) == 0 || !utf8.Valid(b) {
+		if err != nil || len(b) == 0 || !validText(b) {
 			v.Add("page_token", "is not a token this server issued")
 		}
 		after = string(b)
 	}
 	return page{limit: size, after: after}, v.Err()
+}
+
+// validText reports whether b can be compared with text columns:
+// PostgreSQL refuses invalid UTF-8 and NUL with an error.
+func validText(b []byte) bool {
+	return utf8.Valid(b) && bytes.IndexByte(b, 0) < 0
 }
 
 func pageToken(lastID string) string {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -29,15 +28,23 @@ func (c usageCursor) token() string {
 	return base64.RawURLEncoding.EncodeToString(append(b, c.key...))
 }
 
+var errNotOurToken = apperr.InvalidField("page_token", "is not a token this server issued")
+
 func parseUsageCursor(token string) (usageCursor, error) {
 	b, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil || len(b) < 9 || !utf8.Valid(b[8:]) {
-		return usageCursor{}, apperr.InvalidField("page_token", "is not a token this server issued")
+	if err != nil || len(b) < 9 || !validText(b[8:]) {
+		return usageCursor{}, errNotOurToken
 	}
-	return usageCursor{
+	c := usageCursor{
 		start: time.UnixMicro(int64(binary.BigEndian.Uint64(b[:8]))).UTC(),
 		key:   string(b[8:]),
-	}, nil
+	}
+	// PostgreSQL's timestamptz ends in year 294276; the records' starts
+	// lie well inside years 1–9999.
+	if c.start.Year() < 1 || c.start.Year() > 9999 {
+		return usageCursor{}, errNotOurToken
+	}
+	return c, nil
 }
 
 // List returns one page of records in (start_time, idempotency_key) order.

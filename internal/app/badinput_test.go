@@ -1,0 +1,57 @@
+package app_test
+
+import (
+	"encoding/base64"
+	"net/http"
+	"slices"
+	"testing"
+)
+
+// badInput is one request a client may send and the field its 400 must name.
+type badInput struct {
+	method, path string
+	body         map[string]any
+	field        string
+}
+
+// nulInputs put U+0000 in every kind of text a client sends: display names,
+// ids in the ERP, labels, list filters and page tokens that decode to NUL.
+// PostgreSQL text cannot hold NUL; reaching the database it was a 500.
+func nulInputs() []badInput {
+	const nul = "a\x00b"
+	token := base64.RawURLEncoding.EncodeToString([]byte(nul))
+	return []badInput{
+		{"POST", "/v1/customers", map[string]any{"id": "nul-1", "displayName": nul}, "customer.display_name"},
+		{"POST", "/v1/customers", map[string]any{"id": "nul-2", "displayName": "x", "externalId": nul}, "customer.external_id"},
+		{"POST", "/v1/customers", map[string]any{"id": "nul-3", "displayName": "x", "labels": map[string]any{"k": nul}}, `customer.labels["k"]`},
+		{"POST", "/v1/metrics", map[string]any{"key": "nul.m", "unit": "x", "aggregation": "AGGREGATION_SUM", "displayName": nul}, "metric.display_name"},
+		{"POST", "/v1/productGroups", map[string]any{"id": "nul-g", "displayName": nul}, "product_group.display_name"},
+		{"POST", "/v1/customers/acme/organisations", map[string]any{"id": "nul-o", "displayName": nul}, "organisation.display_name"},
+		{"POST", "/v1/apiKeys", map[string]any{"displayName": nul, "role": "ROLE_READER"}, "api_key.display_name"},
+		{"GET", "/v1/usage?customerId=acme&resourceId=a%00b", nil, "resource_id"},
+		{"GET", "/v1/customers?externalId=a%00b", nil, "external_id"},
+		{"GET", "/v1/auditEvents?actor=a%00b", nil, "actor"},
+		{"GET", "/v1/customers?pageToken=" + token, nil, "page_token"},
+		{"GET", "/v1/usage?customerId=acme&pageToken=" + base64.RawURLEncoding.EncodeToString([]byte("\x00\x00\x00\x00\x00\x00\x00\x01a\x00")), nil, "page_token"},
+	}
+}
+
+// TestBadTextIsRejectedNamingTheField: each input is a 400 whose details
+// name the field, and nothing is written.
+func TestBadTextIsRejectedNamingTheField(t *testing.T) {
+	t.Parallel()
+	s := startOnTestDB(t)
+	if code, body := s.call(t, "POST", "/v1/customers", map[string]any{"id": "acme", "displayName": "ACME"}); code != http.StatusOK {
+		t.Fatalf("create customer: %d %v", code, body)
+	}
+	for _, in := range nulInputs() {
+		code, body := s.call(t, in.method, in.path, in.body)
+		if code != http.StatusBadRequest || !slices.Contains(violatedFields(body), in.field) {
+			t.Errorf("%s %s %q = %d %v, want 400 naming %s", in.method, in.path, in.body, code, body, in.field)
+		}
+	}
+	_, body := s.call(t, "GET", "/v1/customers", nil)
+	if n := len(body["customers"].([]any)); n != 1 {
+		t.Errorf("%d customers after rejected creates, want 1", n)
+	}
+}
