@@ -80,7 +80,7 @@ func TestPage(t *testing.T) {
 		{-1, "", 0, "", "page_size"},
 		{3, pageToken("g2"), 3, "g2", ""},
 		{3, "not base64!", 0, "", "page_token"},
-		{3, "_w", 0, "", "page_token"}, // decodes to invalid UTF-8
+		{3, "_w", 0, "", "page_token"},               // decodes to invalid UTF-8
 		{3, pageToken("a\x00"), 0, "", "page_token"}, // PostgreSQL text cannot hold NUL
 	} {
 		p, err := newPage(tc.size, tc.token)
