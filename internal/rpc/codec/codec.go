@@ -41,9 +41,6 @@ type Codec struct{}
 
 var _ encoding.CodecV2 = Codec{}
 
-// ServerOption makes a server use Codec for every service.
-func ServerOption() grpc.ServerOption { return grpc.ForceServerCodecV2(Codec{}) }
-
 // DialOption makes every call of a client connection use Codec.
 func DialOption() grpc.DialOption {
 	return grpc.WithDefaultCallOptions(grpc.ForceCodecV2(Codec{}))
