@@ -27,11 +27,11 @@ import (
 const maxMessageBytes = 16 << 20
 
 // newGRPCServer builds the gRPC server with every billing.v1 service, the
-// standard health service and reflection. Interceptors run in order:
-// the codec's check that the request decoded, panic recovery, metrics, the default deadline, authentication and
-// authorization (before validation, so an unauthenticated caller learns
-// nothing from validation errors), then validation; denied and invalid
-// requests are counted.
+// standard health service and reflection. Interceptors run in order: the
+// codec's check that the request decoded, panic recovery, metrics, the
+// default deadline, authentication and authorization (before validation,
+// so an unauthenticated caller learns nothing from validation errors), then
+// validation; denied and invalid requests are counted.
 func newGRPCServer(db *database, reg prometheus.Registerer, log *slog.Logger, sec *security) (*grpc.Server, *health.Server, error) {
 	validator, err := protovalidate.New()
 	if err != nil {
