@@ -90,7 +90,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	if a.sysConn, err = a.sec.system.dial(); err != nil {
 		return nil, err
 	}
-	if a.httpSrv, err = newHTTPServer(ctx, a.selfConn, a.db.store.Ping, reg, log, cfg.MaxBodyBytes); err != nil {
+	if a.httpSrv, err = newHTTPServer(ctx, a.selfConn, a.db.store.Ping, reg, log, cfg.MaxBodyBytes, a.sec.auth); err != nil {
 		return nil, err
 	}
 	a.httpSrv.TLSConfig = a.sec.httpTLS

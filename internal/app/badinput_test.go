@@ -55,3 +55,40 @@ func TestBadTextIsRejectedNamingTheField(t *testing.T) {
 		t.Errorf("%d customers after rejected creates, want 1", n)
 	}
 }
+
+// TestUnsupportedMethodIs405: a method the path does not serve is 405
+// Method Not Allowed, not 501 (which says the server cannot do it at all).
+func TestUnsupportedMethodIs405(t *testing.T) {
+	t.Parallel()
+	s := startOnTestDB(t)
+	for _, c := range []struct{ method, path string }{
+		{"TRACE", "/v1/products"}, {"PUT", "/v1/products"}, {"TRACE", "/v1/products/x"},
+		{"TRACE", "/v1/reports/billing"}, {"POST", "/v1/reports/billing"}, {"TRACE", "/healthz"},
+	} {
+		req, err := http.NewRequest(c.method, s.http+c.path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed {
+			t.Errorf("%s %s = %d, want 405", c.method, c.path, resp.StatusCode)
+		}
+	}
+}
+
+// TestReportDownloadAuthenticatesFirst: like every RPC, the download asks
+// who calls before it looks at the parameters, so a caller without a key
+// or without the right learns nothing from validation.
+func TestReportDownloadAuthenticatesFirst(t *testing.T) {
+	t.Parallel()
+	s := startSecured(t, nil)
+	for who, want := range map[string]int{noKey: 401, collector: 403, reader: 400, admin: 400} {
+		if code, body := s.rest(t, who, "GET", "/v1/reports/billing?format=nope", nil); code != want {
+			t.Errorf("bad parameters as %s = %d %v, want %d", who, code, body, want)
+		}
+	}
+}

@@ -17,6 +17,7 @@ import (
 	billingv1 "github.com/billingd/billingd/gen/go/billing/v1"
 	"github.com/billingd/billingd/gen/openapiv2"
 	"github.com/billingd/billingd/internal/gateway"
+	"github.com/billingd/billingd/internal/rpc"
 )
 
 // gatewayServices are the REST registrations, one per gRPC service.
@@ -30,10 +31,10 @@ var gatewayServices = []gateway.RegisterFunc{
 	billingv1.RegisterAccessServiceHandler,
 }
 
-func newHTTPServer(ctx context.Context, conn *grpc.ClientConn, ready func(context.Context) error, g prometheus.Gatherer, log *slog.Logger, maxBody int64) (*http.Server, error) {
+func newHTTPServer(ctx context.Context, conn *grpc.ClientConn, ready func(context.Context) error, g prometheus.Gatherer, log *slog.Logger, maxBody int64, auth *rpc.Auth) (*http.Server, error) {
 	h, err := gateway.New(ctx, gateway.Config{
 		Conn: conn, Services: gatewayServices, OpenAPI: openapiv2.Spec,
-		Ready: ready, Gatherer: g, Logger: log,
+		Ready: ready, Gatherer: g, Logger: log, Authorize: auth.Admit,
 	})
 	if err != nil {
 		return nil, err

@@ -17,6 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 )
 
@@ -32,6 +34,10 @@ type Config struct {
 	Ready    func(context.Context) error // nil error means ready (the database answers)
 	Gatherer prometheus.Gatherer         // metrics registry
 	Logger   *slog.Logger
+	// Authorize checks that the caller sending the Authorization header
+	// may call a gRPC method, for handlers that answer some requests
+	// without calling it (the report download's bad parameters).
+	Authorize func(ctx context.Context, fullMethod, authorization string) error
 }
 
 func (c Config) validate() error {
@@ -48,6 +54,9 @@ func (c Config) validate() error {
 	if c.Logger == nil {
 		errs = append(errs, errors.New("gateway: Logger is required"))
 	}
+	if c.Authorize == nil {
+		errs = append(errs, errors.New("gateway: Authorize is required"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -63,6 +72,7 @@ func New(ctx context.Context, cfg Config) (http.Handler, error) {
 			MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: true},
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 		}),
+		runtime.WithRoutingErrorHandler(routingError),
 	)
 	for _, register := range cfg.Services {
 		if err := register(ctx, mux, cfg.Conn); err != nil {
@@ -72,7 +82,11 @@ func New(ctx context.Context, cfg Config) (http.Handler, error) {
 
 	root := http.NewServeMux()
 	root.Handle("/v1/", mux)
-	root.Handle("GET /v1/reports/billing", reportDownload(cfg.Conn, cfg.Logger))
+	root.Handle("GET /v1/reports/billing", reportDownload(cfg.Conn, cfg.Logger, cfg.Authorize))
+	root.HandleFunc("/v1/reports/billing", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", "GET, HEAD")
+		methodNotAllowed(w, r)
+	})
 	root.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(cfg.OpenAPI)
@@ -117,6 +131,21 @@ func requireUTF8(h http.Handler) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// routingError answers a method the path does not serve with 405 Method
+// Not Allowed: the gateway's default says 501, as if the server could not
+// do it at all. Other routing errors keep the default.
+func routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, code int) {
+	if code != http.StatusMethodNotAllowed {
+		runtime.DefaultRoutingErrorHandler(ctx, mux, m, w, r, code)
+		return
+	}
+	methodNotAllowed(w, r)
+}
+
+func methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	WriteStatus(w, http.StatusMethodNotAllowed, status.Newf(codes.Unimplemented, "method %s is not allowed on %s", r.Method, r.URL.Path))
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

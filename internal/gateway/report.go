@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -31,11 +32,17 @@ import (
 // customer, organisation, vdc, site, resource, product_group, product,
 // model), dimension (repeatable), format (csv|xlsx|pdf|json|xml) and
 // delimiter ("," or ";", CSV only).
-func reportDownload(conn *grpc.ClientConn, log *slog.Logger) http.HandlerFunc {
+func reportDownload(conn *grpc.ClientConn, log *slog.Logger, authorize func(context.Context, string, string) error) http.HandlerFunc {
 	client := billingv1.NewReportServiceClient(conn)
 	return func(w http.ResponseWriter, r *http.Request) {
 		req, field, msg := parseReportQuery(r)
 		if field != "" {
+			// As on gRPC, who calls is checked before what is asked: a
+			// caller without a key or the right learns nothing here.
+			if err := authorize(r.Context(), billingv1.ReportService_ExportReport_FullMethodName, r.Header.Get("Authorization")); err != nil {
+				writeStatus(w, err)
+				return
+			}
 			writeFieldError(w, field, msg)
 			return
 		}

@@ -134,6 +134,19 @@ func (s *authStream) RecvMsg(m any) error {
 	return nil
 }
 
+// Admit is the check Unary and Stream make before a call to fullMethod,
+// for a caller outside gRPC (the REST download) that sends authorization
+// as its header: nil, or the Unauthenticated, PermissionDenied or
+// ResourceExhausted status the call would get.
+func (a *Auth) Admit(ctx context.Context, fullMethod, authorization string) error {
+	md := metadata.MD{}
+	if authorization != "" {
+		md.Set("authorization", authorization)
+	}
+	_, err := a.admit(metadata.NewIncomingContext(ctx, md), fullMethod)
+	return err
+}
+
 // admit authenticates the caller, takes a token of its bucket and checks
 // that its role may call method.
 func (a *Auth) admit(ctx context.Context, method string) (access.Principal, error) {
