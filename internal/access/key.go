@@ -73,6 +73,9 @@ func (in CreateKeyInput) Validate() error {
 		// rule for every write. Scoped keys read or collect only.
 		v.Add("customer_id", "must be empty for an admin key: scope reader or collector keys instead")
 	}
+	if !k.ExpireTime.IsZero() {
+		resource.CheckInstant(&v, "expire_time", k.ExpireTime)
+	}
 	checkLimits(&v, "sources", k.Sources, k.Role)
 	checkLimits(&v, "sites", k.Sites, k.Role)
 	resource.CheckRequestID(&v, in.RequestID)

@@ -38,6 +38,9 @@ func (s *Service) CreateKey(ctx context.Context, in CreateKeyInput) (Key, string
 	if err := in.Validate(); err != nil {
 		return Key{}, "", err
 	}
+	if exp := in.Key.ExpireTime; !exp.IsZero() && !exp.After(s.now()) {
+		return Key{}, "", apperr.InvalidField("expire_time", "must be in the future (it is %s)", exp.UTC().Format(time.RFC3339))
+	}
 	secret, err := NewSecret()
 	if err != nil {
 		return Key{}, "", apperr.Wrap(apperr.KindInternal, err, "cannot generate a secret")

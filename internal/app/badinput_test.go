@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -90,5 +91,66 @@ func TestReportDownloadAuthenticatesFirst(t *testing.T) {
 		if code, body := s.rest(t, who, "GET", "/v1/reports/billing?format=nope", nil); code != want {
 			t.Errorf("bad parameters as %s = %d %v, want %d", who, code, body, want)
 		}
+	}
+}
+
+// boundInputs hold times and months outside what billingd rates (instants
+// in [1970-01-01, 2200-01-01) UTC), which every path must refuse alike and
+// name, and an API key that would be expired when made.
+func boundInputs() []badInput {
+	price := func(from, to string) map[string]any {
+		p := map[string]any{"id": "p-" + from[:4] + "-" + to, "productId": "vcpu", "unitPrice": "1", "granularity": "GRANULARITY_HOUR", "validFrom": from}
+		if to != "" {
+			p["validTo"] = to
+		}
+		return p
+	}
+	return []badInput{
+		{"POST", "/v1/customers/acme/periods/0001-01:close", map[string]any{}, "month"},
+		{"POST", "/v1/customers/acme/periods/2200-01:close", map[string]any{}, "month"},
+		{"GET", "/v1/billing:stats?month=0001-01", nil, "month"},
+		{"POST", "/v1/priceLists/default-eur/prices", price("0001-01-02T00:00:00Z", ""), "price.valid_from"},
+		{"POST", "/v1/priceLists/default-eur/prices", price("9999-01-01T00:00:00Z", ""), "price.valid_from"},
+		{"POST", "/v1/priceLists/default-eur/prices", price("2026-01-01T00:00:00Z", "9999-01-01T00:00:00Z"), "price.valid_to"},
+		{"POST", "/v1/campaigns", map[string]any{"id": "c9", "displayName": "x", "currency": "EUR", "validFrom": "2026-01-01T00:00:00Z", "validTo": "9999-01-01T00:00:00Z",
+			"entries": []any{map[string]any{"productId": "vcpu", "discountPercent": "1"}}}, "campaign.valid_to"},
+		{"POST", "/v1/apiKeys", map[string]any{"displayName": "late", "role": "ROLE_READER", "expireTime": "2020-01-01T00:00:00Z"}, "api_key.expire_time"},
+	}
+}
+
+// TestBoundsAgree: the bounds the billing query and stats state hold for
+// closing a month and for price and campaign windows; the zero instant
+// 0001-01-01T00:00:00Z is out of bounds, not "required"; a key is not made
+// expired.
+func TestBoundsAgree(t *testing.T) {
+	t.Parallel()
+	s := startOnTestDB(t)
+	seedCatalog(t, s)
+	for _, c := range []struct {
+		path string
+		body map[string]any
+	}{
+		{"/v1/customers", map[string]any{"id": "acme", "displayName": "ACME"}},
+		{"/v1/products", product("vcpu")},
+		{"/v1/priceLists", map[string]any{"id": "default-eur", "displayName": "Default", "currency": "EUR"}},
+	} {
+		if code, body := s.call(t, "POST", c.path, c.body); code != http.StatusOK {
+			t.Fatalf("POST %s: %d %v", c.path, code, body)
+		}
+	}
+	for _, in := range boundInputs() {
+		code, body := s.call(t, in.method, in.path, in.body)
+		if code != http.StatusBadRequest || !slices.Contains(violatedFields(body), in.field) {
+			t.Errorf("%s %s %v = %d %v, want 400 naming %s", in.method, in.path, in.body, code, body, in.field)
+		}
+	}
+	zero := map[string]any{"id": "p0", "productId": "vcpu", "unitPrice": "1", "granularity": "GRANULARITY_HOUR", "validFrom": "0001-01-01T00:00:00Z"}
+	code, body := s.call(t, "POST", "/v1/priceLists/default-eur/prices", zero)
+	if msg, _ := body["message"].(string); code != http.StatusBadRequest || strings.Contains(msg, "required") || !strings.Contains(msg, "1970") {
+		t.Errorf("valid_from 0001-01-01T00:00:00Z = %d %v, want 400 saying it lies before 1970", code, body)
+	}
+	_, body = s.call(t, "GET", "/v1/priceLists/default-eur/prices", nil)
+	if n := len(body["prices"].([]any)); n != 0 {
+		t.Errorf("%d prices stored from refused requests", n)
 	}
 }

@@ -113,6 +113,9 @@ func FuzzRESTJSONBodies(f *testing.F) {
 		{billingQuery, `{"query":{"startTime":"0001-01-01T00:00:00Z","endTime":"0001-02-01T00:00:00Z","granularity":"GRANULARITY_DAY"}}`},
 		{billingQuery, `{"query":{"startTime":"9999-12-01T00:00:00Z","endTime":"9999-12-31T23:59:59.999999999Z","granularity":"GRANULARITY_HOUR"}}`},
 		{usageIngest, `{"records":[{"idempotencyKey":"x","customerId":"acme","metricKey":"vm.vcpu","quantity":"99999999999999999999999999999999","time":"2026-10-01T00:00:00Z"}]}`},
+		// Out of the rated range (1970–2200), the zero instant, an expired key.
+		{prices, `{"id":"p0","productId":"vcpu","unitPrice":"1","granularity":"GRANULARITY_HOUR","validFrom":"0001-01-01T00:00:00Z","validTo":"9999-12-31T23:59:59Z"}`},
+		{apiKeys, `{"displayName":"k","role":"ROLE_READER","expireTime":"2001-01-01T00:00:00Z"}`},
 		// PostgreSQL text cannot hold NUL: each must be a 400 naming the field.
 		{customers, `{"id":"c1","displayName":"a\u0000b","externalId":"\u0000","labels":{"k":"\u0000"}}`},
 		{metrics, `{"key":"m.x","unit":"\u0000","aggregation":"AGGREGATION_SUM","displayName":"\u0000"}`},

@@ -9,6 +9,7 @@ import (
 	"github.com/billingd/billingd/internal/catalog"
 	"github.com/billingd/billingd/internal/customer"
 	"github.com/billingd/billingd/internal/rating"
+	"github.com/billingd/billingd/internal/resource"
 )
 
 // Summary is what a query returns besides its lines.
@@ -119,8 +120,8 @@ func (q Query) Validate() error {
 		v.Add("end_time", "must be after start_time")
 	case q.To.Sub(q.From) > maxPeriod:
 		v.Add("end_time", "the period may be at most 366 days long")
-	case q.From.Year() < 1970 || q.To.Year() >= 2200:
-		v.Add("period", "must lie between 1970 and 2200")
+	case q.From.Before(resource.FirstInstant) || q.To.After(resource.EndInstant):
+		v.Add("period", "must lie between 1970-01-01 and 2200-01-01 (UTC)")
 	}
 	if q.Granularity < rating.GranularityUnspecified || q.Granularity > rating.GranularityPeriod {
 		v.Add("granularity", "unknown granularity %d", q.Granularity)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/billingd/billingd/internal/apperr"
 	"github.com/billingd/billingd/internal/rating"
+	"github.com/billingd/billingd/internal/resource"
 )
 
 // Stats counts the billing results of a month, a number providers watch.
@@ -28,9 +29,10 @@ type Stats struct {
 // Stats rates month ("YYYY-MM", in each customer's billing time zone) for
 // one customer, or every customer when customerID is "", and counts.
 func (s *Service) Stats(ctx context.Context, month, customerID string) (Stats, error) {
-	m, err := time.Parse("2006-01", month)
-	if err != nil {
-		return Stats{}, apperr.InvalidField("month", "must be a month like \"2026-10\"")
+	var v apperr.Invalid
+	m := resource.CheckMonth(&v, "month", month)
+	if err := v.Err(); err != nil {
+		return Stats{}, err
 	}
 	var ids []string
 	if customerID != "" {

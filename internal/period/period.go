@@ -100,9 +100,7 @@ func check(customerID, month string) error {
 
 func checkMonth(v *apperr.Invalid, customerID, month string) {
 	resource.CheckID(v, "customer_id", customerID, true)
-	if _, err := time.Parse(monthLayout, month); err != nil || len(month) != len(monthLayout) {
-		v.Add("month", "must be a month like \"2026-10\"")
-	}
+	resource.CheckMonth(v, "month", month)
 }
 
 // Close freezes customerID's month ("YYYY-MM" in its billing time zone).

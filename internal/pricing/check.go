@@ -6,6 +6,7 @@ import (
 
 	"github.com/billingd/billingd/internal/apperr"
 	"github.com/billingd/billingd/internal/money"
+	"github.com/billingd/billingd/internal/resource"
 	"github.com/shopspring/decimal"
 )
 
@@ -42,6 +43,11 @@ func checkNonNegative(v *apperr.Invalid, field string, d decimal.Decimal) {
 func checkWindow(v *apperr.Invalid, fromField, toField string, from, to time.Time, toRequired bool) {
 	if from.IsZero() {
 		v.Add(fromField, "is required")
+	} else {
+		resource.CheckInstant(v, fromField, from)
+	}
+	if !to.IsZero() {
+		resource.CheckInstant(v, toField, to)
 	}
 	switch {
 	case to.IsZero() && toRequired:

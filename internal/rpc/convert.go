@@ -19,12 +19,17 @@ func ts(t time.Time) *timestamppb.Timestamp {
 	return timestamppb.New(t)
 }
 
-// fromTS converts a wire time to UTC; unset is the zero time.
+// fromTS converts a wire time to UTC; unset is the zero time. A time set
+// to the zero instant (0001-01-01T00:00:00Z) becomes 1 µs later, so the
+// domain sees it set, and out of its bounds, rather than missing.
 func fromTS(t *timestamppb.Timestamp) time.Time {
 	if t == nil {
 		return time.Time{}
 	}
-	return t.AsTime().UTC()
+	if at := t.AsTime().UTC(); !at.IsZero() {
+		return at
+	}
+	return time.Time{}.Add(time.Microsecond)
 }
 
 // paths returns an update mask's paths; nil means "every mutable field".
