@@ -48,11 +48,11 @@ func ToStatus(ctx context.Context, log *slog.Logger, err error) error {
 	}
 	e, ok := apperr.As(err)
 	if !ok || e.Kind == apperr.KindInternal {
-		log.ErrorContext(ctx, "internal error", "err", err)
+		log.ErrorContext(ctx, "internal error", withCause(err, e)...)
 		return status.Error(codes.Internal, "internal error")
 	}
 	if e.Kind == apperr.KindUnavailable {
-		log.WarnContext(ctx, "unavailable", "err", err)
+		log.WarnContext(ctx, "unavailable", withCause(err, e)...)
 	}
 	st := status.New(kindCodes[e.Kind], e.Error())
 	if len(e.Violations) == 0 {
@@ -66,6 +66,17 @@ func ToStatus(ctx context.Context, log *slog.Logger, err error) error {
 		st = withDetails
 	}
 	return st.Err()
+}
+
+// withCause is the log attributes of err: its client-safe text and, when
+// it wraps one, the cause it keeps for the log (a driver error), which
+// err's own text leaves out.
+func withCause(err error, e *apperr.Error) []any {
+	args := []any{"err", err}
+	if e != nil && e.Unwrap() != nil {
+		args = append(args, "cause", e.Unwrap())
+	}
+	return args
 }
 
 // validate checks m against its protovalidate rules and for NUL in text,

@@ -81,3 +81,24 @@ func TestToStatusCarriesFieldViolations(t *testing.T) {
 		t.Errorf("message %q should name the field too", st.Message())
 	}
 }
+
+// TestToStatusLogsTheWrappedCause: the log line of an internal or
+// unavailable error carries the driver's text behind the client-safe
+// message, whichever way the error was wrapped; the client never sees it.
+func TestToStatusLogsTheWrappedCause(t *testing.T) {
+	driver := errors.New(`ERROR: relation "prices" does not exist (SQLSTATE 42P01)`)
+	for _, err := range []error{
+		apperr.Wrap(apperr.KindInternal, driver, "database error"),
+		fmt.Errorf("list prices: %w", apperr.Wrap(apperr.KindInternal, driver, "database error")),
+		apperr.Wrap(apperr.KindUnavailable, driver, "database unavailable, retry"),
+	} {
+		var logged strings.Builder
+		st := status.Convert(ToStatus(context.Background(), slog.New(slog.NewTextHandler(&logged, nil)), err))
+		if !strings.Contains(logged.String(), "42P01") {
+			t.Errorf("%v: log %q lacks the cause", err, logged.String())
+		}
+		if strings.Contains(st.Message(), "42P01") {
+			t.Errorf("%v: the client sees the cause: %q", err, st.Message())
+		}
+	}
+}
