@@ -38,6 +38,8 @@ type App struct {
 	sysConn  *grpc.ClientConn // billingd's own calls (the demo loader), as access.System
 	sec      *security
 	stderr   io.Writer
+	// bodyTimeout bounds how long a REST client may take to send a body.
+	bodyTimeout time.Duration
 }
 
 // Option changes how New builds an App.
@@ -47,13 +49,21 @@ type Option func(*App)
 // printed (default os.Stderr).
 func WithStderr(w io.Writer) Option { return func(a *App) { a.stderr = w } }
 
+// defaultBodyTimeout is how long a REST client may take to send a request
+// body (a stream's body: between two reads).
+const defaultBodyTimeout = 30 * time.Second
+
+// WithBodyTimeout sets how long a REST client may take to send a request
+// body (default 30 s); tests shorten it.
+func WithBodyTimeout(d time.Duration) Option { return func(a *App) { a.bodyTimeout = d } }
+
 // New opens the database, applies migrations and binds both listeners, so
 // that when it returns the ports are known and billingd is ready to serve.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) (_ *App, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, log: log, stderr: os.Stderr}
+	a := &App{cfg: cfg, log: log, stderr: os.Stderr, bodyTimeout: defaultBodyTimeout}
 	for _, o := range opts {
 		o(a)
 	}
@@ -90,7 +100,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	if a.sysConn, err = a.sec.system.dial(); err != nil {
 		return nil, err
 	}
-	if a.httpSrv, err = newHTTPServer(ctx, a.selfConn, a.db.store.Ping, reg, log, cfg.MaxBodyBytes, a.sec.auth); err != nil {
+	if a.httpSrv, err = newHTTPServer(ctx, a.selfConn, a.db.store.Ping, reg, log, cfg.MaxBodyBytes, a.bodyTimeout, a.sec.auth); err != nil {
 		return nil, err
 	}
 	a.httpSrv.TLSConfig = a.sec.httpTLS

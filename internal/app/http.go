@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -31,7 +33,7 @@ var gatewayServices = []gateway.RegisterFunc{
 	billingv1.RegisterAccessServiceHandler,
 }
 
-func newHTTPServer(ctx context.Context, conn *grpc.ClientConn, ready func(context.Context) error, g prometheus.Gatherer, log *slog.Logger, maxBody int64, auth *rpc.Auth) (*http.Server, error) {
+func newHTTPServer(ctx context.Context, conn *grpc.ClientConn, ready func(context.Context) error, g prometheus.Gatherer, log *slog.Logger, maxBody int64, bodyTimeout time.Duration, auth *rpc.Auth) (*http.Server, error) {
 	h, err := gateway.New(ctx, gateway.Config{
 		Conn: conn, Services: gatewayServices, OpenAPI: openapiv2.Spec,
 		Ready: ready, Gatherer: g, Logger: log, Authorize: auth.Admit,
@@ -40,7 +42,7 @@ func newHTTPServer(ctx context.Context, conn *grpc.ClientConn, ready func(contex
 		return nil, err
 	}
 	return &http.Server{
-		Handler:           limitBody(h, maxBody),
+		Handler:           authenticateBody(limitBody(boundBodyTime(h, bodyTimeout), maxBody), auth),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    1 << 20,
@@ -77,6 +79,76 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		err = fmt.Errorf("request body is larger than the limit of %d bytes (--max-body-bytes)", b.max)
+	}
+	return n, err
+}
+
+// authenticateBody refuses a request with a body from a caller without a
+// valid key before anything reads the body, so that an unknown caller
+// cannot hold a connection open by sending it slowly. Requests without a
+// body are authenticated by the gRPC call as usual.
+func authenticateBody(h http.Handler, auth *rpc.Auth) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil && r.Body != http.NoBody {
+			if err := auth.Authenticate(r.Context(), r.Header.Get("Authorization")); err != nil {
+				// Closing the connection spares the server draining the
+				// unread body before it answers.
+				w.Header().Set("Connection", "close")
+				st := status.Convert(err)
+				gateway.WriteStatus(w, runtime.HTTPStatusFromCode(st.Code()), st)
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// streamPath is the REST form of the client-streaming IngestUsage: its
+// body is open for as long as the collector streams.
+const streamPath = "/v1/usage:stream"
+
+// boundBodyTime gives a request body timeout to arrive; the body of a
+// usage stream gets timeout between two reads instead. The server has no
+// ReadTimeout, which would also cut streams and long downloads.
+func boundBodyTime(h http.Handler, timeout time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil && r.Body != http.NoBody {
+			b := &timedBody{ReadCloser: r.Body, rc: http.NewResponseController(w), timeout: timeout, perRead: r.URL.Path == streamPath}
+			b.extend()
+			r.Body = b
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// timedBody keeps the connection's read deadline while the body is read,
+// and clears it at the end of the body: a deadline left behind would end
+// the server's background read, which cancels the request's context.
+type timedBody struct {
+	io.ReadCloser
+	rc      *http.ResponseController
+	timeout time.Duration
+	perRead bool
+	done    bool
+}
+
+func (b *timedBody) extend() { _ = b.rc.SetReadDeadline(time.Now().Add(b.timeout)) }
+
+func (b *timedBody) Read(p []byte) (int, error) {
+	if b.perRead {
+		b.extend()
+	}
+	n, err := b.ReadCloser.Read(p)
+	switch {
+	case errors.Is(err, io.EOF) && !b.done:
+		b.done = true
+		_ = b.rc.SetReadDeadline(time.Time{})
+	case err != nil:
+		// The deadline stays: the server drains what is left of a body
+		// before it answers, and must not wait for a slow one.
+		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+			err = fmt.Errorf("the request body did not arrive within %v", b.timeout)
+		}
 	}
 	return n, err
 }
