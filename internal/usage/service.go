@@ -2,7 +2,7 @@ package usage
 
 import (
 	"context"
-	"slices"
+	"github.com/billingd/billingd/internal/catalog"
 	"time"
 
 	"github.com/billingd/billingd/internal/apperr"
@@ -25,8 +25,8 @@ func New(repo Repository, c clock.Clock) *Service {
 
 // Ingest validates every record of a batch, stores the valid ones whose
 // Identity is new in one transaction, and returns after the commit.
-// A record that breaks a rule is rejected alone with its index, field and
-// reason. An identity that repeats within the batch is stored from its
+// A record that breaks rules is rejected alone with its index and every
+// problem (the first field, a reason naming them all, and the list). An identity that repeats within the batch is stored from its
 // first valid record; the others count as duplicates, as do records
 // stored before.
 //
@@ -42,53 +42,50 @@ func (s *Service) Ingest(ctx context.Context, in []Input) (Result, error) {
 	}
 	now := s.clock.Now().UTC().Truncate(time.Microsecond)
 	var res Result
-	reject := func(i int, fe *FieldError) {
-		res.Rejected = append(res.Rejected, Rejection{Index: i, Key: in[i].Key, Field: fe.Field, Reason: fe.Reason})
-	}
-
-	valid := make([]Record, 0, len(in))
-	index := make([]int, 0, len(in)) // index[j] is the batch position of valid[j]
+	recs := make([]Record, len(in))
+	problems := make([][]FieldError, len(in))
 	var customerIDs, metricKeys []string
 	seenC, seenM := map[string]bool{}, map[string]bool{}
 	var memo formatMemo
 	for i, x := range in {
-		r, fe := check(x, now, &memo)
-		if fe != nil {
-			reject(i, fe)
+		recs[i], problems[i] = check(x, now, &memo)
+		if !referencesCheckable(recs[i], problems[i]) {
 			continue
 		}
-		valid, index = append(valid, r), append(index, i)
-		if !seenC[r.CustomerID] {
+		if r := recs[i]; !seenC[r.CustomerID] {
 			seenC[r.CustomerID] = true
 			customerIDs = append(customerIDs, r.CustomerID)
 		}
-		if !seenM[r.MetricKey] {
+		if r := recs[i]; !seenM[r.MetricKey] {
 			seenM[r.MetricKey] = true
 			metricKeys = append(metricKeys, r.MetricKey)
 		}
 	}
 
-	store := valid[:0] // reuses valid's array: store never overtakes the read position
-	if len(valid) > 0 {
-		customers, err := s.repo.KnownCustomers(ctx, customerIDs)
-		if err != nil {
+	// The catalog is asked about every well-formed customer and metric,
+	// also of records that are bad otherwise, so a rejection is complete.
+	var customers map[string]bool
+	var metrics map[string]catalog.Aggregation
+	if len(customerIDs) > 0 {
+		var err error
+		if customers, err = s.repo.KnownCustomers(ctx, customerIDs); err != nil {
 			return Result{}, err
 		}
-		metrics, err := s.repo.MetricAggregations(ctx, metricKeys)
-		if err != nil {
+		if metrics, err = s.repo.MetricAggregations(ctx, metricKeys); err != nil {
 			return Result{}, err
-		}
-		for j, r := range valid {
-			if fe := checkReferences(r, customers, metrics); fe != nil {
-				reject(index[j], fe)
-				continue
-			}
-			store = append(store, r)
 		}
 	}
-	// Rejections come in batch order whichever pass found them.
-	slices.SortFunc(res.Rejected, func(a, b Rejection) int { return a.Index - b.Index })
-
+	store := make([]Record, 0, len(in))
+	for i, r := range recs {
+		if referencesCheckable(r, problems[i]) {
+			problems[i] = sortedByField(append(problems[i], checkReferences(r, customers, metrics)...))
+		}
+		if len(problems[i]) > 0 {
+			res.Rejected = append(res.Rejected, rejection(i, in[i].Key, problems[i]))
+			continue
+		}
+		store = append(store, r)
+	}
 	if len(store) > 0 {
 		// Insert stores the first record of each identity once, so the
 		// rest, repeated in the batch or stored before, are duplicates.

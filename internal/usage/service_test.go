@@ -290,3 +290,31 @@ func TestListValidates(t *testing.T) {
 		t.Errorf("List = %v, want three violations", err)
 	}
 }
+
+// TestIngestReportsEveryProblemOfARecord: a record with several problems
+// is rejected once, naming all of them (in field order), so a collector
+// fixes them in one go rather than one resend per problem.
+func TestIngestReportsEveryProblemOfARecord(t *testing.T) {
+	t.Parallel()
+	svc, _ := newService()
+	bad := usage.Input{Key: "bad", CustomerID: "initech", MetricKey: "vm.vcpu", Quantity: "abc",
+		Time: time.Date(1999, 1, 1, 0, 0, 0, 0, time.UTC), Source: "\xff", Dimensions: map[string]string{"1x": "a"}}
+	res, err := svc.Ingest(context.Background(), []usage.Input{good("ok"), bad})
+	if err != nil || res.Accepted != 1 || len(res.Rejected) != 1 {
+		t.Fatalf("Ingest = %+v, %v; want 1 accepted, 1 rejected", res, err)
+	}
+	r := res.Rejected[0]
+	var fields []string
+	for _, p := range r.Problems {
+		fields = append(fields, p.Field)
+	}
+	want := []string{"customer_id", "quantity", "time", "source", `dimensions["1x"]`}
+	if strings.Join(fields, ",") != strings.Join(want, ",") || r.Field != "customer_id" {
+		t.Errorf("rejection names %v (field %q), want %v", fields, r.Field, want)
+	}
+	for _, f := range want {
+		if !strings.Contains(r.Reason, f+": ") {
+			t.Errorf("reason %q does not name %s", r.Reason, f)
+		}
+	}
+}

@@ -77,8 +77,10 @@ func (r Record) IsPoint() bool { return r.End.Equal(r.Start) }
 type Rejection struct {
 	Index  int    // position in the batch, from 0
 	Key    string // the record's idempotency key as sent
-	Field  string // the offending field, "" when none applies
-	Reason string
+	Field  string // the first offending field, "" when none applies
+	Reason string // every problem; "field: reason; …" when there are several
+	// Problems lists every problem of the record, in field order.
+	Problems []FieldError
 }
 
 // Result is the outcome of one batch. Accepted + Duplicates + len(Rejected)

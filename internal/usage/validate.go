@@ -3,6 +3,7 @@ package usage
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -41,35 +42,35 @@ const (
 var Earliest = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // check validates the format of one record and converts it; it does not
-// look at the customer or metric it names. Times are truncated to the
-// microsecond, the database's precision, before they are compared, so an
-// interval that PostgreSQL would store empty is refused here.
-func check(in Input, now time.Time, memo *formatMemo) (Record, *FieldError) {
+// look at the customer or metric it names. It returns every problem, in
+// field order, so that one rejection tells a collector all it must fix.
+// Times are truncated to the microsecond, the database's precision, before
+// they are compared, so an interval that PostgreSQL would store empty is
+// refused here.
+func check(in Input, now time.Time, memo *formatMemo) (Record, []FieldError) {
 	if in.DecodeError != nil {
-		return Record{}, in.DecodeError
+		return Record{}, []FieldError{*in.DecodeError}
 	}
-	bad := func(field, format string, args ...any) (Record, *FieldError) {
-		return Record{}, &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
+	var problems []FieldError
+	bad := func(field, reason string) {
+		if reason != "" {
+			problems = append(problems, FieldError{Field: field, Reason: reason})
+		}
 	}
 	if in.Key == "" {
-		return bad("idempotency_key", "is required")
+		bad("idempotency_key", "is required")
+	} else {
+		bad("idempotency_key", textProblem(in.Key, maxKeyLen))
 	}
-	if reason := textProblem(in.Key, maxKeyLen); reason != "" {
-		return bad("idempotency_key", "%s", reason)
-	}
-	if reason := memo.customerID(in.CustomerID); reason != "" {
-		return bad("customer_id", "%s", reason)
-	}
-	if reason := memo.metricKey(in.MetricKey); reason != "" {
-		return bad("metric_key", "%s", reason)
-	}
+	bad("customer_id", memo.customerID(in.CustomerID))
+	bad("metric_key", memo.metricKey(in.MetricKey))
 	q, fe := checkQuantity(in.Quantity)
 	if fe != nil {
-		return Record{}, fe
+		problems = append(problems, *fe)
 	}
 	start, end, fe := checkTimes(in, now)
 	if fe != nil {
-		return Record{}, fe
+		problems = append(problems, *fe)
 	}
 	for _, f := range []struct {
 		name, value string
@@ -81,13 +82,9 @@ func check(in Input, now time.Time, memo *formatMemo) (Record, *FieldError) {
 		{"site", in.Site, maxNameLen},
 		{"source", in.Source, maxNameLen},
 	} {
-		if reason := textProblem(f.value, f.max); reason != "" {
-			return bad(f.name, "%s", reason)
-		}
+		bad(f.name, textProblem(f.value, f.max))
 	}
-	if fe := memo.checkDimensions(in.Dimensions); fe != nil {
-		return Record{}, fe
-	}
+	problems = append(problems, memo.checkDimensions(in.Dimensions)...)
 	dims := in.Dimensions
 	if dims == nil {
 		dims = map[string]string{}
@@ -97,7 +94,22 @@ func check(in Input, now time.Time, memo *formatMemo) (Record, *FieldError) {
 		Start: start, End: end,
 		ResourceID: in.ResourceID, OrganisationID: in.OrganisationID, VdcID: in.VdcID,
 		Site: in.Site, Source: in.Source, Dimensions: dims, ReceiveTime: now,
-	}, nil
+	}, problems
+}
+
+// referencesCheckable reports whether a record's customer and metric are
+// well-formed (and were read: a record the transport could not decode has
+// none), so that looking them up can tell whether they exist.
+func referencesCheckable(r Record, problems []FieldError) bool {
+	if r.CustomerID == "" || r.MetricKey == "" {
+		return false
+	}
+	for _, p := range problems {
+		if p.Field == "customer_id" || p.Field == "metric_key" {
+			return false
+		}
+	}
+	return true
 }
 
 // formatMemo remembers the verdicts on customer ids, metric keys and
@@ -194,10 +206,11 @@ func checkTimes(in Input, now time.Time) (start, end time.Time, fe *FieldError) 
 	return start, end, nil
 }
 
-func (m *formatMemo) checkDimensions(dims map[string]string) *FieldError {
+func (m *formatMemo) checkDimensions(dims map[string]string) []FieldError {
 	if len(dims) > maxDimensions {
-		return &FieldError{"dimensions", fmt.Sprintf("must have at most %d entries", maxDimensions)}
+		return []FieldError{{"dimensions", fmt.Sprintf("must have at most %d entries", maxDimensions)}}
 	}
+	var problems []FieldError
 	for k, v := range dims {
 		reason, ok := m.dimKeys[k]
 		if !ok {
@@ -213,10 +226,12 @@ func (m *formatMemo) checkDimensions(dims map[string]string) *FieldError {
 			reason = textProblem(v, maxDimensionValLen)
 		}
 		if reason != "" {
-			return &FieldError{fmt.Sprintf("dimensions[%q]", k), reason}
+			problems = append(problems, FieldError{fmt.Sprintf("dimensions[%q]", k), reason})
 		}
 	}
-	return nil
+	// In key order, not the map's, so that answers repeat.
+	slices.SortFunc(problems, func(a, b FieldError) int { return strings.Compare(a.Field, b.Field) })
+	return problems
 }
 
 // textProblem says what is wrong with a free-text value, or "". PostgreSQL
@@ -236,16 +251,52 @@ func textProblem(s string, max int) string {
 // checkReferences applies the rules that need the catalog: the customer and
 // the metric exist, and only counters (aggregation sum) take negative
 // quantities, which correct an earlier record.
-func checkReferences(r Record, customers map[string]bool, metrics map[string]catalog.Aggregation) *FieldError {
+func checkReferences(r Record, customers map[string]bool, metrics map[string]catalog.Aggregation) []FieldError {
+	var problems []FieldError
 	if !customers[r.CustomerID] {
-		return &FieldError{"customer_id", fmt.Sprintf("customer %q not found", r.CustomerID)}
+		problems = append(problems, FieldError{"customer_id", fmt.Sprintf("customer %q not found", r.CustomerID)})
 	}
 	agg, ok := metrics[r.MetricKey]
-	if !ok {
-		return &FieldError{"metric_key", fmt.Sprintf("metric %q not found", r.MetricKey)}
+	switch {
+	case !ok:
+		problems = append(problems, FieldError{"metric_key", fmt.Sprintf("metric %q not found", r.MetricKey)})
+	case r.Quantity.IsNegative() && agg != catalog.AggregationSum:
+		problems = append(problems, FieldError{"quantity", fmt.Sprintf("must not be negative: metric %q aggregates by %s; only sum metrics take corrections", r.MetricKey, agg)})
 	}
-	if r.Quantity.IsNegative() && agg != catalog.AggregationSum {
-		return &FieldError{"quantity", fmt.Sprintf("must not be negative: metric %q aggregates by %s; only sum metrics take corrections", r.MetricKey, agg)}
+	return problems
+}
+
+// fieldOrder ranks a record's fields as the proto lists them, so that
+// problems read in the order of the record.
+var fieldOrder = map[string]int{
+	"idempotency_key": 1, "customer_id": 2, "metric_key": 3, "quantity": 4,
+	"time": 5, "start_time": 6, "end_time": 7, "resource_id": 8, "organisation_id": 9,
+	"vdc_id": 10, "site": 11, "source": 12, // then dimensions
+}
+
+func rank(field string) int {
+	if r, ok := fieldOrder[field]; ok {
+		return r
 	}
-	return nil
+	return len(fieldOrder) + 1
+}
+
+// sortedByField orders problems by field, keeping the order within one.
+func sortedByField(problems []FieldError) []FieldError {
+	slices.SortStableFunc(problems, func(a, b FieldError) int { return rank(a.Field) - rank(b.Field) })
+	return problems
+}
+
+// rejection is the rejection of the record at index i: its first field,
+// and a reason that names every field when there are several problems.
+func rejection(i int, key string, problems []FieldError) Rejection {
+	r := Rejection{Index: i, Key: key, Field: problems[0].Field, Reason: problems[0].Reason, Problems: problems}
+	if len(problems) > 1 {
+		parts := make([]string, len(problems))
+		for j, p := range problems {
+			parts[j] = p.Field + ": " + p.Reason
+		}
+		r.Reason = strings.Join(parts, "; ")
+	}
+	return r
 }
