@@ -259,7 +259,7 @@ func TestErrorsAndUsage(t *testing.T) {
 	}
 	r := ctl(t, env, "catalog", "load", bad)
 	if r.code != 1 || !strings.HasPrefix(r.stderr, "billingctl: metric Bad.Key (line 2): InvalidArgument: ") ||
-		!strings.Contains(r.stderr, "key: does not match regex pattern") || strings.Count(r.stderr, "\n") != 1 {
+		!strings.Contains(r.stderr, "key: must be lower-case letters") || strings.Count(r.stderr, "\n") != 1 {
 		t.Errorf("invalid metric: %+v", r)
 	}
 	if r := ctl(t, env, "catalog", "load", "testdata/usage.csv"); r.code != 1 || !strings.Contains(r.stderr, "testdata/usage.csv") {

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -153,4 +154,62 @@ func TestBoundsAgree(t *testing.T) {
 	if n := len(body["prices"].([]any)); n != 0 {
 		t.Errorf("%d prices stored from refused requests", n)
 	}
+}
+
+// TestMessagesNameTheFieldAndTheFix: a decimal that is not one, malformed
+// JSON and an unknown enum value each get a 400 whose details name the
+// field (or the body, with the place) and say what to send instead of
+// quoting a regular expression.
+func TestMessagesNameTheFieldAndTheFix(t *testing.T) {
+	t.Parallel()
+	s := startOnTestDB(t)
+	for _, c := range []struct {
+		method, path string
+		body         string
+		field, says  string
+	}{
+		{"POST", "/v1/priceLists/x/prices", `{"id":"p","productId":"vcpu","unitPrice":"12,50","granularity":"GRANULARITY_HOUR","validFrom":"2026-01-01T00:00:00Z"}`,
+			"price.unit_price", "must be a decimal number such as 12.50"},
+		{"POST", "/v1/metrics", `{"key":"m.x","unit":"x","aggregation":"AGGREGATION_NOPE"}`, "aggregation", `"AGGREGATION_NOPE"`},
+		{"POST", "/v1/metrics", `{"key":"m.x","unit":"x","nope":1}`, "nope", "not a field"},
+		{"POST", "/v1/metrics", `{"key":1}`, "key", "string"},
+		{"POST", "/v1/metrics", `{"key":"m.x",`, "body", "JSON"},
+		{"POST", "/v1/customers", `{"id":"Bad Id!","displayName":"x"}`, "customer.id", "letters, digits"},
+		{"GET", "/v1/customers?pageSize=abc", "", "page_size", ""},
+	} {
+		req, err := http.NewRequest(c.method, s.http+c.path, strings.NewReader(c.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		found := false
+		for _, fv := range violations(body) {
+			found = found || fv["field"] == c.field && strings.Contains(fv["description"], c.says)
+		}
+		if resp.StatusCode != http.StatusBadRequest || !found {
+			t.Errorf("%s %s %s = %d %v, want 400 naming %s with %q", c.method, c.path, c.body, resp.StatusCode, body, c.field, c.says)
+		}
+	}
+}
+
+// violations are the BadRequest field violations of an error body.
+func violations(body map[string]any) []map[string]string {
+	var out []map[string]string
+	details, _ := body["details"].([]any)
+	for _, d := range details {
+		fvs, _ := d.(map[string]any)["fieldViolations"].([]any)
+		for _, fv := range fvs {
+			m := fv.(map[string]any)
+			f, _ := m["field"].(string)
+			desc, _ := m["description"].(string)
+			out = append(out, map[string]string{"field": f, "description": desc})
+		}
+	}
+	return out
 }

@@ -73,6 +73,7 @@ func New(ctx context.Context, cfg Config) (http.Handler, error) {
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 		}),
 		runtime.WithRoutingErrorHandler(routingError),
+		runtime.WithErrorHandler(errorHandler),
 	)
 	for _, register := range cfg.Services {
 		if err := register(ctx, mux, cfg.Conn); err != nil {

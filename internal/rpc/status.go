@@ -68,6 +68,17 @@ func ToStatus(ctx context.Context, log *slog.Logger, err error) error {
 	return st.Err()
 }
 
+// violationMessage is the violation's message, in words where the rule is
+// a regular expression.
+func violationMessage(v *protovalidate.Violation) string {
+	if v.Proto.GetRuleId() == "string.pattern" && v.RuleValue.IsValid() {
+		if msg, ok := patternMessages[v.RuleValue.String()]; ok {
+			return msg
+		}
+	}
+	return v.Proto.GetMessage()
+}
+
 // withCause is the log attributes of err: its client-safe text and, when
 // it wraps one, the cause it keeps for the log (a driver error), which
 // err's own text leaves out.
@@ -95,7 +106,7 @@ func validate(v protovalidate.Validator, m proto.Message) error {
 			if field == "" {
 				field = v.Proto.GetRuleId()
 			}
-			inv.Add(field, "%s", v.Proto.GetMessage())
+			inv.Add(field, "%s", violationMessage(v))
 		}
 	}
 	addNULs(&inv, m.ProtoReflect(), "")
