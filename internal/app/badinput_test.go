@@ -213,3 +213,36 @@ func violations(body map[string]any) []map[string]string {
 	}
 	return out
 }
+
+// TestAtomicBatchIsAllOrNothing: with atomic set, a batch with any bad
+// record is a 400 listing every problem of every record, and stores
+// nothing (so `curl -f` notices); a good batch is stored as usual.
+func TestAtomicBatchIsAllOrNothing(t *testing.T) {
+	t.Parallel()
+	s := startOnTestDB(t)
+	seedCatalog(t, s)
+	if code, body := s.call(t, "POST", "/v1/customers", map[string]any{"id": "acme", "displayName": "ACME"}); code != http.StatusOK {
+		t.Fatalf("create customer: %d %v", code, body)
+	}
+	rec := func(key, customer, qty string) map[string]any {
+		return map[string]any{"idempotencyKey": key, "customerId": customer, "metricKey": "vm.vcpu", "quantity": qty, "time": "2026-10-01T00:00:00Z"}
+	}
+	code, body := s.call(t, "POST", "/v1/usage:ingest", map[string]any{"atomic": true, "records": []any{
+		rec("a1", "acme", "1"), rec("a2", "nobody", "x"), rec("a3", "acme", "-1"),
+	}})
+	var got []string
+	for _, fv := range violations(body) {
+		got = append(got, fv["field"])
+	}
+	want := []string{"records[1].customer_id", "records[1].quantity", "records[2].quantity"}
+	if code != http.StatusBadRequest || strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("atomic batch with bad records = %d %v, want 400 naming %v", code, body, want)
+	}
+	if _, body := s.call(t, "GET", "/v1/usage?customerId=acme", nil); len(body["usageRecords"].([]any)) != 0 {
+		t.Errorf("a refused atomic batch stored %v", body["usageRecords"])
+	}
+	code, body = s.call(t, "POST", "/v1/usage:ingest", map[string]any{"atomic": true, "records": []any{rec("a1", "acme", "1"), rec("a4", "acme", "2")}})
+	if code != http.StatusOK || body["accepted"] != float64(2) {
+		t.Errorf("atomic batch of good records = %d %v, want 2 accepted", code, body)
+	}
+}

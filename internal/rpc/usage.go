@@ -84,8 +84,14 @@ func (s *UsageServer) IngestUsage(stream grpc.BidiStreamingServer[billingv1.Inge
 }
 
 // BatchIngestUsage stores one batch and acknowledges it after the commit.
+// With atomic set, a batch with any bad record stores nothing and is
+// InvalidArgument naming every problem.
 func (s *UsageServer) BatchIngestUsage(ctx context.Context, req *billingv1.BatchIngestUsageRequest) (*billingv1.BatchIngestUsageResponse, error) {
-	res, err := s.svc.Ingest(ctx, inputsFromProto(req.GetRecords()))
+	ingest := s.svc.Ingest
+	if req.GetAtomic() {
+		ingest = s.svc.IngestAll
+	}
+	res, err := ingest(ctx, inputsFromProto(req.GetRecords()))
 	if err != nil {
 		return nil, s.err(ctx, err)
 	}

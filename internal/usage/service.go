@@ -2,6 +2,7 @@ package usage
 
 import (
 	"context"
+	"fmt"
 	"github.com/billingd/billingd/internal/catalog"
 	"time"
 
@@ -26,22 +27,62 @@ func New(repo Repository, c clock.Clock) *Service {
 // Ingest validates every record of a batch, stores the valid ones whose
 // Identity is new in one transaction, and returns after the commit.
 // A record that breaks rules is rejected alone with its index and every
-// problem (the first field, a reason naming them all, and the list). An identity that repeats within the batch is stored from its
-// first valid record; the others count as duplicates, as do records
-// stored before.
+// problem (the first field, a reason naming them all, and the list). An
+// identity that repeats within the batch is stored from its first valid
+// record; the others count as duplicates, as do records stored before.
 //
 // An empty batch or one of more than MaxBatch records is Invalid on
 // "records"; a database failure is returned as is (Unavailable when
 // resending is the cure) and nothing is acknowledged.
 func (s *Service) Ingest(ctx context.Context, in []Input) (Result, error) {
+	store, rejected, err := s.sort(ctx, in)
+	if err != nil {
+		return Result{}, err
+	}
+	return s.store(ctx, store, rejected)
+}
+
+// maxAtomicViolations bounds the problems an atomic batch's error lists,
+// so that its status fits in a response trailer.
+const maxAtomicViolations = 100
+
+// IngestAll is Ingest all or nothing: when any record breaks a rule, it
+// stores none and returns Invalid with a violation for every problem
+// ("records[3].quantity"; at most 100, then a count of the rest).
+func (s *Service) IngestAll(ctx context.Context, in []Input) (Result, error) {
+	store, rejected, err := s.sort(ctx, in)
+	if err != nil {
+		return Result{}, err
+	}
+	if len(rejected) > 0 {
+		var v apperr.Invalid
+		n := 0
+		for _, r := range rejected {
+			for _, p := range r.Problems {
+				if n++; n <= maxAtomicViolations {
+					v.Add(fmt.Sprintf("records[%d].%s", r.Index, p.Field), "%s", p.Reason)
+				}
+			}
+		}
+		if n > maxAtomicViolations {
+			v.Add("records", "%d more problems not listed", n-maxAtomicViolations)
+		}
+		return Result{}, v.Err()
+	}
+	return s.store(ctx, store, nil)
+}
+
+// sort validates a batch and returns the records to store and the
+// rejections, in batch order.
+func (s *Service) sort(ctx context.Context, in []Input) ([]Record, []Rejection, error) {
 	switch {
 	case len(in) == 0:
-		return Result{}, apperr.InvalidField("records", "at least one record is required")
+		return nil, nil, apperr.InvalidField("records", "at least one record is required")
 	case len(in) > MaxBatch:
-		return Result{}, apperr.InvalidField("records", "at most %d records per batch, got %d", MaxBatch, len(in))
+		return nil, nil, apperr.InvalidField("records", "at most %d records per batch, got %d", MaxBatch, len(in))
 	}
 	now := s.clock.Now().UTC().Truncate(time.Microsecond)
-	var res Result
+	var rejected []Rejection
 	recs := make([]Record, len(in))
 	problems := make([][]FieldError, len(in))
 	var customerIDs, metricKeys []string
@@ -69,10 +110,10 @@ func (s *Service) Ingest(ctx context.Context, in []Input) (Result, error) {
 	if len(customerIDs) > 0 {
 		var err error
 		if customers, err = s.repo.KnownCustomers(ctx, customerIDs); err != nil {
-			return Result{}, err
+			return nil, nil, err
 		}
 		if metrics, err = s.repo.MetricAggregations(ctx, metricKeys); err != nil {
-			return Result{}, err
+			return nil, nil, err
 		}
 	}
 	store := make([]Record, 0, len(in))
@@ -81,11 +122,17 @@ func (s *Service) Ingest(ctx context.Context, in []Input) (Result, error) {
 			problems[i] = sortedByField(append(problems[i], checkReferences(r, customers, metrics)...))
 		}
 		if len(problems[i]) > 0 {
-			res.Rejected = append(res.Rejected, rejection(i, in[i].Key, problems[i]))
+			rejected = append(rejected, rejection(i, in[i].Key, problems[i]))
 			continue
 		}
 		store = append(store, r)
 	}
+	return store, rejected, nil
+}
+
+// store inserts the valid records of a batch in one transaction.
+func (s *Service) store(ctx context.Context, store []Record, rejected []Rejection) (Result, error) {
+	res := Result{Rejected: rejected}
 	if len(store) > 0 {
 		// Insert stores the first record of each identity once, so the
 		// rest, repeated in the batch or stored before, are duplicates.

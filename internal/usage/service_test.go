@@ -318,3 +318,25 @@ func TestIngestReportsEveryProblemOfARecord(t *testing.T) {
 		}
 	}
 }
+
+// TestIngestAllStoresNothingAndCapsItsList: one bad record fails an atomic
+// batch; its error lists at most 100 problems and counts the rest.
+func TestIngestAllStoresNothingAndCapsItsList(t *testing.T) {
+	t.Parallel()
+	svc, repo := newService()
+	in := []usage.Input{good("ok")}
+	for i := range 60 {
+		in = append(in, usage.Input{Key: fmt.Sprintf("bad-%d", i), CustomerID: "acme", MetricKey: "vm.vcpu", Quantity: "x"})
+	}
+	_, err := svc.IngestAll(context.Background(), in)
+	e, ok := apperr.As(err)
+	if !ok || e.Kind != apperr.KindInvalid || len(e.Violations) != 101 || repo.inserts != 0 {
+		t.Fatalf("IngestAll = %v (inserts %d), want Invalid with 100 problems and a count, nothing stored", err, repo.inserts)
+	}
+	if first, last := e.Violations[0], e.Violations[100]; first.Field != "records[1].quantity" || last.Field != "records" || !strings.Contains(last.Description, "20 more") {
+		t.Errorf("violations from %+v to %+v", first, last)
+	}
+	if res, err := svc.IngestAll(context.Background(), in[:1]); err != nil || res.Accepted != 1 {
+		t.Errorf("IngestAll of a good batch = %+v, %v", res, err)
+	}
+}

@@ -250,8 +250,10 @@ type RecordRejection struct {
 	// Position of the record in its batch, from 0.
 	Index          int32  `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
 	IdempotencyKey string `protobuf:"bytes,2,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
-	// The offending field, e.g. "quantity", when there is one.
-	Field         string `protobuf:"bytes,3,opt,name=field,proto3" json:"field,omitempty"`
+	// The (first) offending field, e.g. "quantity", when there is one.
+	Field string `protobuf:"bytes,3,opt,name=field,proto3" json:"field,omitempty"`
+	// What is wrong; with several problems, every one as "field: reason",
+	// joined by "; ".
 	Reason        string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -387,8 +389,13 @@ func (x *IngestUsageResponse) GetRejected() []*RecordRejection {
 }
 
 type BatchIngestUsageRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Records       []*UsageRecord         `protobuf:"bytes,1,rep,name=records,proto3" json:"records,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Records []*UsageRecord         `protobuf:"bytes,1,rep,name=records,proto3" json:"records,omitempty"`
+	// All or nothing: when any record is bad, store none and answer
+	// INVALID_ARGUMENT (HTTP 400) naming every problem ("records[3].quantity").
+	// Unset, each record is validated on its own and the bad ones are listed
+	// in the answer while the others are stored.
+	Atomic        bool `protobuf:"varint,2,opt,name=atomic,proto3" json:"atomic,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -428,6 +435,13 @@ func (x *BatchIngestUsageRequest) GetRecords() []*UsageRecord {
 		return x.Records
 	}
 	return nil
+}
+
+func (x *BatchIngestUsageRequest) GetAtomic() bool {
+	if x != nil {
+		return x.Atomic
+	}
+	return false
 }
 
 type BatchIngestUsageResponse struct {
@@ -685,10 +699,11 @@ const file_billing_v1_usage_proto_rawDesc = "" +
 	"\n" +
 	"duplicates\x18\x03 \x01(\x05R\n" +
 	"duplicates\x127\n" +
-	"\brejected\x18\x04 \x03(\v2\x1b.billing.v1.RecordRejectionR\brejected\"^\n" +
+	"\brejected\x18\x04 \x03(\v2\x1b.billing.v1.RecordRejectionR\brejected\"v\n" +
 	"\x17BatchIngestUsageRequest\x12C\n" +
 	"\arecords\x18\x01 \x03(\v2\x17.billing.v1.UsageRecordB\x10\xbaH\r\x92\x01\n" +
-	"\b\x01\x10\x90N\"\x03\xd8\x01\x03R\arecords\"\x8f\x01\n" +
+	"\b\x01\x10\x90N\"\x03\xd8\x01\x03R\arecords\x12\x16\n" +
+	"\x06atomic\x18\x02 \x01(\bR\x06atomic\"\x8f\x01\n" +
 	"\x18BatchIngestUsageResponse\x12\x1a\n" +
 	"\baccepted\x18\x01 \x01(\x05R\baccepted\x12\x1e\n" +
 	"\n" +
