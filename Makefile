@@ -104,12 +104,13 @@ test: ## Run the tests with GOTEST_FLAGS (default: -race -count=1)
 # Each target runs for FUZZTIME (CI: a short run on every build; a longer
 # one locally finds more). Seeds also run as plain tests in `make test`.
 FUZZTIME ?= 10s
-fuzz: ## Run every fuzz target for FUZZTIME: REST JSON bodies and query strings, raw gRPC bytes, usage validation, the rating engine, the gRPC codec
+fuzz: ## Run every fuzz target for FUZZTIME: REST JSON bodies, query strings and methods, raw gRPC bytes, usage validation, the rating engine, the gRPC codec
 	go test -run '^$$' -fuzz '^FuzzUsageValidation$$' -fuzztime $(FUZZTIME) ./internal/app/
 	go test -run '^$$' -fuzz '^FuzzRESTJSONBodies$$' -fuzztime $(FUZZTIME) ./internal/app/
 	go test -run '^$$' -fuzz '^FuzzCreateProductJSON$$' -fuzztime $(FUZZTIME) ./internal/app/
 	go test -run '^$$' -fuzz '^FuzzRESTQuery$$' -fuzztime $(FUZZTIME) ./internal/app/
 	go test -run '^$$' -fuzz '^FuzzGRPCRawBytes$$' -fuzztime $(FUZZTIME) ./internal/app/
+	go test -run '^$$' -fuzz '^FuzzRESTMethods$$' -fuzztime $(FUZZTIME) ./internal/app/
 	go test -run '^$$' -fuzz '^FuzzRate$$' -fuzztime $(FUZZTIME) ./internal/rating/
 	go test -run '^$$' -fuzz '^FuzzUnmarshalAsStrictAsProto$$' -fuzztime $(FUZZTIME) ./internal/rpc/codec/
 

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/billingd/billingd/internal/app"
@@ -159,6 +160,36 @@ func FuzzRESTQuery(f *testing.F) {
 		resp.Body.Close()
 		if resp.StatusCode >= 500 {
 			t.Fatalf("GET %s = %d %s", path, resp.StatusCode, raw)
+		}
+	})
+}
+
+// FuzzRESTMethods sends any method to any path with any body: a method a
+// path does not serve is 405, an unknown path 404, never a 5xx.
+func FuzzRESTMethods(f *testing.F) {
+	for _, s := range []struct{ method, path, body string }{
+		{"TRACE", "/v1/products", ""}, {"PUT", "/v1/products/x", "{}"}, {"DELETE", "/v1/reports/billing", ""},
+		{"PATCH", "/v1/customers/acme", `{"displayName":"\u0000"}`}, {"OPTIONS", "/v1/usage:ingest", ""},
+		{"GET", "/v1/customers/acme/periods/0001-01:close", ""}, {"POST", "/v1/customers/acme/periods/0001-01:close", "{}"},
+		{"GET", "/v1/%ff", ""}, {"GET", "/v1/billing:stats?month=2200-01", ""},
+	} {
+		f.Add(s.method, s.path, []byte(s.body))
+	}
+	base := fuzzServer(f)
+	client := &http.Client{}
+	f.Fuzz(func(t *testing.T, method, path string, body []byte) {
+		req, err := http.NewRequest(method, base+path, bytes.NewReader(body))
+		if err != nil || !strings.HasPrefix(req.URL.Path, "/") {
+			return // not a request a client can send
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return // refused by the client library or the server's HTTP parser
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode >= 500 {
+			t.Fatalf("%s %s %q = %d %s", method, path, body, resp.StatusCode, raw)
 		}
 	})
 }
