@@ -21,6 +21,7 @@ type run struct {
 	bands     []band                        // scratch
 	tiered    map[tierKey]*tierSum
 	tierOrder []*tierSum
+	round     rounding // the running total of the granule being emitted
 	totals    totals
 	sum       Summary
 }
@@ -83,14 +84,17 @@ func (r *run) out(l Line) error {
 }
 
 // priced completes l with the price p for quantity q (one line per band of
-// a graduated price) and emits it.
-func (r *run) priced(l Line, p *resolved, q decimal.Decimal) error {
+// a graduated price) and emits it; below is the quantity of the granule
+// that climbed p's tier ladder before q, total the granule's whole quantity
+// (see bands). Amounts are rounded with r.round, which the caller starts
+// per granule.
+func (r *run) priced(l Line, p *resolved, q, below, total decimal.Decimal) error {
 	l.Currency = p.cur.Code
 	l.PriceEntryID, l.PriceListID, l.CampaignID = p.entryID, p.listID, p.campaignID
-	r.bands = p.bands(q, r.bands[:0])
+	r.bands = p.bands(below, q, total, r.bands[:0])
 	for _, b := range r.bands {
 		l.Quantity, l.UnitPrice, l.Tier = b.qty, b.price, b.tier
-		l.Amount = p.cur.Round(b.qty.Mul(b.price))
+		l.Amount = r.round.amount(p.cur, b.qty.Mul(b.price))
 		if err := r.out(l); err != nil {
 			return err
 		}
