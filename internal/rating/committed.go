@@ -159,7 +159,7 @@ func (r *run) excess(k *contractIdx, g *gran, a, b int64, ex usageAbove) error {
 		parts = append(parts, part{s, pa, pb, q})
 		total = total.Add(q)
 	}
-	r.round.startIfNew(contractGranule{k, g})
+	r.round.startIfNew(roundKey{k: k, g: g})
 	left, before := ex.sum, int64(0)
 	for i, pt := range parts {
 		var share decimal.Decimal
@@ -202,13 +202,6 @@ func (r *run) excess(k *contractIdx, g *gran, a, b int64, ex usageAbove) error {
 		}
 	}
 	return nil
-}
-
-// contractGranule names the fee granule of one contract whose excess
-// lines are rounded together.
-type contractGranule struct {
-	k *contractIdx
-	g *gran
 }
 
 // granulesPer is how many granules of price fit in fee granule g, as n/d:

@@ -122,8 +122,19 @@ func averageCut(ix *seriesIndex, g *gran, a, b int64) (decimal.Decimal, bool) {
 // exact total rounded once, and each is within one minor unit of its own
 // Quantity × UnitPrice; a granule of one line is rounded as it always was.
 type rounding struct {
-	key  any // the granule (or group) being rounded; a new key starts over
+	key  roundKey // the granule being rounded; a new key starts over
 	sums []runningSum
+}
+
+// roundKey names a granule whose lines are rounded together: of a series
+// and product (pay-as-you-go), of a product (a tier ladder) or of a
+// contract (its excess). A concrete type, so that keeping it allocates
+// nothing per line.
+type roundKey struct {
+	ix *seriesIndex
+	p  *Product
+	k  *contractIdx
+	g  *gran
 }
 
 type runningSum struct {
@@ -132,7 +143,7 @@ type runningSum struct {
 }
 
 // startIfNew starts a new running total unless key is the current one.
-func (ro *rounding) startIfNew(key any) {
+func (ro *rounding) startIfNew(key roundKey) {
 	if ro.key != key {
 		ro.key, ro.sums = key, ro.sums[:0]
 	}
@@ -145,7 +156,10 @@ func (ro *rounding) amount(cur money.Currency, exact decimal.Decimal) decimal.De
 		i++
 	}
 	if i == len(ro.sums) {
-		ro.sums = append(ro.sums, runningSum{currency: cur.Code})
+		// the granule's first line in this currency: rounded on its own
+		amount := cur.Round(exact)
+		ro.sums = append(ro.sums, runningSum{currency: cur.Code, exact: exact, rounded: amount})
+		return amount
 	}
 	s := &ro.sums[i]
 	s.exact = s.exact.Add(exact)

@@ -73,21 +73,13 @@ func (r *run) payg(ix *seriesIndex, p *Product) error {
 				Granularity: seg.price.gran, Start: r.time(a), End: r.time(b),
 				ResourceID: ix.s.ResourceID, Dimensions: ix.s.Dimensions,
 			}
-			r.round.startIfNew(seriesGranule{ix, p, g})
+			r.round.startIfNew(roundKey{ix: ix, p: p, g: g})
 			if err := r.priced(l, seg.price, q, decimal.Zero, q); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
-}
-
-// seriesGranule names the granule of one series and product whose line
-// amounts are rounded together.
-type seriesGranule struct {
-	ix *seriesIndex
-	p  *Product
-	g  *gran
 }
 
 // A tiered price applies to the customer's quantity of the product per
@@ -144,7 +136,7 @@ func (r *run) flushTiered() error {
 			total = total.Add(t.q)
 		}
 		below := decimal.Zero
-		r.round.startIfNew(k)
+		r.round.startIfNew(roundKey{p: k.product, g: k.g})
 		for _, t := range pieces {
 			l := Line{
 				CustomerID: r.customer, ProductID: t.product.ID, GroupID: t.product.GroupID, Model: ModelPAYG,
