@@ -110,7 +110,9 @@ type value struct {
 	cond bool
 }
 
-type node interface{ eval(levels []decimal.Decimal) value }
+type node interface {
+	eval(levels []decimal.Decimal) value
+}
 
 type compiler struct {
 	src    []rune

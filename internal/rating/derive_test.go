@@ -224,4 +224,3 @@ func rateWith2(t *testing.T, cfg Config, p Period, series []Series) *Result {
 	}
 	return res
 }
-

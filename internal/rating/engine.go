@@ -26,7 +26,7 @@ type Config struct {
 type Engine struct {
 	metrics   map[string]*Metric
 	products  map[string]*Product
-	inOrder   []*Product // the products in catalog order
+	inOrder   []*Product                     // the products in catalog order
 	byMetric  map[string][]*Product          // in catalog order
 	entries   map[custProduct][]*entryIdx    // sorted by start; CustomerID "" is the default list
 	campaigns map[custProduct][]*campaignIdx // campaigns with an entry for the product

@@ -69,7 +69,7 @@ func (r *run) coveredDays(a, b int64) decimal.Decimal {
 			n = n.Add(one)
 			continue
 		}
-		n = n.Add(decimal.NewFromInt(d.to - d.from).DivRound(decimal.NewFromInt(d.end-d.start), sharePlaces))
+		n = n.Add(decimal.NewFromInt(d.to-d.from).DivRound(decimal.NewFromInt(d.end-d.start), sharePlaces))
 	}
 	return n
 }

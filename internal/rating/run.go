@@ -21,7 +21,7 @@ type run struct {
 	bands     []band                        // scratch
 	tiered    map[tierKey]*tierSum
 	tierOrder []*tierSum
-	round     rounding // the running total of the granule being emitted
+	round     rounding                    // the running total of the granule being emitted
 	billed    map[monthOf]decimal.Decimal // amounts of products with a minimum charge, per month
 	totals    totals
 	sum       Summary
