@@ -224,3 +224,14 @@ func rateWith2(t *testing.T, cfg Config, p Period, series []Series) *Result {
 	}
 	return res
 }
+
+// A customer who did not use a product pays no minimum for it.
+func TestMinimumChargeNeedsUsage(t *testing.T) {
+	cfg := catalog()
+	p := price("gold", "", "storage", "1.00", GranularityMonth, "", "")
+	p.MinimumCharge = nd("50.00")
+	cfg.Prices = []PriceEntry{p, price("t", "", "transfer", "1.00", GranularityMonth, "", "")}
+	sep := Period{From: at("2026-09-01 00:00"), To: at("2026-10-01 00:00")}
+	res := rateWith2(t, cfg, sep, []Series{{MetricKey: "net.gb", ResourceID: "r", Pieces: []Piece{CounterPiece(at("2026-09-03 00:00"), d("5"))}}})
+	diff(t, "lines", describeAll(res.Lines, time.UTC), []string{"payg transfer 09-01 00:00..10-01 00:00 5 × 1 = 5.00 EUR [entry:t]"})
+}

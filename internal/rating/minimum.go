@@ -13,9 +13,11 @@ type monthOf struct {
 // Σ over the price segments that end at such an entry of
 // MinimumCharge × the local days the segment covers / the days of the
 // month, a partly covered day counting by its covered time; it is rounded
-// to the currency once. When the month's lines of the product (every
-// model) add up to less, one MINIMUM line of quantity 1 brings them up to
-// it, named by the last such entry of the month. A unit-price campaign
+// to the currency once. When the customer used the product that month (it
+// has a line of it, of any model) and those lines add up to less, one
+// MINIMUM line of quantity 1 brings them up to it, named by the last such
+// entry of the month. A customer who did not use the product pays nothing
+// for it. A unit-price campaign
 // (no list entry) suspends the minimum while it runs; a percent campaign
 // keeps it undiscounted.
 func (r *run) minimums() error {
@@ -37,12 +39,13 @@ func (r *run) minimums() error {
 				minimum = minimum.Add(s.price.minimum.Decimal.Mul(r.coveredDays(a, b)))
 				last = s.price
 			}
-			if last == nil {
-				continue
+			billed, used := r.billed[monthOf{p.ID, mi}]
+			if last == nil || !used {
+				continue // no minimum in force, or the customer did not use the product that month
 			}
 			days := decimal.NewFromInt(int64(len(granules(m.start, m.end, GranularityDay, r.loc))))
 			due := last.cur.Round(minimum.DivRound(days, RatioPlaces))
-			topUp := due.Sub(r.billed[monthOf{p.ID, mi}])
+			topUp := due.Sub(billed)
 			if topUp.Sign() <= 0 {
 				continue
 			}

@@ -242,7 +242,7 @@ func checkReferences(r Record, customers map[string]bool, metrics map[string]cat
 	}
 	agg, ok := metrics[r.MetricKey]
 	if !ok {
-		return &FieldError{"metric_key", fmt.Sprintf("metric %q not found", r.MetricKey)}
+		return &FieldError{"metric_key", fmt.Sprintf("metric %q not found, or derived from other metrics (send usage for its inputs)", r.MetricKey)}
 	}
 	if r.Quantity.IsNegative() && agg != catalog.AggregationSum {
 		return &FieldError{"quantity", fmt.Sprintf("must not be negative: metric %q aggregates by %s; only sum metrics take corrections", r.MetricKey, agg)}
