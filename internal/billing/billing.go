@@ -38,6 +38,10 @@ type UsageWindow struct {
 	Lookback   time.Duration
 	Metrics    []string // metric keys to read (those of the catalog)
 	Gauges     []string // the gauge metrics among them, whose samples carry a level into the period
+	// Raw asks for the raw records even where hourly rollups would rate the
+	// same: levels are combined instant by instant (derived metrics, a
+	// customer's peak), which an hour's aggregate cannot give.
+	Raw bool
 }
 
 // UsageRow is one usage record as the store hands it over. To read a

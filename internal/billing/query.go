@@ -332,6 +332,7 @@ func (s *Service) rateEach(ctx context.Context, books []rateWith, customerID str
 	for i, bk := range books {
 		builders[i] = newSeriesBuilder(bk.r, to)
 		w.Metrics, w.Gauges = union(w.Metrics, bk.r.keys), union(w.Gauges, bk.r.gauges)
+		w.Raw = w.Raw || bk.r.raw
 	}
 	add := builders[0].add
 	if len(books) > 1 {

@@ -9,8 +9,10 @@ import (
 )
 
 // Line is one billing line: Quantity × UnitPrice over [Start, End), with
-// Amount = the currency's rounding of Quantity × UnitPrice, rounded once.
-// Every line has exactly one unit price and names where it came from.
+// Amount = the currency's rounding of Quantity × UnitPrice, rounded once
+// (the lines of one cut or tiered granule as one running total, so each is
+// within a minor unit of its product; see the package doc). Every line has
+// exactly one unit price and names where it came from.
 type Line struct {
 	CustomerID  string
 	ProductID   string
@@ -18,8 +20,9 @@ type Line struct {
 	Model       Model
 	Granularity Granularity // the rating (or fee) granule
 	Start, End  time.Time   // the rated sub-interval, in the billing time zone
-	// Quantity is exact, except that time-weighted averages and proration
-	// fractions are quotients rounded to RatioPlaces. For a committed fee it is
+	// Quantity is exact, except that time-weighted averages, proration
+	// fractions and shares of a cut granule are quotients rounded to
+	// RatioPlaces. For a committed fee it is
 	// the covered fraction of the fee granule (1 for a whole granule).
 	Quantity  decimal.Decimal
 	UnitPrice decimal.Decimal

@@ -33,6 +33,7 @@ const (
 	ModelCommitted  = "committed"
 	ModelOverage    = "overage"
 	ModelAdjustment = "adjustment"
+	ModelMinimum    = "minimum" // tops a product's month up to its minimum charge
 )
 
 // Causes of an adjustment line.

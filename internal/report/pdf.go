@@ -82,12 +82,13 @@ func (s *pdfSink) line(_ *CustomerInfo, l *Line) error {
 	return nil
 }
 
-var modelOrder = map[string]int{ModelCommitted: 0, ModelPAYG: 1, ModelOverage: 2, ModelAdjustment: 3}
+var modelOrder = map[string]int{ModelCommitted: 0, ModelPAYG: 1, ModelOverage: 2, ModelMinimum: 3, ModelAdjustment: 4}
 
 var modelTitle = map[string]string{
 	ModelCommitted:  "Committed",
 	ModelPAYG:       "Pay-as-you-go",
 	ModelOverage:    "Overage",
+	ModelMinimum:    "Minimum charge",
 	ModelAdjustment: "Adjustment",
 }
 

@@ -209,7 +209,7 @@ func (r *run) emptyCustomer(c *CustomerInfo) error {
 	return r.sink.endCustomer(c, nil)
 }
 
-var knownModels = []string{ModelCommitted, ModelPAYG, ModelOverage, ModelAdjustment}
+var knownModels = []string{ModelCommitted, ModelPAYG, ModelOverage, ModelMinimum, ModelAdjustment}
 
 var knownGranularities = []string{"", GranularityHour, GranularityDay, GranularityMonth, GranularityPeriod}
 

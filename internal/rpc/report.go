@@ -310,6 +310,8 @@ func modelName(m rating.Model) string {
 		return report.ModelOverage
 	case rating.ModelAdjustment:
 		return report.ModelAdjustment
+	case rating.ModelMinimum:
+		return report.ModelMinimum
 	default:
 		return report.ModelPAYG
 	}

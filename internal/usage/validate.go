@@ -259,7 +259,7 @@ func checkReferences(r Record, customers map[string]bool, metrics map[string]cat
 	agg, ok := metrics[r.MetricKey]
 	switch {
 	case !ok:
-		problems = append(problems, FieldError{"metric_key", fmt.Sprintf("metric %q not found", r.MetricKey)})
+		problems = append(problems, FieldError{"metric_key", fmt.Sprintf("metric %q not found, or derived from other metrics (send usage for its inputs)", r.MetricKey)})
 	case r.Quantity.IsNegative() && agg != catalog.AggregationSum:
 		problems = append(problems, FieldError{"quantity", fmt.Sprintf("must not be negative: metric %q aggregates by %s; only sum metrics take corrections", r.MetricKey, agg)})
 	}

@@ -23,7 +23,7 @@ const (
 
 const (
 	sqlKnownCustomers     = "SELECT id FROM " + tableCustomers + " WHERE id = ANY($1)"
-	sqlMetricAggregations = "SELECT key, aggregation FROM " + tableMetrics + " WHERE key = ANY($1)"
+	sqlMetricAggregations = "SELECT key, aggregation FROM " + tableMetrics + " WHERE key = ANY($1) AND expression = ''"
 
 	// sqlKnownRecords returns the positions (from 1, ascending) of the
 	// identities $1…$4 that are stored.
