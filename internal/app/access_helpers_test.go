@@ -59,9 +59,15 @@ func launch(t testing.TB, cfg config.Config, opts ...app.Option) *app.App {
 // the embedded PostgreSQL) on loopback ports and stops it when the test ends.
 func launchAsIs(t testing.TB, cfg config.Config, opts ...app.Option) *app.App {
 	t.Helper()
+	return launchLogged(t, cfg, io.Discard, opts...)
+}
+
+// launchLogged is launchAsIs with billingd's log written to logs.
+func launchLogged(t testing.TB, cfg config.Config, logs io.Writer, opts ...app.Option) *app.App {
+	t.Helper()
 	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), opts...)
+	a, err := app.New(ctx, cfg, slog.New(slog.NewTextHandler(logs, nil)), opts...)
 	if err != nil {
 		cancel()
 		t.Fatalf("app.New: %v", err)

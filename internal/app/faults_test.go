@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -124,5 +125,42 @@ func TestDatabaseOutageIsUnavailable(t *testing.T) {
 				t.Errorf("auth %v: GET %s = %d %v, want 503", auth, path, code, body)
 			}
 		}
+	}
+}
+
+// lockedBuffer is a log sink the server's goroutines may share.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestOutageCauseIsLoggedNotSent: the driver's error behind an Unavailable
+// reaches billingd's log, where an operator needs it, and never the client.
+func TestOutageCauseIsLoggedNotSent(t *testing.T) {
+	t.Parallel()
+	proxy, dbURL := newDBProxy(t)
+	cfg := config.Default()
+	cfg.DatabaseURL, cfg.Auth = dbURL, false
+	var logs lockedBuffer
+	a := launchLogged(t, cfg, &logs)
+	proxy.Cut()
+	_, err := billingv1.NewCatalogServiceClient(dial(t, a)).ListProducts(t.Context(), &billingv1.ListProductsRequest{})
+	if status.Code(err) != codes.Unavailable || strings.Contains(err.Error(), "127.0.0.1") {
+		t.Errorf("ListProducts: %v, want Unavailable without the driver's text", err)
+	}
+	if log := logs.String(); !strings.Contains(log, "cause=") || !strings.Contains(log, "127.0.0.1") {
+		t.Errorf("the log lacks the driver's error:\n%s", log)
 	}
 }

@@ -61,3 +61,29 @@ func TestSlowBodiesAreBounded(t *testing.T) {
 		t.Errorf("admin's slow body: %d %s after %v, want 400 naming the 2s body timeout", code, body, took)
 	}
 }
+
+// TestUsageStreamOverRESTMayPause: the body timeout of a usage stream is
+// per read, so a collector may stream for longer than it, pausing less.
+func TestUsageStreamOverRESTMayPause(t *testing.T) {
+	t.Parallel()
+	cfg := config.Default()
+	cfg.Auth = false
+	a := launch(t, cfg, app.WithBodyTimeout(2*time.Second))
+	pr, pw := io.Pipe()
+	go func() {
+		for seq := 1; seq <= 3; seq++ {
+			fmt.Fprintf(pw, `{"sequence":"%d","records":[{"idempotencyKey":"k%d","customerId":"acme","metricKey":"vm.vcpu","quantity":"1","time":"2026-10-01T00:00:00Z"}]}`+"\n", seq, seq)
+			time.Sleep(1500 * time.Millisecond) // 4.5 s in all, 1.5 s between reads
+		}
+		pw.Close()
+	}()
+	resp, err := http.Post("http://"+a.HTTPAddr()+"/v1/usage:stream", "application/json", pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if n := strings.Count(string(body), `"result"`); resp.StatusCode != http.StatusOK || n != 3 {
+		t.Errorf("stream = %d with %d acks: %s; want 3", resp.StatusCode, n, body)
+	}
+}
