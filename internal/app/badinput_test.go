@@ -63,9 +63,11 @@ func TestBadTextIsRejectedNamingTheField(t *testing.T) {
 func TestUnsupportedMethodIs405(t *testing.T) {
 	t.Parallel()
 	s := startOnTestDB(t)
-	for _, c := range []struct{ method, path string }{
-		{"TRACE", "/v1/products"}, {"PUT", "/v1/products"}, {"TRACE", "/v1/products/x"},
-		{"TRACE", "/v1/reports/billing"}, {"POST", "/v1/reports/billing"}, {"TRACE", "/healthz"},
+	for _, c := range []struct{ method, path, allow string }{
+		{"TRACE", "/v1/products", "GET, HEAD, POST"}, {"PUT", "/v1/products", "GET, HEAD, POST"},
+		{"TRACE", "/v1/products/x", "DELETE, GET, HEAD, PATCH"},
+		{"GET", "/v1/customers/acme/periods/2026-10:close", "POST"},
+		{"TRACE", "/v1/reports/billing", "GET, HEAD"}, {"POST", "/v1/reports/billing", "GET, HEAD"}, {"TRACE", "/healthz", "GET, HEAD"},
 	} {
 		req, err := http.NewRequest(c.method, s.http+c.path, nil)
 		if err != nil {
@@ -76,8 +78,8 @@ func TestUnsupportedMethodIs405(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusMethodNotAllowed {
-			t.Errorf("%s %s = %d, want 405", c.method, c.path, resp.StatusCode)
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != c.allow {
+			t.Errorf("%s %s = %d Allow %q, want 405 Allow %q", c.method, c.path, resp.StatusCode, resp.Header.Get("Allow"), c.allow)
 		}
 	}
 }

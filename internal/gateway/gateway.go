@@ -72,7 +72,7 @@ func New(ctx context.Context, cfg Config) (http.Handler, error) {
 			MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: true},
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 		}),
-		runtime.WithRoutingErrorHandler(routingError),
+		runtime.WithRoutingErrorHandler(routingError(newAllowIndex(cfg.OpenAPI))),
 		runtime.WithErrorHandler(errorHandler),
 	)
 	for _, register := range cfg.Services {
@@ -135,14 +135,20 @@ func requireUTF8(h http.Handler) http.Handler {
 }
 
 // routingError answers a method the path does not serve with 405 Method
-// Not Allowed: the gateway's default says 501, as if the server could not
-// do it at all. Other routing errors keep the default.
-func routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, code int) {
-	if code != http.StatusMethodNotAllowed {
-		runtime.DefaultRoutingErrorHandler(ctx, mux, m, w, r, code)
-		return
+// Not Allowed and the methods it does serve: the gateway's default says
+// 501, as if the server could not do it at all. Other routing errors keep
+// the default.
+func routingError(allow allowIndex) runtime.RoutingErrorHandlerFunc {
+	return func(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, code int) {
+		if code != http.StatusMethodNotAllowed {
+			runtime.DefaultRoutingErrorHandler(ctx, mux, m, w, r, code)
+			return
+		}
+		if methods := allow.allowed(r.URL.Path); methods != "" {
+			w.Header().Set("Allow", methods)
+		}
+		methodNotAllowed(w, r)
 	}
-	methodNotAllowed(w, r)
 }
 
 func methodNotAllowed(w http.ResponseWriter, r *http.Request) {
