@@ -272,3 +272,19 @@ func TestErrorsAndUsage(t *testing.T) {
 		t.Errorf("nothing listening: %+v", r)
 	}
 }
+
+// TestCatalogFileDefinesPricingRules: a derived metric, a customer peak and
+// a minimum charge load from a catalog file, and loading it again changes
+// nothing.
+func TestCatalogFileDefinesPricingRules(t *testing.T) {
+	t.Parallel()
+	env := admin(startBillingd(t))
+	first := must(t, ctl(t, env, "catalog", "load", "testdata/rules.yaml"))
+	if !strings.Contains(first.stdout, "10 created, 0 updated, 0 unchanged") {
+		t.Errorf("first load:\n%s", first.stdout)
+	}
+	again := must(t, ctl(t, env, "catalog", "load", "testdata/rules.yaml"))
+	if !strings.Contains(again.stdout, "0 created, 0 updated, 10 unchanged") {
+		t.Errorf("second load of the same file:\n%s", again.stdout)
+	}
+}
