@@ -29,6 +29,10 @@ QUANTITY, UNIT, UNIT PRICE, AMOUNT, CURRENCY and what priced the line
 the line amounts. --format csv prints the same columns with a header row;
 --format json prints the QueryBillingResponse as protobuf JSON.
 
+--month bills each customer's own month, from midnight on the 1st in its
+billing time zone (as the demo and GetBillingStats do); --from and --to
+are a custom window, the same instants for every customer.
+
 Examples:
   billingctl bill --month 2026-10 --customer acme --group-by product
   billingctl bill --month 2026-10 --group-by customer,product --format csv > 2026-10.csv
@@ -46,7 +50,7 @@ Examples:
 					return usagef("--format %q: want table, csv or json", *format)
 				}
 				return withConn(e, func(conn *grpc.ClientConn) error {
-					query, err := q.query(e, conn)
+					query, err := q.query()
 					if err != nil {
 						return err
 					}
@@ -237,7 +241,7 @@ Examples:
 					return usagef("--format %q: want pdf, xlsx, csv, json or xml", *format)
 				}
 				return withConn(e, func(conn *grpc.ClientConn) error {
-					query, err := q.query(e, conn)
+					query, err := q.query()
 					if err != nil {
 						return err
 					}

@@ -109,7 +109,7 @@ func (s *BillingServer) GetBillingStats(ctx context.Context, req *billingv1.GetB
 // the engine's.
 func queryFromProto(q *billingv1.BillingQuery) billing.Query {
 	out := billing.Query{
-		CustomerIDs: q.GetCustomerIds(), From: fromTS(q.GetStartTime()), To: fromTS(q.GetEndTime()),
+		CustomerIDs: q.GetCustomerIds(), Month: q.GetMonth(), From: fromTS(q.GetStartTime()), To: fromTS(q.GetEndTime()),
 		Granularity: rating.Granularity(q.GetGranularity()), GroupByDimensions: q.GetGroupByDimensions(),
 	}
 	if out.Granularity == rating.GranularityUnspecified {

@@ -147,14 +147,24 @@ func (AdjustmentCause) EnumDescriptor() ([]byte, []int) {
 	return file_billing_v1_billing_proto_rawDescGZIP(), []int{1}
 }
 
-// BillingQuery is what to rate and how to present it.
+// BillingQuery is what to rate and how to present it. The period is either
+// a month by name (month), each customer's own month in its billing time
+// zone, or a window of instants (start_time and end_time), the same for
+// every customer; giving both, or neither, is INVALID_ARGUMENT on month or
+// start_time.
 type BillingQuery struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Customers to bill; empty means all customers.
-	CustomerIds []string               `protobuf:"bytes,1,rep,name=customer_ids,json=customerIds,proto3" json:"customer_ids,omitempty"`
-	StartTime   *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
-	// Exclusive.
+	CustomerIds []string `protobuf:"bytes,1,rep,name=customer_ids,json=customerIds,proto3" json:"customer_ids,omitempty"`
+	// Start of a custom window, inclusive; with end_time, instead of month.
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	// End of a custom window, exclusive; with start_time, instead of month.
 	EndTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	// A month by name, "YYYY-MM": each customer is rated over its own month,
+	// from midnight on the 1st in its billing time zone, so one query of
+	// customers in several zones covers different instants per customer.
+	// Instead of start_time and end_time.
+	Month string `protobuf:"bytes,7,opt,name=month,proto3" json:"month,omitempty"`
 	// Length of a line's period; unspecified means the whole period.
 	Granularity Granularity `protobuf:"varint,4,opt,name=granularity,proto3,enum=billing.v1.Granularity" json:"granularity,omitempty"`
 	GroupBy     []GroupBy   `protobuf:"varint,5,rep,packed,name=group_by,json=groupBy,proto3,enum=billing.v1.GroupBy" json:"group_by,omitempty"`
@@ -213,6 +223,13 @@ func (x *BillingQuery) GetEndTime() *timestamppb.Timestamp {
 		return x.EndTime
 	}
 	return nil
+}
+
+func (x *BillingQuery) GetMonth() string {
+	if x != nil {
+		return x.Month
+	}
+	return ""
 }
 
 func (x *BillingQuery) GetGranularity() Granularity {
@@ -1420,17 +1437,18 @@ var File_billing_v1_billing_proto protoreflect.FileDescriptor
 const file_billing_v1_billing_proto_rawDesc = "" +
 	"\n" +
 	"\x18billing/v1/billing.proto\x12\n" +
-	"billing.v1\x1a\x17billing/v1/common.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8f\x06\n" +
+	"billing.v1\x1a\x17billing/v1/common.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x99\a\n" +
 	"\fBillingQuery\x12W\n" +
-	"\fcustomer_ids\x18\x01 \x03(\tB4\xbaH1\x92\x01.\x10\xe8\a\x18\x01\"'r%2#^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$R\vcustomerIds\x12A\n" +
+	"\fcustomer_ids\x18\x01 \x03(\tB4\xbaH1\x92\x01.\x10\xe8\a\x18\x01\"'r%2#^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$R\vcustomerIds\x129\n" +
 	"\n" +
-	"start_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampB\x06\xbaH\x03\xc8\x01\x01R\tstartTime\x12=\n" +
-	"\bend_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampB\x06\xbaH\x03\xc8\x01\x01R\aendTime\x12C\n" +
+	"start_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
+	"\bend_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x127\n" +
+	"\x05month\x18\a \x01(\tB!\xbaH\x1e\xd8\x01\x01r\x192\x17^\\d{4}-(0[1-9]|1[0-2])$R\x05month\x12C\n" +
 	"\vgranularity\x18\x04 \x01(\x0e2\x17.billing.v1.GranularityB\b\xbaH\x05\x82\x01\x02\x10\x01R\vgranularity\x12C\n" +
 	"\bgroup_by\x18\x05 \x03(\x0e2\x13.billing.v1.GroupByB\x13\xbaH\x10\x92\x01\r\x10\b\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\agroupBy\x12_\n" +
-	"\x13group_by_dimensions\x18\x06 \x03(\tB/\xbaH,\x92\x01)\x10\b\x18\x01\"#r!2\x1f^[A-Za-z_][A-Za-z0-9_.-]{0,63}$R\x11groupByDimensions:\xb8\x02\xbaH\xb4\x02\x1aZ\n" +
-	"\x14billing_query.window\x12!end_time must be after start_time\x1a\x1fthis.end_time > this.start_time\x1a\xd5\x01\n" +
-	"\x14billing_query.length\x12'the period may be at most 366 days long\x1a\x93\x01this.end_time <= this.start_time || (int(this.end_time) - int(this.start_time) <= 31622400 && this.end_time - this.start_time <= duration('8784h'))\"\x85\b\n" +
+	"\x13group_by_dimensions\x18\x06 \x03(\tB/\xbaH,\x92\x01)\x10\b\x18\x01\"#r!2\x1f^[A-Za-z_][A-Za-z0-9_.-]{0,63}$R\x11groupByDimensions:\x99\x03\xbaH\x95\x03\x1a\x8a\x01\n" +
+	"\x14billing_query.window\x12!end_time must be after start_time\x1aO!has(this.start_time) || !has(this.end_time) || this.end_time > this.start_time\x1a\x85\x02\n" +
+	"\x14billing_query.length\x12'the period may be at most 366 days long\x1a\xc3\x01!has(this.start_time) || !has(this.end_time) || this.end_time <= this.start_time || (int(this.end_time) - int(this.start_time) <= 31622400 && this.end_time - this.start_time <= duration('8784h'))\"\x85\b\n" +
 	"\vBillingLine\x12\x1f\n" +
 	"\vcustomer_id\x18\x01 \x01(\tR\n" +
 	"customerId\x12'\n" +
