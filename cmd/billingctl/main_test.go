@@ -223,6 +223,47 @@ func TestBillMonthIsEachCustomersMonth(t *testing.T) {
 	}
 }
 
+// Usage that is not billed is listed with its metric, resource,
+// dimensions and why: no product sells it, or no price covers its time.
+func TestBillListsUnpricedUsage(t *testing.T) {
+	t.Parallel()
+	env := admin(startBillingd(t))
+	must(t, ctl(t, env, "catalog", "load", "testdata/catalog.yaml"))
+	usage := filepath.Join(t.TempDir(), "usage.csv")
+	// Silver storage: only storage-gold sells storage.gb (policy Gold).
+	// vCPU on 31 December 2025: the vcpu prices start on 1 January 2026;
+	// unpriced usage of a gauge is its time-weighted average (2 vCPU).
+	if err := os.WriteFile(usage, []byte("key,customer,metric,quantity,start,end,resource,dim.policy\n"+
+		"s,globex,storage.gb,50,2026-10-01T00:00:00Z,2026-11-01T00:00:00Z,vm1,Silver\n"+
+		"v,globex,vm.vcpu,2,2025-12-31T00:00:00Z,2026-01-01T00:00:00Z,vm2,\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	must(t, ctl(t, env, "ingest", usage))
+
+	oct := must(t, ctl(t, env, "bill", "--customer", "globex", "--month", "2026-10"))
+	if !regexp.MustCompile(`(?m)^globex\s+storage\.gb\s+vm1\s+policy=Silver\s+50\s+no product of storage\.gb matches these dimensions$`).MatchString(oct.stdout) {
+		t.Errorf("bill --month 2026-10 does not name the unsold Silver storage:\n%s", oct.stdout)
+	}
+	js := must(t, ctl(t, env, "bill", "--customer", "globex", "--month", "2026-10", "--format", "json"))
+	var res struct {
+		UnpricedUsage []struct {
+			MetricKey, ResourceID, Reason string
+			Dimensions                    map[string]string
+		}
+	}
+	if err := json.Unmarshal([]byte(js.stdout), &res); err != nil || len(res.UnpricedUsage) != 1 {
+		t.Fatalf("bill --format json: %v\n%s", err, js.stdout)
+	}
+	if u := res.UnpricedUsage[0]; u.MetricKey != "storage.gb" || u.ResourceID != "vm1" || u.Dimensions["policy"] != "Silver" ||
+		u.Reason != "UNPRICED_REASON_NO_MATCHING_PRODUCT" {
+		t.Errorf("bill --format json: unpricedUsage %+v", u)
+	}
+	dec := must(t, ctl(t, env, "bill", "--customer", "globex", "--from", "2025-12-31T00:00:00Z", "--to", "2026-01-01T00:00:00Z"))
+	if !regexp.MustCompile(`(?m)^globex\s+vm\.vcpu\s+vm2\s+2\s+no price of product vcpu covers 2025-12-31 00:00 to 2026-01-01 00:00 UTC$`).MatchString(dec.stdout) {
+		t.Errorf("bill of 31 December 2025 does not name the unpriced vCPU:\n%s", dec.stdout)
+	}
+}
+
 func TestKeys(t *testing.T) {
 	t.Parallel()
 	addr := startBillingd(t)

@@ -165,7 +165,21 @@ func unpricedToProto(us []rating.UnpricedUsage) []*billingv1.UnpricedUsage {
 	for i, u := range us {
 		out[i] = &billingv1.UnpricedUsage{
 			CustomerId: u.CustomerID, ProductId: u.ProductID, StartTime: ts(u.Start), EndTime: ts(u.End), Quantity: u.Quantity.String(),
+			MetricKey: u.MetricKey, ResourceId: u.ResourceID, Dimensions: u.Dimensions, Reason: unpricedReason(u.Reason),
+			ContractId: u.ContractID, Description: u.Description(),
 		}
 	}
 	return out
+}
+
+func unpricedReason(r rating.UnpricedReason) billingv1.UnpricedReason {
+	switch r {
+	case rating.UnpricedNoPrice:
+		return billingv1.UnpricedReason_UNPRICED_REASON_NO_PRICE
+	case rating.UnpricedNoProduct:
+		return billingv1.UnpricedReason_UNPRICED_REASON_NO_PRODUCT
+	case rating.UnpricedNoMatchingProduct:
+		return billingv1.UnpricedReason_UNPRICED_REASON_NO_MATCHING_PRODUCT
+	}
+	return billingv1.UnpricedReason_UNPRICED_REASON_UNSPECIFIED
 }
