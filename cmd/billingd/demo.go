@@ -171,15 +171,23 @@ func printTry(w io.Writer, cfg config.Config, keyFile, grpcAddr, httpAddr string
 	} else {
 		fmt.Fprint(w, "API keys are off (--auth=off): every caller is admin.\n\n")
 	}
+	// The period as the demo billed it: the month by name (each customer's
+	// own month), or the instants of a part of one (--days).
 	from, to := res.From.UTC().Format(time.RFC3339), res.To.UTC().Format(time.RFC3339)
+	query, report, ctl := "query.startTime="+from+"&query.endTime="+to, "from="+from+"&to="+to, "--from "+from+" --to "+to
+	if m := res.Query.GetMonth(); m != "" {
+		query, report, ctl = "query.month="+m, "month="+m, "--month "+m
+	}
 	fmt.Fprintf(w, "Try it while billingd runs:\n\n")
 	fmt.Fprintf(w, "  %s%s %s/v1/products\n", curl, auth, base)
-	fmt.Fprintf(w, "  %s%s '%s/v1/billing:query?query.startTime=%s&query.endTime=%s&query.groupBy=GROUP_BY_CUSTOMER'\n", curl, auth, base, from, to)
-	fmt.Fprintf(w, "  %s%s -OJ '%s/v1/reports/billing?customer=acme&from=%s&to=%s&group_by=product&format=pdf'\n", curl, auth, base, from, to)
+	fmt.Fprintf(w, "  %s%s '%s/v1/billing:query?%s&query.groupBy=GROUP_BY_CUSTOMER'\n", curl, auth, base, query)
+	fmt.Fprintf(w, "  %s%s -OJ '%s/v1/reports/billing?customer=acme&%s&group_by=product&format=pdf'\n", curl, auth, base, report)
 	fmt.Fprintf(w, "  %s %s/openapi.json\n", curl, base)
 	fmt.Fprintf(w, "  %s %s/metrics | grep grpc_server_handled_total\n", curl, base)
-	fmt.Fprintf(w, "  go run ./cmd/billingctl --addr %s bill --month %s --tz %s --group-by customer,product\n",
-		loopback(grpcAddr), res.From.Format("2006-01"), demo.TimeZone)
+	fmt.Fprintf(w, "  go run ./cmd/billingctl --addr %s bill %s --group-by customer,product\n", loopback(grpcAddr), ctl)
+	if m := res.Query.GetMonth(); m != "" {
+		fmt.Fprintf(w, "  go run ./examples/go-client --addr %s --month %s\n", loopback(grpcAddr), m)
+	}
 	fmt.Fprintf(w, "\nbillingd keeps running; stop it with Ctrl-C.\n")
 }
 

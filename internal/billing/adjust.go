@@ -274,32 +274,35 @@ func (s *Service) Adjustments(ctx context.Context, customerID string, from, to t
 	return s.adjustments(ctx, r, &jobs[0])
 }
 
-// FrozenAsOf reports whether every customer of a query over [from, to)
-// (ids; empty: every customer) has only closed months in it, and then the
-// latest of their closing times: the instant the result is as of, which
-// reports print instead of the time they were generated so that a closed
-// month's report is the same file whenever it is made.
-func (s *Service) FrozenAsOf(ctx context.Context, ids []string, from, to time.Time) (time.Time, bool, error) {
-	periods, err := s.store.ClosedPeriods(ctx, ids)
+// FrozenAsOf reports whether every customer of q (every customer when q
+// names none) has only closed months in q's window, and then the latest of
+// their closing times: the instant the result is as of, which reports print
+// instead of the time they were generated so that a closed month's report
+// is the same file whenever it is made. q is valid.
+func (s *Service) FrozenAsOf(ctx context.Context, q Query) (time.Time, bool, error) {
+	periods, err := s.store.ClosedPeriods(ctx, q.CustomerIDs)
 	if err != nil || len(periods) == 0 {
 		return time.Time{}, false, err
 	}
-	if len(ids) == 0 {
-		custs, err := s.store.Customers(ctx, nil)
-		if err != nil {
-			return time.Time{}, false, err
-		}
-		for _, c := range custs {
-			ids = append(ids, c.ID)
-		}
+	custs, err := s.store.Customers(ctx, q.CustomerIDs)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	if len(custs) < len(q.CustomerIDs) {
+		return time.Time{}, false, nil // an unknown customer has nothing closed
 	}
 	by := closedByCustomer(periods)
 	var asOf time.Time
-	for _, id := range ids {
-		cs := by[id]
+	for _, c := range custs {
+		cs := by[c.ID]
 		if cs == nil {
 			return time.Time{}, false, nil
 		}
+		loc, err := customerLocation(c)
+		if err != nil {
+			return time.Time{}, false, err
+		}
+		from, to := q.period(loc) // as the query rates it
 		for _, sg := range cs.segments(from, to) {
 			if sg.p == nil {
 				return time.Time{}, false, nil

@@ -71,6 +71,7 @@ func (q Query) hash() []byte {
 	for _, id := range ids {
 		str(id)
 	}
+	str(q.Month)
 	num(q.From.UnixNano())
 	num(q.To.UnixNano())
 	num(int64(q.Granularity))

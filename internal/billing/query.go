@@ -48,7 +48,7 @@ func (s *Service) QueryFunc(ctx context.Context, q Query, emit func([]Line) erro
 	if err != nil {
 		return Summary{}, err
 	}
-	jobs, err := newJobs(r, custs, func(*time.Location) (time.Time, time.Time) { return q.From, q.To })
+	jobs, err := newJobs(r, custs, q.period)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -113,8 +113,20 @@ func (s *Service) QueryFunc(ctx context.Context, q Query, emit func([]Line) erro
 func (q Query) Validate() error {
 	var v apperr.Invalid
 	switch {
-	case q.From.IsZero() || q.To.IsZero():
-		v.Add("period", "start_time and end_time are required")
+	case q.Month != "" && (!q.From.IsZero() || !q.To.IsZero()):
+		v.Add("month", "give month or start_time and end_time, not both")
+	case q.Month != "":
+		if _, _, err := MonthBounds(q.Month, time.UTC); err != nil {
+			v.Add("month", "must be a month such as \"2026-10\"")
+		} else if q.Month < "1970-01" || q.Month >= "2200-01" {
+			v.Add("month", "must lie between 1970 and 2199")
+		}
+	case q.From.IsZero() && q.To.IsZero():
+		v.Add("start_time", "is required with end_time, or give month (\"YYYY-MM\", each customer's month in its billing time zone)")
+	case q.From.IsZero():
+		v.Add("start_time", "is required with end_time")
+	case q.To.IsZero():
+		v.Add("end_time", "is required with start_time")
 	case !q.To.After(q.From):
 		v.Add("end_time", "must be after start_time")
 	case q.To.Sub(q.From) > maxPeriod:
@@ -139,6 +151,16 @@ func (q Query) Validate() error {
 }
 
 const maxPeriod = 366 * 24 * time.Hour
+
+// period is the window q rates for a customer in time zone loc: its month
+// there, or the instants given. q is valid.
+func (q Query) period(loc *time.Location) (time.Time, time.Time) {
+	if q.Month == "" {
+		return q.From, q.To
+	}
+	from, to, _ := MonthBounds(q.Month, loc)
+	return from, to
+}
 
 // load reads the price book and the customers a query is about; an id
 // that names no customer is NotFound.
@@ -185,17 +207,13 @@ func newJobs(r *rater, custs []customer.Customer, period func(*time.Location) (t
 	locs := map[string]*time.Location{}
 	jobs := make([]job, len(custs))
 	for i, c := range custs {
-		tz := c.BillingTimeZone
-		if tz == "" {
-			tz = "UTC"
-		}
-		loc, ok := locs[tz]
+		loc, ok := locs[c.BillingTimeZone]
 		if !ok {
 			var err error
-			if loc, err = time.LoadLocation(tz); err != nil {
-				return nil, apperr.Wrap(apperr.KindInternal, err, "customer %q: unknown billing time zone %q", c.ID, tz)
+			if loc, err = customerLocation(c); err != nil {
+				return nil, err
 			}
-			locs[tz] = loc
+			locs[c.BillingTimeZone] = loc
 		}
 		from, to := period(loc)
 		cur, err := r.currencyFor(c.ID, from, to)
@@ -205,6 +223,19 @@ func newJobs(r *rater, custs []customer.Customer, period func(*time.Location) (t
 		jobs[i] = job{c: c, loc: loc, from: from, to: to, cur: cur}
 	}
 	return jobs, nil
+}
+
+// customerLocation is c's billing time zone; empty means UTC.
+func customerLocation(c customer.Customer) (*time.Location, error) {
+	tz := c.BillingTimeZone
+	if tz == "" {
+		tz = "UTC"
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return nil, apperr.Wrap(apperr.KindInternal, err, "customer %q: unknown billing time zone %q", c.ID, tz)
+	}
+	return loc, nil
 }
 
 // commonLocation is the time zone lines of several customers are bucketed

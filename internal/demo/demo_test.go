@@ -146,6 +146,18 @@ func TestShortDemo(t *testing.T) {
 		t.Error("ACME's vCPU line is not 632 vCPU-hour × 0.015 = 9.48 EUR from list acme-eur")
 	}
 
+	// What is measured but not billed is named, with why: the collector's
+	// vm.powered_on and storage.used_gb, which no product sells.
+	for _, re := range []string{
+		`(?m)^\s+Not billed: \d+ usage series`,
+		`(?m)^\s+vm\.powered_on\s+acme \d+, globex \d+, initech \d+\s+no product sells metric vm\.powered_on$`,
+		`(?m)^\s+storage\.used_gb\s+acme \d+, globex \d+, initech \d+\s+no product sells metric storage\.used_gb$`,
+	} {
+		if !regexp.MustCompile(re).MatchString(printed) {
+			t.Errorf("demo output lacks %s", re)
+		}
+	}
+
 	// The five reports, each what its format says it is.
 	if len(res.Reports) != 5 {
 		t.Fatalf("reports = %v, want 5", res.Reports)

@@ -167,8 +167,15 @@ func Run(ctx context.Context, conn grpc.ClientConnInterface, o Options) (Result,
 	p.step(4, "The bill: BillingService.QueryBilling")
 	p.say("\n\n")
 	res.Query = &billingv1.BillingQuery{
-		StartTime: ts(from), EndTime: ts(to), Granularity: billingv1.Granularity_GRANULARITY_PERIOD,
-		GroupBy: []billingv1.GroupBy{billingv1.GroupBy_GROUP_BY_CUSTOMER, billingv1.GroupBy_GROUP_BY_PRODUCT},
+		Granularity: billingv1.Granularity_GRANULARITY_PERIOD,
+		GroupBy:     []billingv1.GroupBy{billingv1.GroupBy_GROUP_BY_CUSTOMER, billingv1.GroupBy_GROUP_BY_PRODUCT},
+	}
+	if to.Equal(from.AddDate(0, 1, 0)) {
+		// The month by name, as billingctl and the API take it: each
+		// customer's own month in its billing time zone.
+		res.Query.Month = from.Format("2006-01")
+	} else {
+		res.Query.StartTime, res.Query.EndTime = ts(from), ts(to)
 	}
 	bill, err := queryAll(ctx, billingv1.NewBillingServiceClient(conn), res.Query)
 	if err != nil {

@@ -54,7 +54,7 @@ func (s *pdfSink) begin(st *Statement) error {
 	s.gp = &gopdf.GoPdf{}
 	s.gp.Start(gopdf.Config{PageSize: pageSize, Unit: gopdf.UnitPT})
 	s.gp.SetInfo(gopdf.PdfInfo{
-		Title:        "Billing statement " + periodName(st.From.UTC(), st.To.UTC()),
+		Title:        "Billing statement " + cmp.Or(st.Month, periodName(st.From.UTC(), st.To.UTC())),
 		Author:       st.Provider,
 		Subject:      NotInvoiceNotice,
 		Creator:      "billingd",

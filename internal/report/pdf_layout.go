@@ -328,6 +328,7 @@ var (
 // and the notice that this is not an invoice.
 func (s *pdfSink) statementHeader() error {
 	st, c := s.st, s.cust
+	from, to := st.Period(s.loc)
 	half := tableWidth / 2
 	provider := st.Provider
 	if provider == "" {
@@ -351,7 +352,7 @@ func (s *pdfSink) statementHeader() error {
 	if c.ExternalID != "" {
 		ids += "    External ID: " + c.ExternalID
 	}
-	left := []string{ids, "Period: " + span(st.From, st.To, s.loc) + " (end exclusive: " + stamp(st.To, s.loc) + ")", "Time zone: " + s.zone}
+	left := []string{ids, "Period: " + span(from, to, s.loc) + " (end exclusive: " + stamp(to, s.loc) + ")", "Time zone: " + s.zone}
 	right := []string{"Generated: " + stamp(st.GeneratedAt, time.UTC), "Granularity: " + orDash(st.Granularity), "Grouped by: " + orDash(strings.Join(st.GroupBy, ", "))}
 	for i := range left {
 		if err == nil {
@@ -381,7 +382,8 @@ func (s *pdfSink) runningHeader() error {
 	if name == "" {
 		name = s.cust.ID
 	}
-	t := strings.Join([]string{orDash(s.st.Provider), name, span(s.st.From, s.st.To, s.loc) + " (" + s.zone + ")"}, " — ")
+	from, to := s.st.Period(s.loc)
+	t := strings.Join([]string{orDash(s.st.Provider), name, span(from, to, s.loc) + " (" + s.zone + ")"}, " — ")
 	if err := s.text(fontBold, 9, navy, marginX, marginTop, tableWidth, gopdf.Left, t); err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package rpc
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"iter"
@@ -136,7 +137,7 @@ func (s *ReportServer) source(ctx context.Context, q billing.Query) (*querySourc
 	}
 	// A result of closed months only is as of their closing: printing that
 	// keeps their reports the same bytes whenever they are made.
-	generated, frozen, err := s.billing.FrozenAsOf(ctx, q.CustomerIDs, q.From, q.To)
+	generated, frozen, err := s.billing.FrozenAsOf(ctx, q)
 	if err != nil {
 		return nil, err
 	}
@@ -144,13 +145,36 @@ func (s *ReportServer) source(ctx context.Context, q billing.Query) (*querySourc
 		generated = time.Now()
 	}
 	st := report.Statement{
-		Provider: s.provider, GeneratedAt: generated.UTC(), From: q.From, To: q.To,
+		Provider: s.provider, GeneratedAt: generated.UTC(), Month: q.Month, From: q.From, To: q.To,
 		Granularity: granularityName(q.Granularity), Customers: custs,
+	}
+	if q.Month != "" {
+		st.From, st.To = monthSpan(&st)
 	}
 	for _, k := range q.GroupBy {
 		st.GroupBy = append(st.GroupBy, groupKeyName(k))
 	}
 	return &querySource{ctx: ctx, svc: s.billing, q: q, st: st, products: products, groups: groups}, nil
+}
+
+// monthSpan is the window of st.Month over every customer of st, each in
+// its billing time zone: from the first customer's 1st to the last's.
+func monthSpan(st *report.Statement) (from, to time.Time) {
+	from, to = st.Period(time.UTC)
+	for i, c := range st.Customers {
+		loc, err := time.LoadLocation(cmp.Or(c.TimeZone, "UTC"))
+		if err != nil {
+			continue // the billing query fails on it first
+		}
+		f, t := st.Period(loc)
+		if i == 0 || f.Before(from) {
+			from = f
+		}
+		if i == 0 || t.After(to) {
+			to = t
+		}
+	}
+	return from.UTC(), to.UTC()
 }
 
 // reportCustomers returns the named customers, or all, in id order (the
