@@ -129,5 +129,5 @@ bench-all: ## Every Go benchmark matching BENCH (default: all)
 
 .PHONY: run
 run: ## The demo: billingd on its embedded PostgreSQL (./data), a simulated month of vCenter usage, its bill and reports (./demo-out); ARGS=... adds flags
-	go build -o bin/billingd ./cmd/billingd
-	exec bin/billingd demo $(ARGS)
+	go build -o bin/billingd-demo ./cmd/billingd-demo
+	exec bin/billingd-demo $(ARGS)
