@@ -18,10 +18,7 @@ var pngDir = flag.String("png-dir", "", "TestRenderPDFPNG writes the sample PDFs
 // keeping the layout; pages are separated by form feeds.
 func pdfText(t *testing.T, data []byte) string {
 	t.Helper()
-	bin, err := exec.LookPath("pdftotext")
-	if err != nil {
-		t.Skip("pdftotext not installed (apt-get install poppler-utils): PDF text check skipped")
-	}
+	bin := lookTool(t, "pdftotext", "poppler-utils")
 	file := filepath.Join(t.TempDir(), "r.pdf")
 	if err := os.WriteFile(file, data, 0o600); err != nil {
 		t.Fatal(err)
@@ -104,10 +101,7 @@ func TestRenderPDFPNG(t *testing.T) {
 	if *pngDir == "" {
 		t.Skip("no -png-dir")
 	}
-	bin, err := exec.LookPath("pdftoppm")
-	if err != nil {
-		t.Skip("pdftoppm not installed (apt-get install poppler-utils)")
-	}
+	bin := lookTool(t, "pdftoppm", "poppler-utils")
 	if err := os.MkdirAll(*pngDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
