@@ -28,7 +28,9 @@
 //     neutralised against spreadsheet formulas: it is data, kept exact.
 //   - XLSX (excelize StreamWriter): a sheet per customer named after it, the
 //     same columns with titles, the header row frozen and filtered, numbers
-//     and times typed as numbers (quantities and unit prices formatted with
+//     and times typed as numbers (times are the customer's wall clock in
+//     its billing time zone, named in the Start and End headers;
+//     quantities and unit prices formatted with
 //     exactly their decimals, amounts with the currency's), a totals row
 //     per currency (a SUMIFS formula with its value cached), and with
 //     several customers a last "Totals" sheet. XLSX numbers are float64
@@ -38,7 +40,9 @@
 //     widths come from the header and the first 200 rows of each sheet,
 //     since the stream writer takes them before the first row.
 //   - PDF (pdfw, a small streaming writer; Go fonts embedded): a statement
-//     per customer, see pdfSink.
+//     per customer, see pdfSink, and with several customers a summary of
+//     their totals and the grand totals. Quantities are shown rounded to 3
+//     decimals (quantityText; the statement says so), amounts exactly.
 //   - JSON: the proto JSON of QueryBillingResponse as the REST gateway
 //     writes it ({"lines":[…],"totals":[…]}, every field present, decimals,
 //     enums and int64 as strings), one line encoded at a time. Names of

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/billingd/billingd/internal/report/pdfw"
+	"github.com/shopspring/decimal"
 )
 
 // NotInvoiceNotice is printed on every page of a PDF statement.
@@ -43,6 +44,9 @@ type pdfSink struct {
 	inTable  bool                  // the table has started: new pages repeat its header
 	section  string                // caption repeated as "… (continued)" after a page break
 	detailed bool                  // the requested keys add a details column
+
+	done      []customerSum // statements written, for the summary
+	inSummary bool          // writing the summary of several customers
 }
 
 // sectionKey names a product group, and with model ≥ 0 one model in it.
@@ -129,7 +133,10 @@ func groupTitle(l *Line) string {
 	return "Other products"
 }
 
-func (s *pdfSink) endCustomer(_ *CustomerInfo, totals []Total) error {
+func (s *pdfSink) endCustomer(c *CustomerInfo, totals []Total) error {
+	if c != nil {
+		s.done = append(s.done, customerSum{c: *c, totals: totals})
+	}
 	if err := s.lines.sort(); err != nil {
 		return err
 	}
@@ -157,7 +164,7 @@ func (s *pdfSink) endCustomer(_ *CustomerInfo, totals []Total) error {
 		if j == n {
 			after = totalsGap + float64(len(totals))*rowHeight(rowTotal)
 		}
-		if err := s.group(i, j, g, after); err != nil {
+		if err := s.group(i, j, g, totals, after); err != nil {
 			return err
 		}
 		i = j
@@ -177,6 +184,20 @@ func (s *pdfSink) sameGroup(i, j int) bool {
 	return a.ungrouped == b.ungrouped && a.title == b.title && a.groupID == b.groupID
 }
 
+// fewerLines keeps the subtotals that sum fewer lines than the totals of
+// the level above in their currency: one that sums all of them would
+// repeat the figure printed next.
+func fewerLines(sub, above []Total) []Total {
+	var out []Total
+	for _, t := range sub {
+		i := slices.IndexFunc(above, func(a Total) bool { return a.Currency == t.Currency })
+		if i < 0 || above[i].Lines != t.Lines {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 // ungrouped lines (no product group) come last.
 func ungrouped(l *Line) int {
 	if l.ProductGroupID == "" && l.ProductGroupName == "" {
@@ -187,15 +208,18 @@ func ungrouped(l *Line) int {
 
 // group writes the product group of the sorted lines [from, to): a
 // caption, a section per model, each with its subtotals, then the group's
-// subtotals. A caption never ends a page, and the last line of a section
-// keeps its subtotals (and after them, below the last section) on its page.
-func (s *pdfSink) group(from, to int, g sectionKey, after float64) error {
+// subtotals (a subtotal that sums the same lines as the level above, whose
+// figure follows, is left out). A caption never ends a page, and the last
+// line of a section keeps its subtotals (and after them, below the last
+// section) on its page.
+func (s *pdfSink) group(from, to int, g sectionKey, customerTotals []Total, after float64) error {
 	first, err := s.lines.line(from, &s.scratch)
 	if err != nil {
 		return err
 	}
 	title := groupTitle(first)
-	groupTotals := s.sections[g].list("")
+	all := s.sections[g].list("")
+	groupTotals := fewerLines(all, customerTotals)
 	groupRows := float64(len(groupTotals)) * rowHeight(rowGroupTotal)
 	for i := from; i < to; {
 		m := s.key(i)
@@ -203,7 +227,7 @@ func (s *pdfSink) group(from, to int, g sectionKey, after float64) error {
 		for j < to && s.key(j) == m {
 			j++
 		}
-		modelTotals := s.sections[m].list("")
+		modelTotals := fewerLines(s.sections[m].list(""), all)
 		l, err := s.lines.line(i, &s.scratch)
 		if err != nil {
 			return err
@@ -261,13 +285,9 @@ func (s *pdfSink) group(from, to int, g sectionKey, after float64) error {
 }
 
 func (s *pdfSink) lineCells(l *Line) []pdfCell {
-	product := l.ProductName
-	if product == "" {
-		product = l.ProductID
-	}
 	cells := []pdfCell{
 		{text: span(l.Start, l.End, s.loc), w: colW[0], lines: 2},
-		{text: product, w: colW[1], lines: 2},
+		{text: productName(l), w: colW[1], lines: 2},
 	}
 	if s.detailed {
 		cells = append(cells, pdfCell{text: details(l), w: colW[2], lines: 3})
@@ -275,14 +295,38 @@ func (s *pdfSink) lineCells(l *Line) []pdfCell {
 		cells[1].w += colW[2]
 	}
 	return append(cells,
-		pdfCell{text: groupDigits(l.Quantity.String()), w: colW[3], right: true},
+		pdfCell{text: quantityText(l.Quantity), w: colW[3], right: true},
 		pdfCell{text: l.Unit, w: colW[4]},
 		pdfCell{text: moneyText(l.Currency, unitPrice(l)), w: colW[5], right: true},
 		pdfCell{text: moneyText(l.Currency, formatAmount(l.Currency, l.Amount)), w: colW[6], right: true},
 	)
 }
 
-// details are the keys the lines were grouped by, then the description.
+// quantityDecimals is how many decimals the PDF shows of a quantity.
+const quantityDecimals = 3
+
+// quantityNote tells the reader the display rule of quantityText.
+const quantityNote = "Quantities are shown to 3 decimals; the CSV, JSON and XML exports carry them exactly."
+
+// quantityText shows a quantity as a person reads it: rounded half away
+// from zero to quantityDecimals, trailing zeros dropped, thousands
+// grouped; a quantity that is not zero but rounds to zero is "<0.001".
+// Amounts come from the exact quantities, not from these.
+func quantityText(q decimal.Decimal) string {
+	r := q.Round(quantityDecimals)
+	if r.IsZero() && !q.IsZero() {
+		tiny := "0." + strings.Repeat("0", quantityDecimals-1) + "1"
+		if q.IsNegative() {
+			return ">−" + tiny
+		}
+		return "<" + tiny
+	}
+	return groupDigits(r.String())
+}
+
+// details are the keys the lines were grouped by, the campaign that
+// priced the line, then the description without the product name, which
+// the product column shows.
 func details(l *Line) string {
 	var parts []string
 	for _, p := range []string{l.OrganisationID, l.VdcID, l.Site, l.ResourceID} {
@@ -293,10 +337,39 @@ func details(l *Line) string {
 	for _, k := range slices.Sorted(maps.Keys(l.Dimensions)) {
 		parts = append(parts, k+"="+l.Dimensions[k])
 	}
-	if l.Description != "" {
-		parts = append(parts, l.Description)
+	if l.CampaignID != "" {
+		parts = append(parts, "campaign "+l.CampaignID)
+	}
+	if d := withoutProduct(l.Description, productName(l)); d != "" {
+		parts = append(parts, d)
 	}
 	return strings.Join(parts, " · ")
+}
+
+func productName(l *Line) string {
+	if l.ProductName != "" {
+		return l.ProductName
+	}
+	return l.ProductID
+}
+
+// withoutProduct drops the product name from a description as the billing
+// service writes them: "Storage Gold", "Storage Gold — overage above
+// 100 GB", "Adjustment to 2026-03 (…): Storage Gold — …".
+func withoutProduct(desc, product string) string {
+	if product == "" {
+		return desc
+	}
+	if head, rest, ok := strings.Cut(desc, "): "); ok && strings.HasPrefix(desc, "Adjustment ") {
+		if r := withoutProduct(rest, product); r != "" {
+			return head + "): " + r
+		}
+		return head + ")"
+	}
+	if desc == product {
+		return ""
+	}
+	return strings.TrimPrefix(desc, product+" — ")
 }
 
 // subtotals writes one row per currency: label, line count, amount.
@@ -351,12 +424,17 @@ func plural(n int64, word string) string {
 	return word + "s"
 }
 
-func (s *pdfSink) end([]Total) error {
-	if s.custNo == 0 { // no customers: one page that says so
+func (s *pdfSink) end(grand []Total) error {
+	switch {
+	case s.custNo == 0: // no customers: one page that says so
 		if err := s.beginCustomer(&CustomerInfo{Name: "All customers"}); err != nil {
 			return err
 		}
 		if err := s.endCustomer(nil, nil); err != nil {
+			return err
+		}
+	case len(s.done) > 1:
+		if err := s.summary(grand); err != nil {
 			return err
 		}
 	}

@@ -50,6 +50,7 @@ func (s *pdfSink) loadFonts() error {
 		if err != nil {
 			return err
 		}
+		f.DrawAs('-', '\u00ad') // the Go fonts' U+002D is a minus sign, wider than an en dash
 		s.fonts[i] = f
 	}
 	return nil
@@ -276,6 +277,9 @@ func (s *pdfSink) breakPage() error {
 }
 
 func (s *pdfSink) tableHeader() error {
+	if s.inSummary {
+		return s.summaryHeader()
+	}
 	cells := make([]pdfCell, 0, len(colTitles))
 	for i, t := range colTitles {
 		c := pdfCell{text: t, w: colW[i], right: i == 3 || i == 5 || i == 6}
@@ -329,7 +333,11 @@ func (s *pdfSink) statementHeader() error {
 	}
 	y := marginTop
 	s.text(fontBold, 16, navy, marginX, y, half, alignLeft, provider)
-	s.text(fontBold, 16, muted, marginX+half, y, half, alignRight, "Billing statement")
+	title := "Billing statement"
+	if s.inSummary {
+		title = "Billing summary"
+	}
+	s.text(fontBold, 16, muted, marginX+half, y, half, alignRight, title)
 	y += 26
 	name := c.Name
 	if name == "" {
@@ -341,8 +349,11 @@ func (s *pdfSink) statementHeader() error {
 	if c.ExternalID != "" {
 		ids += "    External ID: " + c.ExternalID
 	}
-	left := []string{ids, "Period: " + span(st.From, st.To, s.loc) + " (end exclusive: " + stamp(st.To, s.loc) + ")", "Time zone: " + s.zone}
-	right := []string{"Generated: " + stamp(st.GeneratedAt, time.UTC), "Granularity: " + orDash(st.Granularity), "Grouped by: " + orDash(strings.Join(st.GroupBy, ", "))}
+	if s.inSummary {
+		ids = s.summaryIDs()
+	}
+	left := []string{ids, "Period: " + periodText(st.From, st.To, s.loc), "Time zone: " + s.zone, quantityNote}
+	right := []string{"Generated: " + stamp(st.GeneratedAt, time.UTC), "Granularity: " + orDash(st.Granularity), "Grouped by: " + orDash(strings.Join(st.GroupBy, ", ")), ""}
 	for i := range left {
 		s.text(fontRegular, 9, ink, marginX, y, half, alignLeft, left[i])
 		s.text(fontRegular, 9, muted, marginX+half, y, half, alignRight, right[i])
@@ -390,6 +401,17 @@ func orDash(s string) string {
 		return "—"
 	}
 	return s
+}
+
+// periodText is the statement's period in words a person reads: a month
+// also by its first and last day ("Apr 2026 (2026-04-01 – 2026-04-30)"),
+// anything else as span writes it.
+func periodText(from, to time.Time, loc *time.Location) string {
+	p := span(from, to, loc)
+	if f, t := from.In(loc), to.In(loc); midnight(f) && midnight(t) && f.Day() == 1 && t.Equal(f.AddDate(0, 1, 0)) {
+		p += " (" + f.Format("2006-01-02") + " – " + t.AddDate(0, 0, -1).Format("2006-01-02") + ")"
+	}
+	return p
 }
 
 // stamp is a local date and time with the zone's abbreviation.

@@ -40,16 +40,22 @@ func TestPDF(t *testing.T) {
 	text := pdfText(t, data)
 	pages := strings.Split(strings.TrimRight(text, "\f"), "\f")
 	st := sampleStatement()
-	// One statement per customer, each starting on a new page.
+	// One statement per customer, each starting on a new page, then the
+	// summary of all (TestPDFGrandTotal).
 	var statements [][]string
 	for _, p := range pages {
-		if strings.Contains(p, "Billing statement") {
+		if strings.Contains(p, "Billing statement") || strings.Contains(p, "Billing summary") {
 			statements = append(statements, nil)
 		}
 		statements[len(statements)-1] = append(statements[len(statements)-1], p)
 	}
-	if len(statements) != len(st.Customers) {
-		t.Fatalf("%d statements, want %d:\n%s", len(statements), len(st.Customers), text)
+	if len(statements) != len(st.Customers)+1 {
+		t.Fatalf("%d statements and summary, want %d:\n%s", len(statements), len(st.Customers)+1, text)
+	}
+	for n, p := range statements[len(st.Customers)] {
+		if want := fmt.Sprintf("Page %d of %d", n+1, len(statements[len(st.Customers)])); !strings.Contains(p, want) {
+			t.Errorf("summary page %d lacks %q", n+1, want)
+		}
 	}
 	lines := sampleLines()
 	for i, c := range st.Customers {

@@ -23,6 +23,7 @@ type Font struct {
 	ascent  float64 // in em
 	descent float64 // in em, negative
 	glyphs  map[rune]glyph
+	drawAs  map[rune]rune
 	used    map[sfnt.GlyphIndex]rune
 	id      int // object id of the Type0 font, written at Close
 }
@@ -38,7 +39,7 @@ func parseFont(ttf []byte, name string) (*Font, error) {
 		return nil, err
 	}
 	f := &Font{name: name, ttf: ttf, sf: sf, upem: float64(sf.UnitsPerEm()),
-		glyphs: map[rune]glyph{}, used: map[sfnt.GlyphIndex]rune{}}
+		glyphs: map[rune]glyph{}, drawAs: map[rune]rune{}, used: map[sfnt.GlyphIndex]rune{}}
 	m, err := sf.Metrics(&f.buf, fixed.I(int(sf.UnitsPerEm())), font.HintingNone)
 	if err != nil {
 		return nil, err
@@ -51,11 +52,25 @@ func parseFont(ttf []byte, name string) (*Font, error) {
 // at y has its baseline at y + Ascent()*s.
 func (f *Font) Ascent() float64 { return f.ascent }
 
+// DrawAs draws r with the glyph of as, when the font has one; text
+// extraction still reads r. (The Go fonts draw U+002D as a minus sign,
+// wider than an en dash; their soft hyphen is a hyphen.)
+func (f *Font) DrawAs(r, as rune) {
+	if x, err := f.sf.GlyphIndex(&f.buf, as); err == nil && x != 0 {
+		f.drawAs[r] = as
+		delete(f.glyphs, r)
+	}
+}
+
 func (f *Font) glyph(r rune) glyph {
 	if g, ok := f.glyphs[r]; ok {
 		return g
 	}
-	x, err := f.sf.GlyphIndex(&f.buf, r)
+	shape := r
+	if as, ok := f.drawAs[r]; ok {
+		shape = as
+	}
+	x, err := f.sf.GlyphIndex(&f.buf, shape)
 	if err != nil {
 		x = 0
 	}
