@@ -28,7 +28,7 @@ func readDoc(t *testing.T, path string) string {
 func TestREADMEFlagTableListsEveryFlag(t *testing.T) {
 	readme := readDoc(t, "README.md")
 	rows := map[string]bool{}
-	for _, m := range regexp.MustCompile("(?m)^\\| ([^|]+)\\|").FindAllStringSubmatch(readme, -1) {
+	for _, m := range regexp.MustCompile(`(?m)^\| ([^|]+)\|`).FindAllStringSubmatch(readme, -1) {
 		for _, f := range regexp.MustCompile("`--([a-z-]+)`").FindAllStringSubmatch(m[1], -1) {
 			rows[f[1]] = true
 		}
