@@ -41,72 +41,11 @@ func (s *Service) Query(ctx context.Context, q Query) (Result, error) {
 // sits in memory whole; otherwise lines of different customers may merge
 // and are handed over at the end. An error from emit stops the query.
 func (s *Service) QueryFunc(ctx context.Context, q Query, emit func([]Line) error) (Summary, error) {
-	if err := q.Validate(); err != nil {
-		return Summary{}, err
-	}
-	r, custs, err := s.load(ctx, q.CustomerIDs)
+	p, err := s.Prepare(ctx, q)
 	if err != nil {
 		return Summary{}, err
 	}
-	jobs, err := newJobs(r, custs, q.period)
-	if err != nil {
-		return Summary{}, err
-	}
-	if err := s.attachClosed(ctx, jobs, q.CustomerIDs); err != nil {
-		return Summary{}, err
-	}
-	g := rating.Grouping{Keys: q.GroupBy, Dimensions: q.GroupByDimensions, Granularity: q.Granularity}
-	perCustomer := slices.Contains(q.GroupBy, rating.GroupCustomer) || len(jobs) == 1
-	if !perCustomer {
-		g.Location = commonLocation(jobs)
-	}
-	var (
-		tot      totals
-		unpriced []rating.UnpricedUsage
-		merged   []rating.Line
-		adjusted []Line // adjustments, when lines of customers merge
-	)
-	d := newDescriber(r)
-	err = s.each(ctx, r, jobs, g, func(j *job, p part) error {
-		unpriced = append(unpriced, p.unpriced...)
-		adj := adjustmentLines(p.adjust)
-		tot.add(ratingLines(adj))
-		if !perCustomer {
-			merged = append(merged, p.lines...)
-			adjusted = append(adjusted, adj...)
-			return nil
-		}
-		if len(jobs) == 1 {
-			for i := range p.lines {
-				p.lines[i].CustomerID = j.c.ID // unambiguous, whatever the grouping
-			}
-		}
-		tot.add(p.lines)
-		if len(p.lines)+len(adj) == 0 {
-			return nil
-		}
-		pd := d
-		if p.desc != nil {
-			pd = newDescriber(p.desc)
-		}
-		return emit(append(pd.describe(p.lines), adj...))
-	})
-	if err != nil {
-		return Summary{}, err
-	}
-	if !perCustomer && len(merged)+len(adjusted) > 0 {
-		// Each customer's lines are grouped already; this pass merges
-		// lines of different customers that agree on every key.
-		if merged, err = rating.GroupLines(merged, g); err != nil {
-			return Summary{}, err
-		}
-		sortLines(merged, g.Dimensions)
-		tot.add(merged)
-		if err := emit(append(d.describe(merged), adjusted...)); err != nil {
-			return Summary{}, err
-		}
-	}
-	return Summary{Totals: tot.list(), Unpriced: unpriced}, nil
+	return p.Run(ctx, emit)
 }
 
 // Validate reports every problem of q at once.
