@@ -53,6 +53,22 @@ func TestMonthIsEachCustomersLocalMonth(t *testing.T) {
 	if a, b := total(byMonth), total(byInstants); a != b || a != "7.45 EUR" {
 		t.Errorf("fin's month %s, its local instants %s, want both 7.45 EUR", a, b)
 	}
+
+	// A page token names its month: October's next page is not November's.
+	oct := billing.Query{Month: "2026-10", GroupBy: byCustomerProductModel, Granularity: rating.GranularityPeriod}
+	first, err := e.svc.QueryPage(e.ctx, oct, 1, "")
+	if err != nil || first.NextPageToken == "" {
+		t.Fatalf("first page of October: %v, token %q", err, first.NextPageToken)
+	}
+	second, err := e.svc.QueryPage(e.ctx, oct, 1, first.NextPageToken)
+	if err != nil || len(second.Lines) != 1 || second.Lines[0].CustomerID != "fin" {
+		t.Errorf("second page of October: %v %v, want fin's line", err, rows(second.Lines))
+	}
+	nov := oct
+	nov.Month = "2026-11"
+	if _, err := e.svc.QueryPage(e.ctx, nov, 1, first.NextPageToken); apperr.KindOf(err) != apperr.KindInvalid {
+		t.Errorf("October's token for November: %v, want invalid page_token", err)
+	}
 }
 
 func TestMonthValidation(t *testing.T) {
