@@ -133,8 +133,12 @@ type Store interface {
 
 // Query is what to rate and how to present it.
 type Query struct {
-	CustomerIDs []string  // empty: every customer
-	From, To    time.Time // the rated period [From, To)
+	CustomerIDs []string // empty: every customer
+	// Month ("YYYY-MM") is the rated period as each customer's own month
+	// in its billing time zone: customers in different zones are rated
+	// over different instants. It excludes From and To.
+	Month    string
+	From, To time.Time // the rated period [From, To), the same instants for every customer
 	// Granularity of the lines' periods: hour, day, month or the whole
 	// period; unspecified keeps the lines as rated.
 	Granularity rating.Granularity

@@ -57,6 +57,15 @@ var customers = []*billingv1.Customer{
 	{Id: "initech", ExternalId: "ERP-10103", DisplayName: "Initech GmbH", BillingTimeZone: TimeZone},
 }
 
+// CustomerIDs are the demo customers' ids, in the order they are created.
+func CustomerIDs() []string {
+	ids := make([]string, len(customers))
+	for i, c := range customers {
+		ids[i] = c.GetId()
+	}
+	return ids
+}
+
 // TimeZone is the billing time zone of every demo customer.
 const TimeZone = "Europe/Amsterdam"
 

@@ -66,7 +66,11 @@ func Compile(src string, metric func(key string) error) (*Formula, error) {
 	if len(src) > MaxLength {
 		return nil, &Error{Line: 1, Column: 1, Msg: fmt.Sprintf("the expression is longer than %d characters", MaxLength)}
 	}
-	tree, errs := parser.Parse(common.NewTextSource(src))
+	p, err := parser.NewParser(parser.MaxRecursionDepth(64))
+	if err != nil {
+		return nil, err
+	}
+	tree, errs := p.Parse(common.NewTextSource(src))
 	if errs != nil && len(errs.GetErrors()) > 0 {
 		e := errs.GetErrors()[0]
 		msg := e.Message

@@ -54,7 +54,11 @@ func (r *run) rate(series []Series) error {
 		if !matched {
 			c := cursor{ix: ix}
 			if q, ok := c.quantity(r.from, r.to, whole(r.from, r.to), r.seen); ok && !q.IsZero() {
-				r.unpriced(ix, nil, r.from, r.to, q, UnpricedNoProduct, "")
+				why := UnpricedNoProduct
+				if len(r.e.byMetric[s.MetricKey]) > 0 {
+					why = UnpricedNoMatchingProduct
+				}
+				r.unpriced(ix, nil, r.from, r.to, q, why, "")
 			}
 		}
 	}

@@ -3,7 +3,6 @@ package usage
 import (
 	"context"
 	"fmt"
-	"github.com/billingd/billingd/internal/catalog"
 	"time"
 
 	"github.com/billingd/billingd/internal/apperr"
@@ -106,13 +105,13 @@ func (s *Service) sort(ctx context.Context, in []Input) ([]Record, []Rejection, 
 	// The catalog is asked about every well-formed customer and metric,
 	// also of records that are bad otherwise, so a rejection is complete.
 	var customers map[string]bool
-	var metrics map[string]catalog.Aggregation
+	var metrics map[string]MetricRule
 	if len(customerIDs) > 0 {
 		var err error
 		if customers, err = s.repo.KnownCustomers(ctx, customerIDs); err != nil {
 			return nil, nil, err
 		}
-		if metrics, err = s.repo.MetricAggregations(ctx, metricKeys); err != nil {
+		if metrics, err = s.repo.MetricRules(ctx, metricKeys); err != nil {
 			return nil, nil, err
 		}
 	}

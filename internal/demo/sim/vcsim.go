@@ -1,4 +1,4 @@
-package demo
+package sim
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/billingd/billingd/internal/collector"
 	"github.com/billingd/billingd/internal/collector/vcenter"
+	"github.com/billingd/billingd/internal/demo"
 )
 
 // Simulated vCenter layout: govmomi's vcsim VPX model with three local
@@ -99,8 +100,8 @@ func startVCenter(ctx context.Context) (_ *simVCenter, err error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, c := range customers {
-		if v.folders[c.GetId()], err = tenants.CreateFolder(ctx, c.GetId()); err != nil {
+	for _, id := range demo.CustomerIDs() {
+		if v.folders[id], err = tenants.CreateFolder(ctx, id); err != nil {
 			return nil, err
 		}
 	}
