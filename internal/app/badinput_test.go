@@ -112,6 +112,7 @@ func boundInputs() []badInput {
 		{"POST", "/v1/customers/acme/periods/0001-01:close", map[string]any{}, "month"},
 		{"POST", "/v1/customers/acme/periods/2200-01:close", map[string]any{}, "month"},
 		{"GET", "/v1/billing:stats?month=0001-01", nil, "month"},
+		{"GET", "/v1/billing:query?query.month=2200-01", nil, "query.month"},
 		{"POST", "/v1/priceLists/default-eur/prices", price("0001-01-02T00:00:00Z", ""), "price.valid_from"},
 		{"POST", "/v1/priceLists/default-eur/prices", price("9999-01-01T00:00:00Z", ""), "price.valid_from"},
 		{"POST", "/v1/priceLists/default-eur/prices", price("2026-01-01T00:00:00Z", "9999-01-01T00:00:00Z"), "price.valid_to"},

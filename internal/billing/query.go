@@ -56,11 +56,7 @@ func (q Query) Validate() error {
 	case q.Month != "" && (!q.From.IsZero() || !q.To.IsZero()):
 		v.Add("month", "give month or start_time and end_time, not both")
 	case q.Month != "":
-		if _, _, err := MonthBounds(q.Month, time.UTC); err != nil {
-			v.Add("month", "must be a month such as \"2026-10\"")
-		} else if q.Month < "1970-01" || q.Month >= "2200-01" {
-			v.Add("month", "must lie between 1970 and 2199")
-		}
+		resource.CheckMonth(&v, "month", q.Month) // the bounds of stats and ClosePeriod
 	case q.From.IsZero() && q.To.IsZero():
 		v.Add("start_time", "is required with end_time, or give month (\"YYYY-MM\", each customer's month in its billing time zone)")
 	case q.From.IsZero():
