@@ -1,6 +1,7 @@
 package pdfw
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -93,7 +94,7 @@ func (f *Font) Width(s string, size float64) float64 {
 }
 
 // encode writes s as a hex string of glyph ids and records the glyphs.
-func (f *Font) encode(b *strings.Builder, s string) {
+func (f *Font) encode(b *bytes.Buffer, s string) {
 	b.WriteByte('<')
 	for _, r := range s {
 		g := f.glyph(r)
