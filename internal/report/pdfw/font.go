@@ -49,10 +49,6 @@ func parseFont(ttf []byte, name string) (*Font, error) {
 	return f, nil
 }
 
-// Ascent is the font's ascender in em: a line of size s set with its top
-// at y has its baseline at y + Ascent()*s.
-func (f *Font) Ascent() float64 { return f.ascent }
-
 // DrawAs draws r with the glyph of as, when the font has one; text
 // extraction still reads r. (The Go fonts draw U+002D as a minus sign,
 // wider than an en dash; their soft hyphen is a hyphen.)

@@ -182,16 +182,6 @@ func (d *Writer) endPage() error {
 	return d.err
 }
 
-// Pages is the number of pages started so far.
-func (d *Writer) Pages() int { return len(d.pages) + btoi(d.inPage) }
-
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // num formats a coordinate or size with at most two decimals.
 func num(v float64) string {
 	s := strconv.FormatFloat(v, 'f', 2, 64)
