@@ -126,11 +126,12 @@ test-tools: ## Install (root + apt-get) or require pdftotext, pdftoppm and xmlli
 # Each target runs for FUZZTIME (CI: a short run on every build; a longer
 # one locally finds more). Seeds also run as plain tests in `make test`.
 FUZZTIME ?= 10s
-fuzz: ## Run every fuzz target for FUZZTIME: REST JSON bodies, usage validation, the rating engine, the gRPC codec
+fuzz: ## Run every fuzz target for FUZZTIME: REST JSON bodies, usage validation, the rating engine, derived-metric formulas, the gRPC codec
 	go test -run '^$$' -fuzz '^FuzzUsageValidation$$' -fuzztime $(FUZZTIME) ./internal/app/
 	go test -run '^$$' -fuzz '^FuzzRESTJSONBodies$$' -fuzztime $(FUZZTIME) ./internal/app/
 	go test -run '^$$' -fuzz '^FuzzCreateProductJSON$$' -fuzztime $(FUZZTIME) ./internal/app/
 	go test -run '^$$' -fuzz '^FuzzRate$$' -fuzztime $(FUZZTIME) ./internal/rating/
+	go test -run '^$$' -fuzz '^FuzzCompile$$' -fuzztime $(FUZZTIME) ./internal/formula/
 	go test -run '^$$' -fuzz '^FuzzUnmarshalAsStrictAsProto$$' -fuzztime $(FUZZTIME) ./internal/rpc/codec/
 
 .PHONY: bench
