@@ -144,6 +144,7 @@ bench: ## Benchmarks with same-run baselines: ingestion vs COPY, month query vs 
 	go run ./cmd/usagebench -records $(BENCH_RECORDS) -clients 8 -billingd bin/billingd
 	go test -run '^$$' -bench 'BenchmarkQueryMonth' -benchtime 1x -timeout 30m ./internal/billing/
 	go test -run '^$$' -bench 'BenchmarkRateMonth' -benchtime 1x -benchmem ./internal/rating/
+	go test -run '^$$' -bench 'BenchmarkDerived' -benchtime 4x ./internal/rating/
 	go test -run '^$$' -bench 'BenchmarkExport100k|BenchmarkPDF100kRSS' -benchtime 1x -benchmem ./internal/report/
 
 .PHONY: bench-all
