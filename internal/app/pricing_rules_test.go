@@ -94,8 +94,11 @@ func TestPricingRulesEndToEnd(t *testing.T) {
 		var rows []string
 		for _, l := range out["lines"].([]any) {
 			l := l.(map[string]any)
-			rows = append(rows, fmt.Sprintf("%s %s %s × %s = %s", l["productId"], strings.TrimPrefix(l["model"].(string), "BILLING_MODEL_"),
-				l["quantity"], l["unitPrice"], l["amount"]))
+			model := strings.TrimPrefix(l["model"].(string), "BILLING_MODEL_")
+			rows = append(rows, fmt.Sprintf("%s %s %s × %s = %s", l["productId"], model, l["quantity"], l["unitPrice"], l["amount"]))
+			if model == "MINIMUM" && (l["unit"] != "month" || !strings.HasSuffix(fmt.Sprint(l["description"]), "— minimum charge")) {
+				t.Errorf("a minimum line reads %q in %v", l["description"], l["unit"])
+			}
 		}
 		tot := out["totals"].([]any)[0].(map[string]any)
 		return strings.Join(rows, "; ") + " | " + tot["amount"].(string)

@@ -122,11 +122,13 @@ func LoadCounting(ctx context.Context, conn grpc.ClientConnInterface) (created i
 type price struct {
 	id, product, unitPrice string
 	granularity            billingv1.Granularity
+	minimumCharge          string // per month; "" for none
 }
 
 func createPrice(ctx context.Context, c billingv1.PricingServiceClient, list string, p price) error {
 	_, err := c.CreatePrice(ctx, &billingv1.CreatePriceRequest{PriceListId: list, Price: &billingv1.Price{
 		Id: p.id, ProductId: p.product, UnitPrice: p.unitPrice, Granularity: p.granularity, ValidFrom: timestamppb.New(Epoch),
+		MinimumCharge: p.minimumCharge,
 	}})
 	return err
 }

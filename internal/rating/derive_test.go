@@ -141,6 +141,12 @@ func TestVMwarePricingRules(t *testing.T) {
 			if got := describeTotals(res.Totals); got != c.total {
 				t.Errorf("totals %q, want %q", got, c.total)
 			}
+			// the inputs are billed through the derived metrics, not unpriced
+			for _, u := range res.Unpriced {
+				if !strings.HasPrefix(u.MetricKey, "disk.") {
+					t.Errorf("input %s reported unpriced", u.MetricKey)
+				}
+			}
 		})
 	}
 }

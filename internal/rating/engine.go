@@ -33,6 +33,7 @@ type Engine struct {
 	contracts map[custProduct][]*contractIdx
 	byCust    map[string][]*contractIdx // in config order
 	derived   []*Metric                 // metrics with a formula, each after its derived inputs
+	inputs    map[string]bool           // metrics a formula reads
 	minimums  map[string]bool           // products with a minimum charge in some entry
 }
 
@@ -58,6 +59,12 @@ func New(cfg Config) (*Engine, error) {
 		e.metrics[m.Key] = &m
 	}
 	e.derived = derivedOrder(cfg.Metrics, e.metrics)
+	e.inputs = map[string]bool{}
+	for _, m := range e.derived {
+		for _, in := range m.Formula.Inputs() {
+			e.inputs[in] = true
+		}
+	}
 	for _, p := range cfg.Products {
 		p.DimensionFilter = maps.Clone(p.DimensionFilter)
 		e.products[p.ID] = &p

@@ -51,7 +51,7 @@ func (r *run) rate(series []Series) error {
 				return err
 			}
 		}
-		if !matched {
+		if !matched && !r.e.inputs[s.MetricKey] { // an input is billed through its derived metric
 			c := cursor{ix: ix}
 			if q, ok := c.quantity(r.from, r.to, whole(r.from, r.to), r.seen); ok && !q.IsZero() {
 				why := UnpricedNoProduct

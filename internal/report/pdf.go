@@ -50,12 +50,17 @@ type pdfSink struct {
 	inSummary bool          // writing the summary of several customers
 }
 
-// sectionKey names a product group, and with model ≥ 0 one model in it.
+// sectionKey names a product group, and with model ≥ 0 one model in it;
+// sections print in the order of their keys' fields.
 type sectionKey struct {
-	ungrouped int
-	title     string
+	ungrouped int    // 1: lines without a product group, last
+	title     string // group title, lower case
 	groupID   string
-	model     int
+	model     int // modelOrder, or -1: the whole group
+}
+
+func sectionOf(l *Line, model int) sectionKey {
+	return sectionKey{ungrouped: ungrouped(l), title: strings.ToLower(groupTitle(l)), groupID: l.ProductGroupID, model: model}
 }
 
 func newPDFSink(w io.Writer) *pdfSink { return &pdfSink{w: w} }
@@ -88,9 +93,8 @@ func (s *pdfSink) line(_ *CustomerInfo, l *Line) error {
 		return err
 	}
 	s.detailed = s.detailed || details(l) != ""
-	k := sectionKey{ungrouped: ungrouped(l), title: strings.ToLower(groupTitle(l)), groupID: l.ProductGroupID, model: -1}
 	for _, m := range []int{-1, modelOrder[l.Model]} {
-		k.model = m
+		k := sectionOf(l, m)
 		t := s.sections[k]
 		if t == nil {
 			t = &tally{}
@@ -101,10 +105,8 @@ func (s *pdfSink) line(_ *CustomerInfo, l *Line) error {
 	return nil
 }
 
-func (s *pdfSink) key(i int) sectionKey {
-	r := s.lines.refs[i]
-	return sectionKey{ungrouped: r.ungrouped, title: r.title, groupID: r.groupID, model: r.model}
-}
+// key is the section of the i-th line in sorted order.
+func (s *pdfSink) key(i int) sectionKey { return s.lines.refs[i].sectionKey }
 
 var modelOrder = map[string]int{ModelCommitted: 0, ModelPAYG: 1, ModelOverage: 2, ModelMinimum: 3, ModelAdjustment: 4}
 

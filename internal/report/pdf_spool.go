@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"slices"
-	"strings"
 )
 
 // spoolInMemory is how many lines of a customer the PDF keeps in memory
@@ -31,16 +30,13 @@ type spool struct {
 }
 
 type spoolRef struct {
-	ungrouped int
-	title     string // group title, lower case: the section order
-	groupID   string
-	model     int
-	at        int64 // offset in the file, or index in mem
-	n         int32 // bytes in the file
+	sectionKey       // the line's model section: the sort order
+	at         int64 // offset in the file, or index in mem
+	n          int32 // bytes in the file
 }
 
 func (s *spool) add(l *Line) error {
-	ref := spoolRef{ungrouped: ungrouped(l), title: strings.ToLower(groupTitle(l)), groupID: l.ProductGroupID, model: modelOrder[l.Model]}
+	ref := spoolRef{sectionKey: sectionOf(l, modelOrder[l.Model])}
 	if s.file == nil && len(s.mem) == spoolInMemory {
 		if err := s.spill(); err != nil {
 			return err

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"regexp"
 	"strconv"
@@ -196,5 +197,37 @@ func TestXLSXLocalTimes(t *testing.T) {
 	raw, _ := f.GetCellValue("Acme Oy", cellName(colStart, 2), excelize.Options{RawCellValue: true})
 	if got := excelTime(t, raw); !got.Equal(utc("2026-04-01T00:00:00Z")) {
 		t.Errorf("an April line starts at %v on the sheet, want 2026-04-01 00:00 (Helsinki wall clock)", got)
+	}
+}
+
+// TestPDFSpilledLines: past spoolInMemory lines a customer's lines go to a
+// temporary file; they come back whole and in their sections.
+func TestPDFSpilledLines(t *testing.T) {
+	n := spoolInMemory + 404 // 4,500: 1,125 per product group
+	text := pdfText(t, longPDF(t, n))
+	if !regexp.MustCompile(fmt.Sprintf(`Total EUR\s+%d lines`, n)).MatchString(text) {
+		t.Errorf("no total of %d lines", n)
+	}
+	last := -1
+	for _, g := range []string{"Backup", "Compute", "Network", "Storage"} { // sections by name
+		m := regexp.MustCompile(`Subtotal ` + g + `\s+(\d+) lines`).FindStringSubmatch(text)
+		if m == nil || m[1] != strconv.Itoa(n/4) {
+			t.Errorf("subtotal of %s: %v, want %d lines", g, m, n/4)
+		}
+		at := regexp.MustCompile(`(?m)^\s*` + g + `\s*$`).FindStringIndex(text)
+		if at == nil || at[0] < last {
+			t.Errorf("section %s out of order", g)
+		}
+		if at != nil {
+			last = at[0]
+		}
+	}
+	if got := strings.Count(text, " unit-h "); got != n { // the unit column of each line
+		t.Errorf("%d lines printed, want %d", got, n)
+	}
+	for _, vm := range []string{"vm-000000", fmt.Sprintf("vm-%06d", n-1)} {
+		if !strings.Contains(text, vm) {
+			t.Errorf("line of %s missing", vm)
+		}
 	}
 }

@@ -119,7 +119,7 @@ func (v *simVCenter) source() (*vcenter.Source, error) {
 	}
 	return vcenter.New(vcSite, vcenter.Config{
 		URL: u.String(), Username: vcUser, Password: collector.NewSecret(vcPassword, "demo"),
-		Site: vcSite, StoragePolicies: policies,
+		Site: vcSite, StoragePolicies: policies, Reservations: true,
 		Tenants: []vcenter.TenantRule{{Folder: tenantFolder + "/{customer}"}},
 	})
 }
@@ -139,8 +139,8 @@ func (v *simVCenter) create(ctx context.Context, s vmSpec) error {
 	}
 	task, err := v.folders[s.customer].CreateVM(ctx, types.VirtualMachineConfigSpec{
 		Name: s.name, GuestId: string(guest), NumCPUs: s.cpu, MemoryMB: int64(s.memGB) * 1024,
-		InstanceUuid: instanceUUID(s.name),
-		Files:        &types.VirtualMachineFileInfo{VmPathName: "[" + datastores[s.policy] + "]"},
+		InstanceUuid: instanceUUID(s.name), MemoryAllocation: &types.ResourceAllocationInfo{Reservation: types.NewInt64(s.reservedGB * 1024)},
+		Files: &types.VirtualMachineFileInfo{VmPathName: "[" + datastores[s.policy] + "]"},
 	}, v.pool, v.host)
 	if err != nil {
 		return fmt.Errorf("create %s: %w", s.name, err)

@@ -1,6 +1,7 @@
 package pdfw
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -48,10 +49,6 @@ func parseFont(ttf []byte, name string) (*Font, error) {
 	return f, nil
 }
 
-// Ascent is the font's ascender in em: a line of size s set with its top
-// at y has its baseline at y + Ascent()*s.
-func (f *Font) Ascent() float64 { return f.ascent }
-
 // DrawAs draws r with the glyph of as, when the font has one; text
 // extraction still reads r. (The Go fonts draw U+002D as a minus sign,
 // wider than an en dash; their soft hyphen is a hyphen.)
@@ -93,7 +90,7 @@ func (f *Font) Width(s string, size float64) float64 {
 }
 
 // encode writes s as a hex string of glyph ids and records the glyphs.
-func (f *Font) encode(b *strings.Builder, s string) {
+func (f *Font) encode(b *bytes.Buffer, s string) {
 	b.WriteByte('<')
 	for _, r := range s {
 		g := f.glyph(r)

@@ -46,11 +46,14 @@ type Writer struct {
 	w, h   float64 // page size
 	info   Info
 	fonts  []*Font
-	pages  []int // page object ids
-	page   strings.Builder
+	pages  []int        // page object ids
+	page   bytes.Buffer // the current page's content; Reset keeps its capacity
 	inPage bool
 	xobj   map[string]*placeholder // by name
 	onPage []*placeholder          // drawn on the current page
+
+	z    *zlib.Writer // reused: a new one allocates about 1 MB
+	zbuf bytes.Buffer
 }
 
 const (
@@ -108,12 +111,17 @@ func (d *Writer) object(id int, body string) {
 
 // stream writes a compressed stream object with extra dictionary entries.
 func (d *Writer) stream(id int, extra string, data []byte) error {
-	var z bytes.Buffer
-	zw := zlib.NewWriter(&z)
-	if _, err := zw.Write(data); err != nil {
+	z := &d.zbuf
+	z.Reset()
+	if d.z == nil {
+		d.z = zlib.NewWriter(z)
+	} else {
+		d.z.Reset(z)
+	}
+	if _, err := d.z.Write(data); err != nil {
 		return err
 	}
-	if err := zw.Close(); err != nil {
+	if err := d.z.Close(); err != nil {
 		return err
 	}
 	d.offsets[id-1] = d.n
@@ -148,7 +156,7 @@ func (d *Writer) endPage() error {
 		return d.err
 	}
 	content, page := d.reserve(), d.reserve()
-	if err := d.stream(content, "", []byte(d.page.String())); err != nil {
+	if err := d.stream(content, "", d.page.Bytes()); err != nil {
 		return err
 	}
 	var res strings.Builder
@@ -172,16 +180,6 @@ func (d *Writer) endPage() error {
 	d.onPage = d.onPage[:0]
 	d.inPage = false
 	return d.err
-}
-
-// Pages is the number of pages started so far.
-func (d *Writer) Pages() int { return len(d.pages) + btoi(d.inPage) }
-
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // num formats a coordinate or size with at most two decimals.
@@ -248,13 +246,13 @@ func (d *Writer) fill(p *placeholder, text string) error {
 		return fmt.Errorf("pdfw: placeholder %s is filled already", p.res)
 	}
 	p.done = true
-	var b strings.Builder
+	var b bytes.Buffer
 	fmt.Fprintf(&b, "BT %s %s %s Tf 0 0 Td ", p.color.op("rg"), p.font.name, num(p.size))
 	p.font.encode(&b, text)
 	b.WriteString(" Tj ET\n")
 	extra := fmt.Sprintf("/Type /XObject /Subtype /Form /BBox [0 %s %s %s] /Resources << /Font << %s %d 0 R >> >>",
 		num(p.font.descent*p.size), num(p.width), num(p.font.ascent*p.size), p.font.name, p.font.id)
-	return d.stream(p.id, extra, []byte(b.String()))
+	return d.stream(p.id, extra, b.Bytes())
 }
 
 // Close ends the last page and writes the fonts, the page tree, the
