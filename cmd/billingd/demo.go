@@ -112,7 +112,7 @@ Flags:
 		stopRun()
 		return errors.Join(err, <-ran)
 	}
-	printTry(stdout, cfg, keyFile, a.GRPCAddr(), a.HTTPAddr(), res)
+	printTry(stdout, cfg, keyFile, a.GRPCAddr(), a.HTTPAddr(), a.ConsoleURL(), res)
 	return <-ran
 }
 
@@ -152,7 +152,7 @@ func demoKey(dataDir string) (string, error) {
 }
 
 // printTry ends the demo with what to try against the running billingd.
-func printTry(w io.Writer, cfg config.Config, keyFile, grpcAddr, httpAddr string, res demo.Result) {
+func printTry(w io.Writer, cfg config.Config, keyFile, grpcAddr, httpAddr, consoleURL string, res demo.Result) {
 	scheme, curl := "http", "curl -fsS"
 	if cfg.TLSCert != "" {
 		scheme, curl = "https", "curl -fsS --cacert "+cfg.TLSCert
@@ -167,9 +167,15 @@ func printTry(w io.Writer, cfg config.Config, keyFile, grpcAddr, httpAddr string
 		}
 		fmt.Fprintf(w, "Admin API key (%s); send it as  authorization: Bearer <key>\n\n", from)
 		fmt.Fprintf(w, "    export BILLINGD_API_KEY=%s\n\n", cfg.BootstrapAdminKey)
+		if consoleURL != "" {
+			fmt.Fprintf(w, "Web console (sign in with the key above):\n\n    %sbills?month=%s\n\n", consoleURL, res.From.Format("2006-01"))
+		}
 		auth = ` -H "authorization: Bearer $BILLINGD_API_KEY"`
 	} else {
 		fmt.Fprint(w, "API keys are off (--auth=off): every caller is admin.\n\n")
+		if consoleURL != "" {
+			fmt.Fprintf(w, "Web console (sign in with any text as the key):\n\n    %s\n\n", consoleURL)
+		}
 	}
 	from, to := res.From.UTC().Format(time.RFC3339), res.To.UTC().Format(time.RFC3339)
 	fmt.Fprintf(w, "Try it while billingd runs:\n\n")
