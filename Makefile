@@ -59,12 +59,31 @@ generate: ## Regenerate gen/ (Go, vtproto, gRPC, gateway, OpenAPI) from proto/
 	printf '%s\n' "$$SPEC_GO" > "$$tmp/gen/openapiv2/spec.go"; \
 	gofmt -w "$$tmp/gen"; \
 	rm -rf gen; mv "$$tmp/gen" gen; echo "gen/ regenerated"
+	@# The console's typed client follows the OpenAPI document just written.
+	$(MAKE) --no-print-directory web/node_modules/.package-lock.json
+	cd web && npm run --silent generate
 
 .PHONY: checkgenerate
-checkgenerate: generate ## Fail if gen/ differs from what is committed (changed or untracked files)
-	@git diff --exit-code -- gen || { echo "gen/ is stale: run make generate and commit it" >&2; exit 1; }
-	@out=$$(git status --porcelain --untracked-files=all -- gen); \
+checkgenerate: generate ## Fail if gen/ or the console's client differ from what is committed (changed or untracked files)
+	@git diff --exit-code -- gen web/src/api || { echo "gen/ is stale: run make generate and commit it" >&2; exit 1; }
+	@out=$$(git status --porcelain --untracked-files=all -- gen web/src/api); \
 	if [ -n "$$out" ]; then echo "$$out"; echo "gen/ has uncommitted or untracked files: run make generate and commit them" >&2; exit 1; fi
+
+# The web console (web/, Vite + TypeScript) is built into internal/console/dist
+# and committed, like gen/, so that `go build` and `make run` need no Node.
+# npm installs exactly what web/package-lock.json pins.
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+
+.PHONY: console
+console: web/node_modules/.package-lock.json ## Build the web console into internal/console/dist (needs Node 20 and npm)
+	cd web && npm run --silent build
+
+.PHONY: checkconsole
+checkconsole: console ## Fail if the committed console build differs from a fresh one
+	@git diff --exit-code --stat -- internal/console/dist || { echo "internal/console/dist is stale: run make console and commit it" >&2; exit 1; }
+	@out=$$(git status --porcelain --untracked-files=all -- internal/console/dist); \
+	if [ -n "$$out" ]; then echo "$$out"; echo "internal/console/dist has uncommitted files: run make console and commit them" >&2; exit 1; fi
 
 .PHONY: vendor-protos
 vendor-protos: ## Re-create third_party/proto from the Go module cache (see third_party/proto/README.md)
@@ -97,7 +116,10 @@ build: ## Build the commands into bin/
 	go build -o bin/ ./cmd/...
 
 .PHONY: test
-test: ## Run the tests with GOTEST_FLAGS (default: -race -count=1)
+test: ## Run the tests with GOTEST_FLAGS (default: -race -count=1), the console's browser tests included
+	@# The browser tests (internal/console/e2e) drive Chromium with web/'s
+	@# playwright-core; without npm they skip, unless BILLINGD_BROWSER_TESTS=1.
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory web/node_modules/.package-lock.json; fi
 	go test $(GOTEST_FLAGS) ./...
 
 .PHONY: fuzz
