@@ -1,4 +1,4 @@
-import { useMemo, useRef, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { useSearchParams } from "react-router";
 import { useQuery } from "@tanstack/react-query";
 import { useVirtualizer } from "@tanstack/react-virtual";
@@ -45,6 +45,7 @@ async function fetchBill(q: Query) {
     lines.push(...(page.lines ?? []));
     pageToken = page.nextPageToken || undefined;
   } while (pageToken);
+  performance.mark("bill-data"); // the browser test reports render time from here
   return { lines, totals: first?.totals ?? [], unpriced: first?.unpricedUsage ?? [], start, end };
 }
 
@@ -81,6 +82,7 @@ export function BillsPage() {
   const bill = useQuery({ queryKey: ["bill", q], queryFn: () => fetchBill(q), enabled: !!customerId });
   const daily = useQuery({ queryKey: ["daily", q.customer, q.month, tz], queryFn: () => fetchDaily(q), enabled: !!customerId && !bill.isError });
   const [downloadState, setDownloadState] = useState("");
+  useEffect(() => { if (bill.data) performance.mark("bill-rendered"); }, [bill.data]);
 
   async function save(format: (typeof formats)[number]) {
     const { start, end } = monthRange(month, tz);

@@ -30,12 +30,11 @@ export function CatalogPage() {
             <ul className="tree" aria-label="Product groups">
               {(groups.data.productGroups ?? []).map((g) => (
                 <li key={g.id}>
-                  <details open>
-                    <summary><strong>{g.displayName}</strong> <code>{g.id}</code> <DeleteButton what={`group ${g.id}`} del={() => ok(api.DELETE("/v1/productGroups/{productGroupId}", { params: { path: { productGroupId: g.id! } } }))} keys={["groups"]} /></summary>
-                    <ul>
-                      {(products.data.products ?? []).filter((p) => p.productGroupId === g.id).map((p) => <ProductItem key={p.id} p={p} />)}
-                    </ul>
-                  </details>
+                  <strong>{g.displayName}</strong> <code>{g.id}</code>{" "}
+                  <DeleteButton what={`group ${g.id}`} del={() => ok(api.DELETE("/v1/productGroups/{productGroupId}", { params: { path: { productGroupId: g.id! } } }))} keys={["groups"]} />
+                  <ul aria-label={`Products of ${g.displayName}`}>
+                    {(products.data.products ?? []).filter((p) => p.productGroupId === g.id).map((p) => <ProductItem key={p.id} p={p} />)}
+                  </ul>
                 </li>
               ))}
             </ul>
