@@ -214,6 +214,8 @@ test("catalog, price list with two dated prices and a campaign built in the UI; 
   // The same bill on a phone-sized screen.
   await page.setViewportSize({ width: 390, height: 844 });
   await total.waitFor();
+  // The chart resizes on a ResizeObserver tick: let the layout settle first.
+  await page.waitForFunction(() => document.documentElement.scrollWidth <= window.innerWidth + 1, null, { timeout: 5000 }).catch(() => {});
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 1, `no horizontal page scroll at 390 px (overflow ${overflow}px)`);
   await shot(page, "01b-bills-390x844");
