@@ -148,7 +148,11 @@ test("catalog, price list with two dated prices and a campaign built in the UI; 
   await page.getByLabel("Group", { exact: true }).selectOption("compute");
   await page.getByLabel("Metric", { exact: true }).selectOption("e2e.vcpu");
   await page.getByRole("button", { name: "Create product" }).click();
-  await page.getByRole("button", { name: "Edit vcpu" }).waitFor();
+  // Edit: PATCH sends only the changed field; the audit trail keeps before and after.
+  await page.getByRole("button", { name: "Edit vcpu" }).click();
+  await page.getByLabel("Name of vcpu", { exact: true }).fill("vCPU-hours");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.locator("li", { hasText: "vCPU-hours" }).getByRole("button", { name: "Edit vcpu" }).waitFor();
   await shot(page, "02-catalog");
   await checkA11y(page, "catalog");
 
@@ -200,7 +204,8 @@ test("catalog, price list with two dated prices and a campaign built in the UI; 
   assert.equal(api.totals.length, 1);
   assert.notEqual(api.totals[0].amount, "0.00");
   assert.equal(await total.innerText(), `${api.totals[0].amount} ${api.totals[0].currency}`, "the UI's total is QueryBilling's, to the cent");
-  await page.locator("canvas").waitFor();
+  await page.getByRole("img", { name: /Cost per product per day/ }).waitFor();
+  await page.getByRole("img", { name: /Cost per product per month/ }).waitFor();
   await page.getByText(/campaign autumn/).first().waitFor(); // a line priced by the campaign names it
   await shot(page, "01-bills");
   await checkA11y(page, "bills");
@@ -237,12 +242,48 @@ test("every main screen renders, passes axe and has a screenshot", async () => {
       await page.getByRole("group").filter({ hasText: "Acme Cloud" }).getByText("No organisations.").waitFor();
     }
     if (route === "usage") await page.getByRole("cell", { name: "2026-10" }).waitFor();
-    if (route === "access") await page.locator("ol.audit li").first().waitFor();
+    if (route === "access") {
+      const edit = page.locator("ol.audit li", { hasText: /update product vcpu/ });
+      await edit.locator("summary").click();
+      const row = edit.getByRole("row", { name: /displayName/ });
+      assert.deepEqual(await row.getByRole("cell").allInnerTexts(), ["displayName", '"vCPU hours"', '"vCPU-hours"'], "the audit diff shows before and after");
+    }
+    if (route === "months") await closeAndReopen(page);
     await shot(page, name);
     await checkA11y(page, heading);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForFunction(() => document.documentElement.scrollWidth <= window.innerWidth + 1, null, { timeout: 5000 }).catch(() => {});
+    await shot(page, `${name}-390x844`);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const wide = await page.evaluate(() => [...document.querySelectorAll("body *")]
+      .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && e.parentElement.getBoundingClientRect().right <= window.innerWidth + 1)
+      .slice(0, 5).map((e) => `${e.tagName}.${e.className} ${e.textContent.slice(0, 40)}`));
+    assert.ok(overflow <= 1, `${heading}: no horizontal page scroll at 390 px (overflow ${overflow}px: ${wide.join(" | ")})`);
+    await page.setViewportSize({ width: 1280, height: 800 });
   }
   await page.context().close();
 });
+
+/** closeAndReopen closes acme's October in the UI, sends late usage through
+ *  the API and finds it as an adjustment line of November, then reopens. */
+async function closeAndReopen(page) {
+  await page.getByLabel("Month", { exact: true }).fill("2026-10");
+  await page.getByRole("button", { name: "Close month" }).click();
+  await page.getByRole("cell", { name: "2026-10" }).waitFor();
+  await ingest([{ idempotencyKey: "late-1", customerId: "acme", metricKey: "e2e.vcpu", quantity: "10", resourceId: "vm-late", source: "e2e",
+    startTime: "2026-10-05T10:00:00Z", endTime: "2026-10-05T11:00:00Z" }]);
+  await page.reload();
+  await page.getByRole("heading", { name: "Adjustment lines in 2026-11" }).waitFor();
+  const adj = page.getByRole("row", { name: /late usage/ });
+  await adj.waitFor();
+  assert.match(await adj.innerText(), /2026-10/);
+  await shot(page, "06b-months-closed-adjustment");
+  await page.getByLabel("Month", { exact: true }).fill("2026-10");
+  await page.getByLabel(/^Reason/).fill("e2e: reopened to fix a late record");
+  await page.getByRole("button", { name: "Reopen month" }).click();
+  await page.getByText("2026-10 reopened.").waitFor();
+  await page.getByText(/No closed month/).waitFor();
+}
 
 test("keyboard only: skip link, main navigation and the sign-in form", async () => {
   const page = await newPage();

@@ -24,7 +24,7 @@ export function StackedBars({ labels, series, title }: { labels: string[]; serie
   }, [labels, series]);
   return (
     <div className="chart">
-      <canvas ref={canvas} role="img" aria-label={`${title}: ${series.length} products over ${labels.length} days`} />
+      <canvas ref={canvas} role="img" aria-label={`${title}: ${series.length} products, ${labels[0]} to ${labels.at(-1)}`} />
     </div>
   );
 }

@@ -4,7 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { api, download, ok, type Schemas } from "../api/client";
 import { usePrincipal } from "../auth";
-import { currentMonth, localDay, localTime, monthRange } from "../time";
+import { currentMonth, localDay, localTime, monthRange, previousMonths } from "../time";
 import { enumLabel, ErrorState, Loading } from "../ui";
 import { StackedBars } from "../chart";
 
@@ -67,6 +67,25 @@ async function fetchDaily(q: Query) {
   return lines;
 }
 
+/** fetchMonths is cost per product for month and the three before it, each
+ *  in the customer's own time zone, for the side-by-side chart. */
+async function fetchMonths(q: Query) {
+  const months = [...previousMonths(q.month, 3), q.month];
+  const results = await Promise.all(months.map(async (month) => {
+    const { start, end } = monthRange(month, q.tz);
+    const page = await ok(api.GET("/v1/billing:query", {
+      params: { query: { "query.customerIds": [q.customer], "query.startTime": start, "query.endTime": end, "query.groupBy": ["GROUP_BY_PRODUCT"], pageSize: 1000 } },
+    }));
+    return page.lines ?? [];
+  }));
+  const products = [...new Set(results.flat().map((l) => l.productId ?? ""))].sort();
+  const series = products.map((p) => ({
+    label: p,
+    values: results.map((lines) => lines.filter((l) => l.productId === p).reduce((s, l) => s + Number(l.amount ?? 0), 0)),
+  }));
+  return { months, series };
+}
+
 export function BillsPage() {
   const me = usePrincipal();
   const [params, setParams] = useSearchParams();
@@ -81,6 +100,7 @@ export function BillsPage() {
 
   const bill = useQuery({ queryKey: ["bill", q], queryFn: () => fetchBill(q), enabled: !!customerId });
   const daily = useQuery({ queryKey: ["daily", q.customer, q.month, tz], queryFn: () => fetchDaily(q), enabled: !!customerId && !bill.isError });
+  const history = useQuery({ queryKey: ["months", q.customer, q.month, tz], queryFn: () => fetchMonths(q), enabled: !!customerId && !bill.isError });
   const [downloadState, setDownloadState] = useState("");
   useEffect(() => { if (bill.data) performance.mark("bill-rendered"); }, [bill.data]);
 
@@ -148,6 +168,10 @@ export function BillsPage() {
           </div>
           <h2>Cost per product per day</h2>
           {daily.data ? <DailyChart lines={daily.data} tz={tz} products={daily.data} /> : daily.isError ? <ErrorState error={daily.error} /> : <Loading what="the chart" />}
+          <h2>This month and the three before it</h2>
+          {history.data ? (history.data.series.length > 0
+            ? <StackedBars labels={history.data.months} series={history.data.series} title="Cost per product per month" />
+            : <p>No costs in these months.</p>) : history.isError ? <ErrorState error={history.error} /> : <Loading what="the months" />}
           {bill.data.unpriced.length > 0 && (
             <>
               <h2>Unpriced usage</h2>

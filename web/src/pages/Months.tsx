@@ -1,8 +1,9 @@
 import { useState, type FormEvent } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { Link } from "react-router";
 import { api, ok } from "../api/client";
 import { usePrincipal } from "../auth";
-import { currentMonth, localTime, previousMonths } from "../time";
+import { currentMonth, localTime, monthRange, previousMonths } from "../time";
 import { ErrorState, Field, FormError, Loading, useAction } from "../ui";
 
 export function MonthsPage() {
@@ -14,6 +15,7 @@ export function MonthsPage() {
     queryKey: ["periods", customerId], enabled: !!customerId,
     queryFn: () => ok(api.GET("/v1/customers/{customerId}/periods", { params: { path: { customerId }, query: { pageSize: 1000 } } })),
   });
+  const latest = (periods.data?.closedPeriods ?? []).map((p) => p.month ?? "").sort().at(-1);
   return (
     <section aria-labelledby="months-h">
       <h1 id="months-h">Months</h1>
@@ -42,7 +44,8 @@ export function MonthsPage() {
           </tbody>
         </table>
       )}
-      <p className="muted">Usage or price changes that touch a closed month become adjustment lines in the next open month (Bills, model “adjustment”).</p>
+      <p className="muted">Usage or price changes that touch a closed month become adjustment lines in the next open month.</p>
+      {customerId && latest && <Adjustments customerId={customerId} tz={tz} month={nextMonth(latest)} />}
       {customerId && <PeriodForm customerId={customerId} defaultMonth={previousMonths(currentMonth(tz), 1)[0]} />}
     </section>
   );
@@ -77,4 +80,40 @@ function PeriodForm({ customerId, defaultMonth }: { customerId: string; defaultM
       <p aria-live="polite">{done}</p>
     </form>
   );
+}
+
+/** Adjustments lists the adjustment lines booked in month: corrections of
+ *  closed months, with the month each corrects. */
+function Adjustments({ customerId, tz, month }: { customerId: string; tz: string; month: string }) {
+  const { start, end } = monthRange(month, tz);
+  const lines = useQuery({
+    queryKey: ["adjustments", customerId, month],
+    queryFn: () => ok(api.GET("/v1/billing:query", { params: { query: {
+      "query.customerIds": [customerId], "query.startTime": start, "query.endTime": end,
+      "query.groupBy": ["GROUP_BY_PRODUCT", "GROUP_BY_MODEL"], pageSize: 1000,
+    } } })),
+  });
+  const adj = (lines.data?.lines ?? []).filter((l) => l.model === "BILLING_MODEL_ADJUSTMENT");
+  return (
+    <>
+      <h2>Adjustment lines in {month}</h2>
+      <ErrorState error={lines.error} />
+      {lines.data && adj.length === 0 && <p>None: no late usage or price change touched a closed month.</p>}
+      {adj.length > 0 && (
+        <table>
+          <thead><tr><th scope="col">Product</th><th scope="col">Corrects</th><th scope="col">Cause</th><th scope="col">Quantity</th><th scope="col">Amount</th></tr></thead>
+          <tbody>{adj.map((l, i) => (
+            <tr key={i}><td>{l.productId}</td><td>{l.adjustedMonth}</td><td>{(l.adjustmentCause ?? "").replace("ADJUSTMENT_CAUSE_", "").toLowerCase().replace("_", " ")}</td>
+              <td className="num">{l.quantity} {l.unit}</td><td className="num">{l.amount} {l.currency}</td></tr>
+          ))}</tbody>
+        </table>
+      )}
+      <p><Link to={`/bills?customer=${encodeURIComponent(customerId)}&month=${month}`}>The whole bill of {month}</Link></p>
+    </>
+  );
+}
+
+function nextMonth(month: string): string {
+  const [y, m] = month.split("-").map(Number);
+  return m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, "0")}`;
 }
