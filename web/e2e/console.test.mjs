@@ -238,7 +238,19 @@ test("every main screen renders, passes axe and has a screenshot", async () => {
     await page.locator(".loading").first().waitFor({ state: "detached" }).catch(() => {});
     assert.match(page.url(), new RegExp(`/console/${route}`));
     if (route === "customers") {
-      await page.getByText("Acme Cloud").click();
+      // A bad time zone is refused at its field; then the customer is made.
+      await page.getByLabel("Customer id", { exact: true }).fill("initech");
+      await page.getByLabel("Customer name", { exact: true }).fill("Initech");
+      await page.getByLabel("Billing time zone", { exact: true }).fill("Mars/Olympus");
+      await page.getByRole("button", { name: "Create customer" }).click();
+      const tzError = fieldError(page, "Billing time zone");
+      await tzError.waitFor();
+      assert.match(await tzError.innerText(), /unknown time zone "Mars\/Olympus"/);
+      assert.equal((await rest("GET", "/v1/customers/initech")).status, 404, "the refused customer was not stored");
+      await page.getByLabel("Billing time zone", { exact: true }).fill("Europe/Berlin");
+      await page.getByRole("button", { name: "Create customer" }).click();
+      await page.getByText("Initech", { exact: true }).waitFor();
+      await page.locator("summary", { hasText: "Acme Cloud" }).click();
       await page.getByRole("group").filter({ hasText: "Acme Cloud" }).getByText("No organisations.").waitFor();
     }
     if (route === "usage") await page.getByRole("cell", { name: "2026-10" }).waitFor();

@@ -38,7 +38,7 @@ async function fetchBill(q: Query) {
       params: { query: {
         "query.customerIds": [q.customer], "query.startTime": start, "query.endTime": end,
         "query.granularity": q.granularity, "query.groupBy": ["GROUP_BY_CUSTOMER", ...q.groupBy, "GROUP_BY_MODEL"],
-        pageSize: 1000, pageToken,
+        pageSize: 10000, pageToken, // QueryBilling's largest page
       } },
     }));
     first ??= page;
@@ -58,7 +58,7 @@ async function fetchDaily(q: Query) {
     const page = await ok(api.GET("/v1/billing:query", {
       params: { query: {
         "query.customerIds": [q.customer], "query.startTime": start, "query.endTime": end,
-        "query.granularity": "GRANULARITY_DAY", "query.groupBy": ["GROUP_BY_PRODUCT"], pageSize: 1000, pageToken,
+        "query.granularity": "GRANULARITY_DAY", "query.groupBy": ["GROUP_BY_PRODUCT"], pageSize: 10000, pageToken,
       } },
     }));
     lines.push(...(page.lines ?? []));
@@ -74,7 +74,7 @@ async function fetchMonths(q: Query) {
   const results = await Promise.all(months.map(async (month) => {
     const { start, end } = monthRange(month, q.tz);
     const page = await ok(api.GET("/v1/billing:query", {
-      params: { query: { "query.customerIds": [q.customer], "query.startTime": start, "query.endTime": end, "query.groupBy": ["GROUP_BY_PRODUCT"], pageSize: 1000 } },
+      params: { query: { "query.customerIds": [q.customer], "query.startTime": start, "query.endTime": end, "query.groupBy": ["GROUP_BY_PRODUCT"], pageSize: 10000 } },
     }));
     return page.lines ?? [];
   }));
@@ -177,7 +177,7 @@ export function BillsPage() {
               <h2>Unpriced usage</h2>
               <ul className="unpriced">
                 {bill.data.unpriced.map((u, i) => (
-                  <li key={i}>{u.productId}: {u.quantity} from {localTime(u.startTime, tz)} to {localTime(u.endTime, tz)} (no price covers it; not billed)</li>
+                  <li key={i}>{u.productId || "(the API names no product)"}: {u.quantity} from {localTime(u.startTime, tz)} to {localTime(u.endTime, tz)} (no price covers it; not billed)</li>
                 ))}
               </ul>
             </>

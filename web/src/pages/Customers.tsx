@@ -1,6 +1,8 @@
-import { useQuery } from "@tanstack/react-query";
-import { api, ok } from "../api/client";
-import { ErrorState, Loading } from "../ui";
+import { useState, type FormEvent } from "react";
+import { Link } from "react-router";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { api, ok, requestId } from "../api/client";
+import { ErrorState, Field, FormError, Loading, useAction } from "../ui";
 
 export function CustomersPage() {
   const customers = useQuery({ queryKey: ["customers"], queryFn: () => ok(api.GET("/v1/customers", { params: { query: { pageSize: 1000 } } })) });
@@ -14,12 +16,42 @@ export function CustomersPage() {
           <li key={c.id}>
             <details>
               <summary><strong>{c.displayName}</strong> <code>{c.id}</code> <span className="muted">{c.billingTimeZone}{c.externalId && ` · external ${c.externalId}`}</span></summary>
-              <Organisations customerId={c.id!} />
+              <div className="nested">
+                <Link to={`/bills?customer=${encodeURIComponent(c.id!)}`}>Bills of {c.displayName || c.id}</Link>
+                <Organisations customerId={c.id!} />
+              </div>
             </details>
           </li>
         ))}
       </ul>
+      <CustomerForm />
     </section>
+  );
+}
+
+function CustomerForm() {
+  const qc = useQueryClient();
+  const a = useAction();
+  const [v, setV] = useState({ id: "", displayName: "", billingTimeZone: "Europe/Amsterdam", externalId: "" });
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    a.run(async () => {
+      await ok(api.POST("/v1/customers", { params: { query: { requestId: requestId() } }, body: v }));
+      await qc.invalidateQueries({ queryKey: ["customers"] });
+      setV({ ...v, id: "", displayName: "", externalId: "" });
+    });
+  }
+  const set = (k: keyof typeof v) => (e: { target: { value: string } }) => setV({ ...v, [k]: e.target.value });
+  return (
+    <form className="card" onSubmit={submit} aria-labelledby="customer-form-h">
+      <h2 id="customer-form-h">New customer</h2>
+      <Field label="Customer id" error={a.fieldError("id")}>{(f) => <input id={f.id} value={v.id} aria-invalid={f.invalid} aria-describedby={f.describedBy} onChange={set("id")} />}</Field>
+      <Field label="Customer name" error={a.fieldError("displayName")}>{(f) => <input id={f.id} value={v.displayName} aria-invalid={f.invalid} aria-describedby={f.describedBy} onChange={set("displayName")} />}</Field>
+      <Field label="Billing time zone" error={a.fieldError("billingTimeZone")} hint="IANA name: its months are the customer's months">{(f) => <input id={f.id} value={v.billingTimeZone} aria-invalid={f.invalid} aria-describedby={f.describedBy} onChange={set("billingTimeZone")} />}</Field>
+      <Field label="External id" error={a.fieldError("externalId")} hint="The customer's number in your ERP">{(f) => <input id={f.id} value={v.externalId} aria-invalid={f.invalid} aria-describedby={f.describedBy} onChange={set("externalId")} />}</Field>
+      <button type="submit" disabled={a.busy}>Create customer</button>
+      <FormError error={a.error} />
+    </form>
   );
 }
 

@@ -91,7 +91,7 @@ function Timeline({ prices, campaigns }: { prices: Price[]; campaigns: Campaign[
               </div>
             ))}
             {campaigns.flatMap((c) => (c.entries ?? []).filter((e) => e.productId === pid).map((e) => (
-              <div key={c.id} className="bar campaign" style={pos(c.validFrom, c.validTo)} title={`campaign ${c.id} overrides ${pid}`}>
+              <div key={c.id} className={`bar campaign${parseFloat(pos(c.validFrom, c.validTo).left) > 50 ? " label-left" : ""}`} style={pos(c.validFrom, c.validTo)} title={`campaign ${c.id} overrides ${pid}`}>
                 <span>campaign {c.displayName || c.id}: {e.unitPrice ? e.unitPrice : `−${e.discountPercent}%`} · {day(c.validFrom)} → {day(c.validTo) || "open"}</span>
               </div>
             )))}
