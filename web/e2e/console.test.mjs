@@ -8,6 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createRequire } from "node:module";
+import { spawnSync } from "node:child_process";
 import { chromium } from "playwright-core";
 
 const require = createRequire(import.meta.url);
@@ -115,6 +116,8 @@ test("sign-in refuses an empty and an unknown key, then signs in and out", async
   await checkA11y(page, "sign-in");
   await signIn(page, adminKey);
   assert.equal(await page.evaluate(() => sessionStorage.getItem("billingd.apiKey")), adminKey);
+  await page.reload(); // the tab keeps its session
+  await page.getByRole("button", { name: "Sign out" }).waitFor();
   assert.ok(!page.url().includes(adminKey), "the key is never in a URL");
   assert.equal(await page.evaluate((k) => localStorage.length === 0 && !document.cookie.includes(k), adminKey), true);
   await page.getByRole("button", { name: "Sign out" }).click();
@@ -210,11 +213,28 @@ test("catalog, price list with two dated prices and a campaign built in the UI; 
   await shot(page, "01-bills");
   await checkA11y(page, "bills");
 
-  const [dl] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "PDF" }).click()]);
-  assert.match(dl.suggestedFilename(), /\.pdf$/);
-  const file = path.join(shots, dl.suggestedFilename());
-  await dl.saveAs(file);
-  assert.equal(fs.readFileSync(file).subarray(0, 5).toString(), "%PDF-");
+  const magic = { pdf: "%PDF-", xlsx: "PK\x03\x04", csv: "", json: "{", xml: "<?xml" };
+  for (const [format, start] of Object.entries(magic)) {
+    const [dl] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: format.toUpperCase() }).click()]);
+    assert.match(dl.suggestedFilename(), new RegExp(`\\.${format}$`));
+    const file = path.join(shots, dl.suggestedFilename());
+    await dl.saveAs(file);
+    const bytes = fs.readFileSync(file);
+    assert.ok(bytes.length > 0 && bytes.subarray(0, start.length).toString("latin1") === start, `${format} download starts with ${JSON.stringify(start)}`);
+    if (format === "pdf" && spawnSync("pdftotext", ["-v"]).status === 0) {
+      const text = spawnSync("pdftotext", ["-layout", file, "-"], { encoding: "utf8" }).stdout;
+      assert.ok(text.includes(api.totals[0].amount), `the PDF shows the total ${api.totals[0].amount}`);
+    }
+  }
+
+  // Sorting by amount, largest first, is one header click away (twice: descending).
+  const amountHeader = page.getByRole("columnheader", { name: "Amount" });
+  await amountHeader.getByRole("button").click();
+  await amountHeader.getByRole("button").click();
+  assert.equal(await amountHeader.getAttribute("aria-sort"), "descending");
+  const lines = (await restOK("GET", `/v1/billing:query?query.customerIds=acme&query.startTime=${octStart}&query.endTime=${octEnd}&query.groupBy=GROUP_BY_CUSTOMER&query.groupBy=GROUP_BY_PRODUCT&query.groupBy=GROUP_BY_MODEL`)).lines;
+  const largest = lines.map((l) => l.amount).sort((a, b) => Number(b) - Number(a))[0];
+  assert.ok((await page.locator("tbody tr").nth(0).innerText()).includes(`${largest} EUR`), `the first line after sorting is the largest, ${largest}`);
 
   // The same bill on a phone-sized screen.
   await page.setViewportSize({ width: 390, height: 844 });
@@ -353,6 +373,10 @@ test("a tenant key sees its customer only; another customer is a 403 state and a
   assert.match(await denied.innerText(), /Not allowed \(403\)/);
   assert.equal(await page.getByTestId("bill-total").count(), 0);
   await shot(page, "09-tenant-403");
+
+  await page.getByRole("link", { name: "Usage" }).click();
+  await page.getByRole("cell", { name: "2026-10" }).waitFor(); // its own stats, asked with customerId=acme
+  await shot(page, "08b-tenant-usage");
 
   const direct = await rest("GET", `/v1/billing:query?query.customerIds=globex&query.startTime=${octStart}&query.endTime=${octEnd}`, undefined, tenantKey);
   assert.equal(direct.status, 403, "the API itself refuses another customer to a tenant key");
