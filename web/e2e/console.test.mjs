@@ -194,6 +194,15 @@ test("catalog, price list with two dated prices and a campaign built in the UI; 
   await page.getByLabel("Campaign to (UTC, exclusive)", { exact: true }).fill("2026-10-23");
   await page.getByRole("button", { name: "Create campaign" }).click();
   await page.getByText(/campaign Autumn deal: 0\.005 /).waitFor();
+  // A committed contract for globex: 10 vCPU for 100 EUR a month, prorated daily.
+  await page.getByLabel("Contract id", { exact: true }).fill("globex-vcpu");
+  await page.getByLabel("Contract customer", { exact: true }).fill("globex");
+  await page.getByLabel("Contracted product", { exact: true }).selectOption("vcpu");
+  await page.getByLabel("Committed quantity", { exact: true }).fill("10");
+  await page.getByLabel("Fee", { exact: true }).fill("100");
+  await page.getByLabel("Contract from (UTC)", { exact: true }).fill("2026-10-01");
+  await page.getByRole("button", { name: "Create contract" }).click();
+  await page.getByRole("cell", { name: "globex-vcpu" }).waitFor();
   await shot(page, "03-price-lists");
   await checkA11y(page, "price lists");
 

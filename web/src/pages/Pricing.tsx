@@ -46,6 +46,7 @@ export function PricingPage() {
         <PriceListForm />
       </div>
       <h2>Contracts</h2>
+      <ErrorState error={contracts.error} />
       {contracts.data && (
         <table>
           <thead><tr><th scope="col">Contract</th><th scope="col">Customer</th><th scope="col">Product</th><th scope="col">Model</th><th scope="col">Commitment</th><th scope="col">Fee</th><th scope="col">Overage price</th><th scope="col">Valid</th></tr></thead>
@@ -60,7 +61,75 @@ export function PricingPage() {
           </tbody>
         </table>
       )}
+      <ContractForm key={listId} currency={list?.currency ?? "EUR"} customerId={list?.customerId ?? ""} />
     </section>
+  );
+}
+
+function ContractForm({ currency, customerId }: { currency: string; customerId: string }) {
+  const { products } = useCatalog();
+  const qc = useQueryClient();
+  const a = useAction();
+  const [v, setV] = useState({
+    id: "", customerId, productId: "", model: "CONTRACT_MODEL_COMMITTED" as Schemas["v1ContractModel"], committedQuantity: "", fee: "",
+    feeGranularity: "GRANULARITY_MONTH" as Schemas["v1Granularity"], overageUnitPrice: "", from: "", to: "", proration: "PRORATION_DAILY" as Schemas["v1Proration"],
+  });
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    a.run(async () => {
+      await ok(api.POST("/v1/contracts", { params: { query: { requestId: requestId() } }, body: {
+        id: v.id, customerId: v.customerId, productId: v.productId, model: v.model, committedQuantity: v.committedQuantity, fee: v.fee,
+        feeGranularity: v.feeGranularity, overageUnitPrice: v.model === "CONTRACT_MODEL_COMMITTED_OVERAGE" ? v.overageUnitPrice : undefined,
+        currency, startTime: utc(v.from), endTime: utc(v.to), proration: v.proration,
+      } }));
+      await qc.invalidateQueries({ queryKey: ["contracts"] });
+      setV({ ...v, id: "" });
+    });
+  }
+  const set = (k: keyof typeof v) => (e: { target: { value: string } }) => setV({ ...v, [k]: e.target.value });
+  const input = (label: string, k: keyof typeof v, field: string, extra: Record<string, string> = {}, hint?: string) => (
+    <Field label={label} error={a.fieldError(field)} hint={hint}>{(f) => <input id={f.id} value={v[k]} aria-invalid={f.invalid} aria-describedby={f.describedBy} onChange={set(k)} {...extra} />}</Field>
+  );
+  const overlap = a.error instanceof ApiError && a.error.code === FAILED_PRECONDITION ? a.error.message : undefined;
+  return (
+    <form onSubmit={submit} aria-labelledby="contract-form-h" className="card">
+      <h3 id="contract-form-h">New contract ({currency})</h3>
+      <div className="columns">
+        <div>
+          {input("Contract id", "id", "id")}
+          {input("Contract customer", "customerId", "customerId")}
+          <Field label="Contracted product" error={a.fieldError("productId")}>{(f) => (
+            <select id={f.id} value={v.productId} aria-invalid={f.invalid} aria-describedby={f.describedBy} onChange={set("productId")}>
+              <option value="">Choose a product</option>
+              {(products.data?.products ?? []).map((p) => <option key={p.id} value={p.id}>{p.displayName} ({p.id})</option>)}
+            </select>)}</Field>
+          <Field label="Model" error={a.fieldError("model")}>{(f) => (
+            <select id={f.id} value={v.model} aria-invalid={f.invalid} aria-describedby={f.describedBy} onChange={set("model")}>
+              <option value="CONTRACT_MODEL_COMMITTED">committed</option>
+              <option value="CONTRACT_MODEL_COMMITTED_OVERAGE">committed + overage</option>
+            </select>)}</Field>
+        </div>
+        <div>
+          {input("Committed quantity", "committedQuantity", "committedQuantity", { inputMode: "decimal" }, "Per fee period, in the product's unit")}
+          {input("Fee", "fee", "fee", { inputMode: "decimal" })}
+          <Field label="Fee per" error={a.fieldError("feeGranularity")}>{(f) => (
+            <select id={f.id} value={v.feeGranularity} aria-invalid={f.invalid} aria-describedby={f.describedBy} onChange={set("feeGranularity")}>
+              {(["GRANULARITY_MONTH", "GRANULARITY_DAY", "GRANULARITY_HOUR"] as const).map((g) => <option key={g} value={g}>{enumLabel(g, "GRANULARITY_")}</option>)}
+            </select>)}</Field>
+          {v.model === "CONTRACT_MODEL_COMMITTED_OVERAGE" && input("Overage unit price", "overageUnitPrice", "overageUnitPrice", { inputMode: "decimal" })}
+        </div>
+        <div>
+          <Field label="Contract from (UTC)" error={a.fieldError("startTime") ?? overlap}>{(f) => <input id={f.id} type="date" value={v.from} aria-invalid={f.invalid} aria-describedby={f.describedBy} onChange={set("from")} />}</Field>
+          {input("Contract to (UTC, exclusive)", "to", "endTime", { type: "date" }, "Empty: open-ended")}
+          <Field label="Proration" error={a.fieldError("proration")}>{(f) => (
+            <select id={f.id} value={v.proration} aria-invalid={f.invalid} aria-describedby={f.describedBy} onChange={set("proration")}>
+              {(["PRORATION_DAILY", "PRORATION_HOURLY", "PRORATION_NONE"] as const).map((p) => <option key={p} value={p}>{enumLabel(p, "PRORATION_")}</option>)}
+            </select>)}</Field>
+        </div>
+      </div>
+      <button type="submit" disabled={a.busy}>Create contract</button>
+      {!overlap && <FormError error={a.error} />}
+    </form>
   );
 }
 
