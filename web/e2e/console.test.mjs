@@ -348,6 +348,17 @@ test("keyboard only: skip link, main navigation and the sign-in form", async () 
     await page.keyboard.press("Enter");
     await page.getByRole("heading", { level: 1, name: target === "Price lists" ? "Price lists" : target }).waitFor();
   }
+
+  // Forms work from the keyboard too: on Bills, Space ticks a group-by level.
+  await page.goto(base + "/console/bills?customer=acme&month=2026-10");
+  await page.getByTestId("bill-total").waitFor();
+  await page.getByRole("checkbox", { name: "resource" }).focus();
+  await page.keyboard.press("Space");
+  await page.waitForURL(/GROUP_BY_RESOURCE/);
+  assert.equal(await page.getByRole("checkbox", { name: "resource" }).isChecked(), true);
+  // The lines' region takes focus and scrolls with the keyboard.
+  await page.getByTestId("lines").focus();
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("data-testid")), "lines");
   await page.context().close();
 });
 
@@ -375,6 +386,9 @@ test("a tenant key sees its customer only; another customer is a 403 state and a
   await page.getByTestId("bill-total").waitFor();
   await shot(page, "08-tenant-bills");
   await checkA11y(page, "tenant bills");
+
+  const [csv] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "CSV" }).click()]);
+  assert.match(csv.suggestedFilename(), /acme.*\.csv$/, "the tenant downloads its own report");
 
   await page.goto(base + "/console/bills?customer=globex&month=2026-10");
   const denied = page.locator('.error-state[data-status="403"]');
