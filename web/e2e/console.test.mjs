@@ -420,6 +420,7 @@ test("a bill of 10,000+ lines renders virtualised (first render reported)", asyn
     const m = (n) => performance.getEntriesByName(n).at(-1)?.startTime;
     return m("bill-rendered") - m("bill-data");
   });
+  assert.equal(await region.getByRole("columnheader", { name: "Resource" }).count(), 1, "the resource level has its column");
   const rows = await region.locator("tbody tr").count();
   assert.ok(rows < 100, `virtualised: ${rows} <tr> in the DOM for ${lines} lines`);
   await region.evaluate((el) => { el.scrollTop = el.scrollHeight; });

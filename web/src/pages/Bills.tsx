@@ -183,7 +183,7 @@ export function BillsPage() {
             </>
           )}
           <h2>Lines</h2>
-          <LinesTable lines={bill.data.lines} tz={tz} granularity={granularity} />
+          <LinesTable lines={bill.data.lines} tz={tz} granularity={granularity} groupBy={groupBy} />
         </>
       )}
     </section>
@@ -206,9 +206,16 @@ function DailyChart({ lines, tz }: { lines: Line[]; tz: string; products: Line[]
   return <StackedBars labels={data.days} series={data.series} title="Cost per product per day (stacked)" />;
 }
 
-type SortKey = "description" | "productId" | "model" | "quantity" | "unitPrice" | "amount" | "startTime";
+type SortKey = "description" | "productId" | "model" | "quantity" | "unitPrice" | "amount" | "startTime"
+  | "organisationId" | "vdcId" | "site" | "resourceId" | "productGroupId";
 
-function LinesTable({ lines, tz, granularity }: { lines: Line[]; tz: string; granularity: Granularity }) {
+// The line field that names each group-by level, shown as a column when chosen.
+const levelColumns: [GroupBy, SortKey, string][] = [
+  ["GROUP_BY_ORGANISATION", "organisationId", "Organisation"], ["GROUP_BY_VDC", "vdcId", "VDC"], ["GROUP_BY_SITE", "site", "Site"],
+  ["GROUP_BY_RESOURCE", "resourceId", "Resource"], ["GROUP_BY_PRODUCT_GROUP", "productGroupId", "Product group"],
+];
+
+function LinesTable({ lines, tz, granularity, groupBy }: { lines: Line[]; tz: string; granularity: Granularity; groupBy: GroupBy[] }) {
   const [sort, setSort] = useState<{ key: SortKey; desc: boolean } | null>(null);
   const rows = useMemo(() => {
     if (!sort) return lines;
@@ -224,8 +231,9 @@ function LinesTable({ lines, tz, granularity }: { lines: Line[]; tz: string; gra
   const items = v.getVirtualItems();
   const top = items[0]?.start ?? 0;
   const bottom = v.getTotalSize() - (items.at(-1)?.end ?? 0);
+  const levels = levelColumns.filter(([g]) => groupBy.includes(g));
   const cols: [SortKey, string][] = [
-    ["description", "Line"], ["productId", "Product"], ["model", "Model"], ["quantity", "Quantity"],
+    ["description", "Line"], ...levels.map(([, k, label]): [SortKey, string] => [k, label]), ["productId", "Product"], ["model", "Model"], ["quantity", "Quantity"],
     ["unitPrice", "Unit price"], ["amount", "Amount"], ["startTime", granularity === "GRANULARITY_PERIOD" ? "Period" : "From"],
   ];
   return (
@@ -248,6 +256,7 @@ function LinesTable({ lines, tz, granularity }: { lines: Line[]; tz: string; gra
             return (
               <tr key={it.key} aria-rowindex={it.index + 2} style={{ height: rowHeight }}>
                 <td>{l.description}</td>
+                {levels.map(([, k]) => <td key={k}>{l[k]}</td>)}
                 <td>{l.productId}</td>
                 <td>{enumLabel(l.model, "BILLING_MODEL_")}{l.adjustedMonth ? ` (${l.adjustedMonth})` : ""}</td>
                 <td className="num">{l.quantity} {l.unit}</td>
