@@ -280,7 +280,18 @@ test("every main screen renders, passes axe and has a screenshot", async () => {
       await page.getByRole("button", { name: "Create customer" }).click();
       await page.getByText("Initech", { exact: true }).waitFor();
       await page.locator("summary", { hasText: "Acme Cloud" }).click();
-      await page.getByRole("group").filter({ hasText: "Acme Cloud" }).getByText("No organisations.").waitFor();
+      const acme = page.getByRole("group").filter({ hasText: "Acme Cloud" });
+      await acme.getByText("No organisations.").waitFor();
+      // Customer → organisation → VDC, made here and read back from the API.
+      await acme.getByLabel("New organisation id", { exact: true }).fill("acme-prod");
+      await acme.getByLabel("Organisation name", { exact: true }).fill("Acme production");
+      await acme.getByRole("button", { name: "Add organisation" }).click();
+      await acme.getByText("Acme production").waitFor();
+      await acme.getByLabel("New VDC id", { exact: true }).fill("ams1");
+      await acme.getByLabel("VDC name", { exact: true }).fill("Amsterdam 1");
+      await acme.getByRole("button", { name: "Add VDC" }).click();
+      await acme.getByText("VDC Amsterdam 1").waitFor();
+      assert.equal((await restOK("GET", "/v1/customers/acme/organisations/acme-prod/vdcs/ams1")).vdc.displayName, "Amsterdam 1");
     }
     if (route === "usage") await page.getByRole("cell", { name: "2026-10" }).waitFor();
     if (route === "access") {
@@ -355,7 +366,9 @@ test("keyboard only: skip link, main navigation and the sign-in form", async () 
   await page.getByRole("checkbox", { name: "resource" }).focus();
   await page.keyboard.press("Space");
   await page.waitForURL(/GROUP_BY_RESOURCE/);
-  assert.equal(await page.getByRole("checkbox", { name: "resource" }).isChecked(), true);
+  // The box is controlled by the URL: it shows ticked once the route has updated.
+  await page.getByRole("checkbox", { name: "resource", checked: true }).waitFor();
+  await page.getByRole("columnheader", { name: "Resource" }).waitFor();
   // The lines' region takes focus and scrolls with the keyboard.
   await page.getByTestId("lines").focus();
   assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("data-testid")), "lines");

@@ -59,13 +59,41 @@ function Organisations({ customerId }: { customerId: string }) {
   const orgs = useQuery({ queryKey: ["orgs", customerId], queryFn: () => ok(api.GET("/v1/customers/{customerId}/organisations", { params: { path: { customerId }, query: { pageSize: 1000 } } })) });
   if (orgs.error) return <ErrorState error={orgs.error} />;
   if (!orgs.data) return <Loading what="organisations" />;
-  if ((orgs.data.organisations ?? []).length === 0) return <p className="muted">No organisations.</p>;
   return (
-    <ul>
-      {(orgs.data.organisations ?? []).map((o) => (
-        <li key={o.id}>{o.displayName} <code>{o.id}</code><Vdcs customerId={customerId} organisationId={o.id!} /></li>
-      ))}
-    </ul>
+    <>
+      {(orgs.data.organisations ?? []).length === 0 && <p className="muted">No organisations.</p>}
+      <ul>
+        {(orgs.data.organisations ?? []).map((o) => (
+          <li key={o.id}>{o.displayName} <code>{o.id}</code><Vdcs customerId={customerId} organisationId={o.id!} /></li>
+        ))}
+      </ul>
+      <ChildForm what="organisation" parent={customerId} onCreate={(id, displayName) =>
+        ok(api.POST("/v1/customers/{customerId}/organisations", { params: { path: { customerId }, query: { requestId: requestId() } }, body: { id, displayName } }))}
+        invalidate={["orgs", customerId]} />
+    </>
+  );
+}
+
+/** ChildForm creates an organisation of a customer or a VDC of an organisation. */
+function ChildForm({ what, parent, onCreate, invalidate }: { what: string; parent: string; onCreate: (id: string, name: string) => Promise<unknown>; invalidate: string[] }) {
+  const qc = useQueryClient();
+  const a = useAction();
+  const [v, setV] = useState({ id: "", displayName: "" });
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    a.run(async () => {
+      await onCreate(v.id, v.displayName);
+      await qc.invalidateQueries({ queryKey: invalidate });
+      setV({ id: "", displayName: "" });
+    });
+  }
+  return (
+    <form className="inline" onSubmit={submit} aria-label={`New ${what} of ${parent}`}>
+      <Field label={`New ${what} id`} error={a.fieldError("id")}>{(f) => <input id={f.id} value={v.id} aria-invalid={f.invalid} aria-describedby={f.describedBy} onChange={(e) => setV({ ...v, id: e.target.value })} />}</Field>
+      <Field label={`${what[0].toUpperCase()}${what.slice(1)} name`} error={a.fieldError("displayName")}>{(f) => <input id={f.id} value={v.displayName} aria-invalid={f.invalid} aria-describedby={f.describedBy} onChange={(e) => setV({ ...v, displayName: e.target.value })} />}</Field>
+      <button type="submit" disabled={a.busy}>Add {what}</button>
+      <FormError error={a.error} />
+    </form>
   );
 }
 
@@ -76,8 +104,13 @@ function Vdcs({ customerId, organisationId }: { customerId: string; organisation
   });
   if (vdcs.error) return <ErrorState error={vdcs.error} />;
   return (
-    <ul>
-      {(vdcs.data?.vdcs ?? []).map((v) => <li key={v.id}>VDC {v.displayName} <code>{v.id}</code></li>)}
-    </ul>
+    <div className="nested">
+      <ul>
+        {(vdcs.data?.vdcs ?? []).map((v) => <li key={v.id}>VDC {v.displayName} <code>{v.id}</code></li>)}
+      </ul>
+      <ChildForm what="VDC" parent={organisationId} onCreate={(id, displayName) =>
+        ok(api.POST("/v1/customers/{customerId}/organisations/{organisationId}/vdcs", { params: { path: { customerId, organisationId }, query: { requestId: requestId() } }, body: { id, displayName } }))}
+        invalidate={["vdcs", customerId, organisationId]} />
+    </div>
   );
 }
