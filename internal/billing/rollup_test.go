@@ -132,8 +132,11 @@ func TestRollupReaderEqualsRawReader(t *testing.T) {
 	e.price("default", "net2", "net", "0.011", pricing.GranularityHour, utc(2026, 11, 16, 7), time.Time{})
 	e.price("default", "vcpu", "vcpu", "0.0417", pricing.GranularityHour, start, time.Time{})
 	e.price("default", "vcpu-gold", "vcpu-gold", "1.9", pricing.GranularityDay, start, time.Time{})
-	e.price("default", "mem", "mem", "3.7", pricing.GranularityDay, start, time.Time{})
-	e.price("default", "cpu", "cpu", "11", pricing.GranularityMonth, start, time.Time{})
+	// price changes inside a day and a month cut the granules of a max and a latest
+	e.price("default", "mem", "mem", "3.7", pricing.GranularityDay, start, utc(2026, 11, 16, 7))
+	e.price("default", "mem2", "mem", "4.1", pricing.GranularityDay, utc(2026, 11, 16, 7), time.Time{})
+	e.price("default", "cpu", "cpu", "11", pricing.GranularityMonth, start, utc(2026, 11, 20, 0))
+	e.price("default", "cpu2", "cpu", "13", pricing.GranularityMonth, utc(2026, 11, 20, 0), time.Time{})
 	// ip has no price: its usage is reported unpriced
 	e.discount("promo", "berlin", "vcpu", "10", utc(2026, 11, 3, 5), utc(2026, 11, 9, 0))
 

@@ -106,69 +106,131 @@ func (c *cursor) lone(a, b int64) int {
 func (c *cursor) quantity(a, b int64, g *gran, seen map[string]struct{}) (q decimal.Decimal, touched bool) {
 	c.seek(a)
 	ix := c.ix
-	agg := ix.metric.Aggregation
-	if agg == AggregationTimeWeightedAvg && b-a == g.end-g.start {
-		// the common case, a gauge that holds one level all granule long
-		if i := c.lone(a, b); i >= 0 && ix.start[i] <= a && ix.end[i] >= b && ix.constant(i) {
-			return ix.pieces[i].Max, true
+	switch agg := ix.metric.Aggregation; agg {
+	case AggregationSum, AggregationTimeWeightedAvg:
+		if agg == AggregationTimeWeightedAvg && b-a == g.end-g.start {
+			// the common case, a gauge that holds one level all granule long
+			if i := c.lone(a, b); i >= 0 && ix.start[i] <= a && ix.end[i] >= b && ix.constant(i) {
+				return ix.pieces[i].Max, true
+			}
 		}
+		acc, touched := c.accumulate(a, b)
+		if touched && agg == AggregationTimeWeightedAvg {
+			acc = ratio(acc, g.seconds)
+		}
+		return acc, touched
+	default:
+		f := levelFold{seen: seen}
+		f.start()
+		c.fold(a, b, &f)
+		return f.result()
 	}
-	var acc decimal.Decimal
-	best, bestAt := -1, int64(0)
-	if agg == AggregationUniqueCount {
-		clear(seen)
-	}
+}
+
+// accumulate is Σ Sum (sum) or ∫ quantity dt in quantity·seconds
+// (time_weighted_avg) of the pieces overlapping [a, b); a piece that
+// straddles a bound counts in proportion to its overlap.
+func (c *cursor) accumulate(a, b int64) (acc decimal.Decimal, touched bool) {
+	c.seek(a)
+	ix := c.ix
+	sum := ix.metric.Aggregation == AggregationSum
 	for i := c.i; i < len(ix.start) && ix.start[i] < b; i++ {
 		if ix.end[i] <= a {
 			continue
 		}
 		p := &ix.pieces[i]
-		switch agg {
-		case AggregationSum, AggregationTimeWeightedAvg:
-			part, whole := min(ix.end[i], b)-max(ix.start[i], a), ix.end[i]-ix.start[i]
-			var share decimal.Decimal
-			switch {
-			case agg == AggregationSum:
-				share = prorate(p.Sum, part, whole)
-			case part != whole && ix.constant(i):
-				share = p.Max.Mul(decimal.New(part, -9)) // exact, no division
-			default:
-				share = prorate(p.Integral, part, whole)
-			}
-			if touched {
-				acc = acc.Add(share)
-			} else {
-				acc = share
-			}
+		part, whole := min(ix.end[i], b)-max(ix.start[i], a), ix.end[i]-ix.start[i]
+		var share decimal.Decimal
+		switch {
+		case sum:
+			share = prorate(p.Sum, part, whole)
+		case part != whole && ix.constant(i):
+			share = p.Max.Mul(decimal.New(part, -9)) // exact, no division
+		default:
+			share = prorate(p.Integral, part, whole)
+		}
+		if touched {
+			acc = acc.Add(share)
+		} else {
+			acc = share
+		}
+		touched = true
+	}
+	return acc, touched
+}
+
+// levelFold aggregates a level (max, latest, unique_count) over one or
+// more intervals: the highest Max, the Last with the latest LastAt, the
+// distinct Unique values of the pieces that overlap any of them.
+type levelFold struct {
+	agg     Aggregation
+	seen    map[string]struct{}
+	max     decimal.Decimal
+	last    decimal.Decimal
+	lastAt  int64
+	touched bool
+}
+
+func (f *levelFold) start() {
+	f.touched = false
+	if f.seen != nil {
+		clear(f.seen)
+	}
+}
+
+// fold adds the pieces overlapping [a, b) to f.
+func (c *cursor) fold(a, b int64, f *levelFold) {
+	c.seek(a)
+	ix := c.ix
+	f.agg = ix.metric.Aggregation
+	for i := c.i; i < len(ix.start) && ix.start[i] < b; i++ {
+		if ix.end[i] <= a {
+			continue
+		}
+		p := &ix.pieces[i]
+		switch f.agg {
 		case AggregationMax:
-			if !touched || p.Max.GreaterThan(acc) {
-				acc = p.Max
+			if !f.touched || p.Max.GreaterThan(f.max) {
+				f.max = p.Max
 			}
 		case AggregationLatest:
 			at := ix.start[i]
 			if !p.LastAt.IsZero() {
 				at = nanos(p.LastAt)
 			}
-			if best < 0 || at >= bestAt {
-				best, bestAt = i, at
+			if !f.touched || at >= f.lastAt {
+				f.last, f.lastAt = p.Last, at
 			}
 		case AggregationUniqueCount:
 			for _, v := range p.Unique {
-				seen[v] = struct{}{}
+				f.seen[v] = struct{}{}
 			}
 		}
-		touched = true
+		f.touched = true
 	}
-	if !touched {
+}
+
+func (f *levelFold) result() (decimal.Decimal, bool) {
+	if !f.touched {
 		return decimal.Decimal{}, false
 	}
-	switch agg {
-	case AggregationTimeWeightedAvg:
-		return ratio(acc, g.seconds), true
+	switch f.agg {
 	case AggregationLatest:
-		return ix.pieces[best].Last, true
+		return f.last, true
 	case AggregationUniqueCount:
-		return decimal.NewFromInt(int64(len(seen))), true
+		return decimal.NewFromInt(int64(len(f.seen))), true
 	}
-	return acc, true
+	return f.max, true
+}
+
+// touches reports whether any piece overlaps [a, b), at any position of the
+// cursor.
+func (c *cursor) touches(a, b int64) bool {
+	c.reset(a)
+	for i := c.i; i < len(c.ix.start) && c.ix.start[i] < b; i++ {
+		if c.ix.end[i] > a {
+			return true
+		}
+	}
+	return false
 }

@@ -7,10 +7,8 @@ import "github.com/shopspring/decimal"
 //
 //   - a COMMITTED line: quantity = the prorated fraction f of the granule,
 //     unit price = the fee;
-//   - usage above the commitment, Q − CommittedQuantity × f, where Q is the
-//     product's aggregated quantity over the covered part (summed over the
-//     customer's series, a time-weighted average still divided by the whole
-//     granule): an OVERAGE line at the overage price for
+//   - usage above the commitment while the contract is in force (see
+//     excessOf): an OVERAGE line at the overage price for
 //     ContractCommittedOverage, pay-as-you-go lines at the resolved price
 //     for ContractCommitted (see excess).
 func (r *run) contracts() error {
@@ -37,19 +35,22 @@ func (r *run) contracts() error {
 			if err := r.out(l); err != nil {
 				return err
 			}
-			q := r.usage(c.ProductID, a, b, g)
-			excess := q.Sub(c.CommittedQuantity.Mul(f))
-			if excess.Sign() <= 0 {
+			ex := r.excessOf(k, g, a, b, f)
+			if !ex.any() {
 				continue
 			}
 			if c.Model == ContractCommitted {
-				if err := r.excess(k, g, a, b, excess); err != nil {
+				if err := r.excess(k, g, a, b, ex); err != nil {
 					return err
 				}
 				continue
 			}
-			l.Model, l.Quantity, l.UnitPrice = ModelOverage, excess, c.OverageUnitPrice
-			l.Amount = k.cur.Round(excess.Mul(c.OverageUnitPrice))
+			q := ex.sum
+			if !ex.level.IsZero() {
+				q = ratio(ex.level, g.seconds)
+			}
+			l.Model, l.Quantity, l.UnitPrice = ModelOverage, q, c.OverageUnitPrice
+			l.Amount = k.cur.Round(q.Mul(c.OverageUnitPrice))
 			if err := r.out(l); err != nil {
 				return err
 			}
@@ -72,33 +73,65 @@ func (r *run) fraction(p Proration, g *gran, a, b int64) decimal.Decimal {
 	return countRatio(covered, whole)
 }
 
-// usage is the customer's quantity of a product over [a, b): the sum of
-// its series' quantities, a time-weighted average divided by g's length.
-func (r *run) usage(product string, a, b int64, g *gran) decimal.Decimal {
+// usageAbove is the usage above a commitment in one fee granule, exactly
+// one of them non-zero: sum for a sum metric (in the metric's unit), level
+// for the level aggregations (in unit·seconds, see excessOf).
+type usageAbove struct {
+	sum, level decimal.Decimal
+}
+
+func (u usageAbove) any() bool { return u.sum.Sign() > 0 || u.level.Sign() > 0 }
+
+// excessOf is the customer's usage of the contract's product above the
+// commitment over the covered part [a, b) of fee granule g, summed over the
+// customer's series.
+//
+// A sum is compared with the prorated commitment CommittedQuantity × f: the
+// commitment the prorated fee pays for. A level (time_weighted_avg, max,
+// latest, unique_count) is compared with CommittedQuantity while the
+// contract is in force: the excess is (level − commitment) held over the
+// covered time, in unit·seconds, where the level of a time-weighted
+// average is its mean over the covered part and the others are their
+// aggregate over it. So usage at or below the commitment at every instant
+// has no excess, and commitment + x has exactly x, whatever the proration.
+func (r *run) excessOf(k *contractIdx, g *gran, a, b int64, f decimal.Decimal) usageAbove {
 	var q decimal.Decimal
-	for _, ix := range r.byProduct[product] {
+	agg := r.e.metrics[k.product.MetricKey].Aggregation
+	for _, ix := range r.byProduct[k.c.ProductID] {
 		c := cursor{ix: ix}
 		c.reset(a)
-		if v, ok := c.quantity(a, b, g, r.seen); ok {
+		var v decimal.Decimal
+		var ok bool
+		if agg == AggregationSum || agg == AggregationTimeWeightedAvg {
+			v, ok = c.accumulate(a, b) // a sum, or ∫ in unit·seconds
+		} else {
+			v, ok = c.quantity(a, b, g, r.seen)
+		}
+		if ok {
 			q = q.Add(v)
 		}
 	}
-	return q
+	covered := decimal.New(b-a, -9)
+	switch agg {
+	case AggregationSum:
+		return usageAbove{sum: decimal.Max(decimal.Zero, q.Sub(k.c.CommittedQuantity.Mul(f)))}
+	case AggregationTimeWeightedAvg:
+		return usageAbove{level: decimal.Max(decimal.Zero, q.Sub(k.c.CommittedQuantity.Mul(covered)))}
+	}
+	return usageAbove{level: decimal.Max(decimal.Zero, q.Sub(k.c.CommittedQuantity).Mul(covered))}
 }
 
 // excess rates usage above a plain commitment pay-as-you-go, at the price
 // resolved for the product (list or campaign), on customer-level lines
-// that name the contract. When prices change inside the covered part, the
-// excess is shared among the price segments in proportion to the usage in
-// each (the last takes the remainder, so the shares add up exactly).
+// that name the contract, one per price segment of the covered part.
 //
-// The excess is in units of the fee granule; the price is per unit of its
-// own granule. For a sum (a volume) the quantity carries over as is; for
-// the level aggregations (time-weighted average, max, latest, unique
-// count) it is multiplied by the number of price granules in the fee
-// granule (744 hours in a 31-day month, 1/30 of a month for a day of a
-// 30-day month), as if the excess level were held throughout.
-func (r *run) excess(k *contractIdx, g *gran, a, b int64, excess decimal.Decimal) error {
+// A sum's excess is shared among the price segments in proportion to the
+// usage in each, the last taking the remainder, and carries over as is. A
+// level's excess (unit·seconds) is shared by time and converted to the
+// price's granules: 1 vCPU above the commitment for 20 days at an hourly
+// price is 480 vCPU-hours; at a monthly price in a 30-day month, 20/30 of a
+// vCPU-month. The lines of one fee granule are rounded as one running total.
+func (r *run) excess(k *contractIdx, g *gran, a, b int64, ex usageAbove) error {
 	type part struct {
 		seg  *segment
 		a, b int64
@@ -113,52 +146,74 @@ func (r *run) excess(k *contractIdx, g *gran, a, b int64, excess decimal.Decimal
 			continue
 		}
 		pa, pb := max(s.from, a), min(s.to, b)
-		q := r.usage(k.c.ProductID, pa, pb, g)
+		var q decimal.Decimal
+		if ex.sum.Sign() > 0 {
+			for _, ix := range r.byProduct[k.c.ProductID] {
+				c := cursor{ix: ix}
+				c.reset(pa)
+				if v, ok := c.accumulate(pa, pb); ok {
+					q = q.Add(v)
+				}
+			}
+		}
 		parts = append(parts, part{s, pa, pb, q})
 		total = total.Add(q)
 	}
-	left := excess
+	r.round.startIfNew(roundKey{k: k, g: g})
+	left, before := ex.sum, int64(0)
 	for i, pt := range parts {
-		share := left
-		if i < len(parts)-1 {
-			share = decimal.Zero
-			if !total.IsZero() {
-				share = ratio(excess.Mul(pt.q), total)
-			}
+		var share decimal.Decimal
+		switch {
+		case ex.level.Sign() > 0:
+			// a level held from a to b: the part's time of it, in fee granules
+			share = ratio(ex.level.Mul(decimal.NewFromInt(pt.b-pt.a)), decimal.NewFromInt(b-a).Mul(g.seconds))
+		case i == len(parts)-1:
+			share = left
+		case !total.IsZero():
+			share = ratio(ex.sum.Mul(pt.q), total)
 			left = left.Sub(share)
 		}
 		if share.Sign() <= 0 {
+			before += pt.b - pt.a
 			continue
 		}
 		if pt.seg.price == nil {
 			r.unpriced(nil, k.product, pt.a, pt.b, share, UnpricedNoPrice, k.c.ID)
+			before += pt.b - pt.a
 			continue
 		}
 		q := share
-		if agg := r.e.metrics[k.product.MetricKey].Aggregation; agg != AggregationSum {
-			q = q.Mul(r.granulesPer(pt.seg.price.gran, k.c.FeeGranularity, g))
+		if ex.level.Sign() > 0 {
+			// exactly, without the rounded share: level × time × granules per fee granule / (|covered| × |g|)
+			n, d := r.granulesPer(pt.seg.price.gran, k.c.FeeGranularity, g)
+			den := decimal.NewFromInt(b - a).Mul(g.seconds).Mul(decimal.NewFromInt(d))
+			upTo := func(t int64) decimal.Decimal {
+				return ratio(ex.level.Mul(decimal.NewFromInt(t)).Mul(decimal.NewFromInt(n)), den)
+			}
+			q = upTo(before + pt.b - pt.a).Sub(upTo(before))
 		}
+		before += pt.b - pt.a
 		l := Line{
 			CustomerID: r.customer, ProductID: k.c.ProductID, GroupID: k.product.GroupID, Model: ModelPAYG,
 			Granularity: k.c.FeeGranularity, Start: r.time(pt.a), End: r.time(pt.b), ContractID: k.c.ID,
 		}
-		if err := r.priced(l, pt.seg.price, q); err != nil {
+		if err := r.priced(l, pt.seg.price, q, decimal.Zero, q); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// granulesPer is how many granules of price fit in fee granule g: a count
-// when price is finer, 1/n when g is one of n fee granules of a coarser
-// price granule.
-func (r *run) granulesPer(price, fee Granularity, g *gran) decimal.Decimal {
+// granulesPer is how many granules of price fit in fee granule g, as n/d:
+// a count when price is finer, 1/n when g is one of n fee granules of a
+// coarser price granule.
+func (r *run) granulesPer(price, fee Granularity, g *gran) (n, d int64) {
 	switch {
 	case price == fee:
-		return one
+		return 1, 1
 	case price < fee:
-		return decimal.NewFromInt(int64(len(granules(g.start, g.end, price, r.loc))))
+		return int64(len(granules(g.start, g.end, price, r.loc))), 1
 	}
 	outer := granules(g.start, g.start+1, price, r.loc)[0]
-	return countRatio(1, len(granules(outer.start, outer.end, fee, r.loc)))
+	return 1, int64(len(granules(outer.start, outer.end, fee, r.loc)))
 }

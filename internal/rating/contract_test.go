@@ -126,14 +126,14 @@ func TestContracts(t *testing.T) {
 		},
 		{
 			// Overage under daily proration from the 11th, 120 GB all month:
-			// PAYG before: 120 × 10/30 = 40 × 0.10 = 4.00; fee 33.33; used 120 × 20/30 = 80
-			// against 100 × 0.666666666667 = 66.6666666667: overage 13.3333333333 × 0.10 = 1.33.
+			// PAYG before: 120 × 10/30 = 40 × 0.10 = 4.00; fee 33.33; 120 GB held while
+			// the commitment of 100 is in force: overage (120 − 100) × 20/30 = 13.333333333333 × 0.10 = 1.33.
 			name: "committed + overage, prorated commitment", prices: monthly, series: storage("120"),
 			contracts: []Contract{contract("k1", "storage", ContractCommittedOverage, "100", "50.00", GranularityMonth, "0.10", ProrationDaily, "2026-04-11 00:00", "")},
 			want: []string{
 				"payg storage 04-01 00:00..04-11 00:00 40 × 0.1 = 4.00 EUR [entry:s-def]",
 				"committed storage 04-11 00:00..05-01 00:00 0.666666666667 × 50 = 33.33 EUR [contract:k1]",
-				"overage storage 04-11 00:00..05-01 00:00 13.3333333333 × 0.1 = 1.33 EUR [contract:k1]",
+				"overage storage 04-11 00:00..05-01 00:00 13.333333333333 × 0.1 = 1.33 EUR [contract:k1]",
 			},
 			total: "EUR 38.66",
 		},

@@ -29,7 +29,7 @@
 //     the granule. So a VM with 4 vCPU for half a day averages 2 vCPU that
 //     day, and the parts of a cut granule add up to the whole granule.
 //   - max, latest (the Last of the piece with the latest LastAt), unique_count
-//     (distinct Unique values): over the pieces in the interval only.
+//     (distinct Unique values): over the pieces of the granule.
 //
 // A piece that straddles an interval boundary contributes Sum and Integral
 // in proportion to its overlap, and its Max, Last and Unique to each interval
@@ -37,6 +37,24 @@
 // containing Start. Customer-level quantities (tiers, commitments) are the
 // sum of the series' quantities, so feed one series per resource when
 // counting distinct resources.
+//
+// # A cut granule is charged once
+//
+// A granule is cut when a price, campaign, list or contract boundary or the
+// period's edge falls inside it. Each piece carries its share, and the
+// pieces add up exactly to the uncut granule:
+//
+//   - sum and time_weighted_avg: as above (additive by construction);
+//   - max, latest, unique_count: the level of the granule's pay-as-you-go
+//     part P (the granule inside the period less the time under a contract),
+//     times |P| / |granule|, shared among the pieces of P that hold usage of
+//     the series in proportion to their length. A piece's share is F(its
+//     end) − F(its start) of one running quotient, so shares are exact
+//     where the figure is (10 × 6/30 = 2).
+//
+// A tier ladder runs over the granule's whole customer quantity: pieces
+// climb it in time order, each at its own price's tiers (graduated); a
+// volume price takes the tier of the granule's whole quantity.
 //
 // # Prices
 //
@@ -52,9 +70,9 @@
 //
 // Pay-as-you-go lines are per series, product and sub-interval (granule ∩
 // price segment); intervals with no usage or a zero quantity make no line.
-// A tiered price applies to the customer's quantity (Σ series) per
-// sub-interval: graduated prices give one line per tier band, volume prices
-// one line at the price of the tier the quantity falls in; such lines carry
+// A tiered price applies to the customer's quantity (Σ series) per granule:
+// graduated prices give one line per tier band, volume prices one line at
+// the price of the tier the granule's quantity falls in; such lines carry
 // no resource keys. Usage with no price is returned as UnpricedUsage, once
 // per series and unpriced interval (a time-weighted average over that
 // interval); a series no product matches is reported the same way.
@@ -71,28 +89,41 @@
 // fee granule shows its full fee: bill whole fee granules.
 //
 // Usage of the product inside the window never gives pay-as-you-go lines.
-// Its quantity Q over the covered part (Σ series, as above) is compared with
-// CommittedQuantity × f. With CommittedOverage the excess is an OVERAGE line
-// at OverageUnitPrice. With Committed the excess is rated pay-as-you-go at
-// the resolved (list or campaign) price, on PAYG lines that name the
-// contract: a sum carries over as is; a level (time_weighted_avg, max,
-// latest, unique_count) is multiplied by the number of price granules in the
-// fee granule (20 GB of monthly average at an hourly price is 20 × 720
-// GB-hours in April). When the price changes inside the covered part, the
-// excess is shared among the price segments in proportion to their usage,
-// the last taking the remainder. Excess without a price is reported unpriced.
+// Usage above the commitment counts where and while the contract is in
+// force. A sum Q over the covered part is compared with CommittedQuantity ×
+// f (what the prorated fee pays for). A level L (the mean of a
+// time_weighted_avg over the covered part; max, latest and unique_count
+// over it, each Σ series) is compared with CommittedQuantity, and its excess
+// is (L − CommittedQuantity) held for the covered time: in fee granules,
+// (L − C) × |covered| / |fee granule|. So usage at or below the commitment
+// at every instant has no excess, and the commitment + x has exactly x,
+// whatever the proration. With CommittedOverage the excess is an OVERAGE
+// line at OverageUnitPrice. With Committed it is rated pay-as-you-go at the
+// resolved (list or campaign) price, on PAYG lines that name the contract,
+// one per price segment of the covered part: a sum's excess is shared in
+// proportion to the usage in each segment (the last takes the remainder)
+// and carries over as is; a level's excess is shared by time and converted
+// exactly to the price's granules (1 vCPU for 20 days at an hourly price is
+// 480 vCPU-hours). Excess without a price is reported unpriced.
 //
 // # Exactness and rounding
 //
 // Quantities and prices are exact, except quotients: time-weighted
-// averages, proration fractions and excess shares are divided to
-// RatioPlaces (12) decimal places, half away from zero; the share of a piece
-// that straddles a boundary is computed to 24 places (exact for pieces that
-// hold one level). Each line's Amount is money.Currency.Round(Quantity ×
-// UnitPrice) — half away from zero to the currency's minor unit — once.
-// Totals per currency are sums of the rounded amounts and are never rounded
-// again. GroupLines merges only lines with the same unit price and price
-// source, summing quantities and the already rounded amounts.
+// averages, proration fractions and shares of a cut granule or of an excess
+// are divided to RatioPlaces (12) decimal places, half away from zero; the
+// share of a piece that straddles a boundary is computed to 24 places
+// (exact for pieces that hold one level). A line's Amount is
+// money.Currency.Round(Quantity × UnitPrice) — half away from zero to the
+// currency's minor unit — once, except that the lines of one granule (the
+// pieces of a cut granule and the bands of a graduated price, per series,
+// per customer for tiered prices, per contract for excess) are rounded as a
+// running total: each gets the rounded sum so far minus the rounded sum
+// before it. The granule's lines then add up to their exact total rounded
+// once (cutting at the same price never changes it), and each is within one
+// minor unit of its own product. Totals per currency are sums of the
+// rounded amounts and are never rounded again. GroupLines merges only lines
+// with the same unit price and price source, summing quantities and
+// re-rounding the merged amount.
 //
 // Invalid configs and requests are apperr invalid-argument errors listing
 // every problem. An Engine is immutable and safe for concurrent use.

@@ -206,8 +206,12 @@ test("catalog, price list with two dated prices and a campaign built in the UI; 
   await shot(page, "03-price-lists");
   await checkA11y(page, "price lists");
 
-  // Usage through the API: 4 vCPU every hour of October on two VMs.
+  // Usage through the API: 4 vCPU every hour of October on two VMs, and a
+  // metric no product sells, which the bill names as unpriced.
   await ingest(hourly("acme", "e2e.vcpu", ["vm-1", "vm-2"], "4"));
+  await restOK("POST", "/v1/metrics", { key: "e2e.unsold", displayName: "Unsold", unit: "GB", aggregation: "AGGREGATION_SUM" });
+  await ingest([{ idempotencyKey: "unsold-1", customerId: "acme", metricKey: "e2e.unsold", quantity: "5", resourceId: "disk-1", source: "e2e",
+    startTime: "2026-10-02T00:00:00Z", endTime: "2026-10-02T01:00:00Z" }]);
 
   await page.goto(base + "/console/bills?customer=acme&month=2026-10");
   const total = page.getByTestId("bill-total");
@@ -219,6 +223,9 @@ test("catalog, price list with two dated prices and a campaign built in the UI; 
   await page.getByRole("img", { name: /Cost per product per day/ }).waitFor();
   await page.getByRole("img", { name: /Cost per product per month/ }).waitFor();
   await page.getByText(/campaign autumn/).first().waitFor(); // a line priced by the campaign names it
+  const unsold = page.getByRole("row", { name: /e2e\.unsold/ });
+  await unsold.waitFor();
+  assert.match(await unsold.innerText(), /disk-1/);
   await shot(page, "01-bills");
   await checkA11y(page, "bills");
 
@@ -237,13 +244,13 @@ test("catalog, price list with two dated prices and a campaign built in the UI; 
   }
 
   // Sorting by amount, largest first, is one header click away (twice: descending).
-  const amountHeader = page.getByRole("columnheader", { name: "Amount" });
+  const amountHeader = page.getByTestId("lines").getByRole("columnheader", { name: "Amount" });
   await amountHeader.getByRole("button").click();
   await amountHeader.getByRole("button").click();
   assert.equal(await amountHeader.getAttribute("aria-sort"), "descending");
   const lines = (await restOK("GET", `/v1/billing:query?query.customerIds=acme&query.startTime=${octStart}&query.endTime=${octEnd}&query.groupBy=GROUP_BY_CUSTOMER&query.groupBy=GROUP_BY_PRODUCT&query.groupBy=GROUP_BY_MODEL`)).lines;
   const largest = lines.map((l) => l.amount).sort((a, b) => Number(b) - Number(a))[0];
-  assert.ok((await page.locator("tbody tr").nth(0).innerText()).includes(`${largest} EUR`), `the first line after sorting is the largest, ${largest}`);
+  assert.ok((await page.getByTestId("lines").locator("tbody tr").nth(0).innerText()).includes(`${largest} EUR`), `the first line after sorting is the largest, ${largest}`);
 
   // The same bill on a phone-sized screen.
   await page.setViewportSize({ width: 390, height: 844 });
@@ -368,7 +375,7 @@ test("keyboard only: skip link, main navigation and the sign-in form", async () 
   await page.waitForURL(/GROUP_BY_RESOURCE/);
   // The box is controlled by the URL: it shows ticked once the route has updated.
   await page.getByRole("checkbox", { name: "resource", checked: true }).waitFor();
-  await page.getByRole("columnheader", { name: "Resource" }).waitFor();
+  await page.getByTestId("lines").getByRole("columnheader", { name: "Resource" }).waitFor();
   // The lines' region takes focus and scrolls with the keyboard.
   await page.getByTestId("lines").focus();
   assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("data-testid")), "lines");

@@ -941,21 +941,39 @@ export interface components {
          *      - BILLING_MODEL_COMMITTED: Committed: a fixed fee per granule for a committed capacity, whatever the usage.
          *      - BILLING_MODEL_OVERAGE: Overage: usage above a commitment, rated at the contract's overage price.
          *      - BILLING_MODEL_ADJUSTMENT: Adjustment: a correction posted to an open period for a change that touched a closed one.
+         *      - BILLING_MODEL_MINIMUM: Minimum: tops a product's month up to the minimum charge of its price
+         *     (quantity 1, unit price = the top-up).
          * @default BILLING_MODEL_UNSPECIFIED
          * @enum {string}
          */
-        v1BillingModel: "BILLING_MODEL_UNSPECIFIED" | "BILLING_MODEL_PAYG" | "BILLING_MODEL_COMMITTED" | "BILLING_MODEL_OVERAGE" | "BILLING_MODEL_ADJUSTMENT";
-        /** @description BillingQuery is what to rate and how to present it. */
+        v1BillingModel: "BILLING_MODEL_UNSPECIFIED" | "BILLING_MODEL_PAYG" | "BILLING_MODEL_COMMITTED" | "BILLING_MODEL_OVERAGE" | "BILLING_MODEL_ADJUSTMENT" | "BILLING_MODEL_MINIMUM";
+        /**
+         * @description BillingQuery is what to rate and how to present it. The period is either
+         *     a month by name (month), each customer's own month in its billing time
+         *     zone, or a window of instants (start_time and end_time), the same for
+         *     every customer; giving both, or neither, is INVALID_ARGUMENT on month or
+         *     start_time.
+         */
         v1BillingQuery: {
             /** @description Customers to bill; empty means all customers. */
             customerIds?: string[];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description Start of a custom window, inclusive; with end_time, instead of month.
+             */
             startTime?: string;
             /**
              * Format: date-time
-             * @description Exclusive.
+             * @description End of a custom window, exclusive; with start_time, instead of month.
              */
             endTime?: string;
+            /**
+             * @description A month by name, "YYYY-MM": each customer is rated over its own month,
+             *     from midnight on the 1st in its billing time zone, so one query of
+             *     customers in several zones covers different instants per customer.
+             *     Instead of start_time and end_time.
+             */
+            month?: string;
             granularity?: components["schemas"]["v1Granularity"];
             groupBy?: components["schemas"]["v1GroupBy"][];
             /** @description Usage dimensions to group by as well, e.g. "policy". */
@@ -1341,6 +1359,18 @@ export interface components {
              * @description Output only.
              */
             readonly updateTime?: string;
+            /**
+             * @description Makes the metric derived: its level at every instant is this
+             *     expression over the levels of other metrics of the same resource, e.g.
+             *     "vm.vcpu * vm.powered_on" or "max(vm.memory_gb * 0.5,
+             *     vm.memory_reservation_gb)". CEL syntax, evaluated over exact decimals:
+             *     + - * / (a quotient to 12 places; by zero gives 0), max(…), min(…),
+             *     comparisons, && || ! and ? :. Inputs are gauge or derived metrics; a
+             *     missing input counts as 0 and a result below 0 as 0. The aggregation
+             *     must be time_weighted_avg, max or latest. Usage is never ingested for
+             *     a derived metric. Immutable.
+             */
+            expression?: string;
         };
         /** @description Organisation is a tenant inside a customer, e.g. a VCD organisation. */
         v1Organisation: {
@@ -1360,6 +1390,18 @@ export interface components {
              */
             readonly updateTime?: string;
         };
+        /**
+         * @description PeakBasis says whose peak a max product charges.
+         *
+         *      - PEAK_BASIS_RESOURCE: Each resource at its own peak in the granule, summed (the default):
+         *     two 100 GB disks one after the other in a month are 200 GB-month.
+         *      - PEAK_BASIS_CUSTOMER: The customer's peak: the highest total of its resources' levels at any
+         *     instant of the granule (the same two disks are 100 GB-month). Lines
+         *     carry no resource.
+         * @default PEAK_BASIS_UNSPECIFIED
+         * @enum {string}
+         */
+        v1PeakBasis: "PEAK_BASIS_UNSPECIFIED" | "PEAK_BASIS_RESOURCE" | "PEAK_BASIS_CUSTOMER";
         /** @description Price is one dated pay-as-you-go price of a product in a price list. */
         v1Price: {
             id?: string;
@@ -1391,6 +1433,14 @@ export interface components {
              * @description Output only.
              */
             readonly updateTime?: string;
+            /**
+             * @description The least the customer pays for the product per calendar month (in its
+             *     billing time zone) while this price is in force, e.g. "50.00"; empty:
+             *     none. A month whose lines of the product add up to less gets a
+             *     BILLING_MODEL_MINIMUM line for the difference. The minimum is prorated
+             *     by the days of the month the price is in force.
+             */
+            minimumCharge?: string;
         };
         /**
          * @description PriceList holds the prices of one owner (the default list when
@@ -1441,6 +1491,7 @@ export interface components {
              * @description Output only.
              */
             readonly updateTime?: string;
+            peakBasis?: components["schemas"]["v1PeakBasis"];
         };
         /** @description ProductGroup groups products on reports (Compute, Storage, Backup…). */
         v1ProductGroup: {
@@ -1543,17 +1594,59 @@ export interface components {
          */
         v1TierMode: "TIER_MODE_UNSPECIFIED" | "TIER_MODE_GRADUATED" | "TIER_MODE_VOLUME";
         /**
-         * @description UnpricedUsage is usage of a product that no price covered. It is reported,
-         *     never billed silently at zero.
+         * @description UnpricedReason says why usage produced no billing line.
+         *
+         *      - UNPRICED_REASON_NO_PRICE: A product sells the usage, but no price (list, campaign or contract)
+         *     was in force over the interval.
+         *      - UNPRICED_REASON_NO_PRODUCT: No product of the catalog sells the metric.
+         *      - UNPRICED_REASON_NO_MATCHING_PRODUCT: Products sell the metric, but none whose dimension filter matches the
+         *     series' dimensions (e.g. a storage policy no product names).
+         * @default UNPRICED_REASON_UNSPECIFIED
+         * @enum {string}
+         */
+        v1UnpricedReason: "UNPRICED_REASON_UNSPECIFIED" | "UNPRICED_REASON_NO_PRICE" | "UNPRICED_REASON_NO_PRODUCT" | "UNPRICED_REASON_NO_MATCHING_PRODUCT";
+        /**
+         * @description UnpricedUsage is usage that produced no billing line: a series (metric,
+         *     resource, dimensions) no product sells, or usage of a product that no
+         *     price covered over [start_time, end_time). It is reported, never billed
+         *     silently at zero.
          */
         v1UnpricedUsage: {
             customerId?: string;
+            /** @description The product whose price is missing; empty when no product sells the usage. */
             productId?: string;
             /** Format: date-time */
             startTime?: string;
             /** Format: date-time */
             endTime?: string;
+            /**
+             * @description The quantity the product would bill (for gauges the time-weighted
+             *     average over the interval), in the metric's unit.
+             */
             quantity?: string;
+            /** @description The metric measured, e.g. "vm.powered_on". */
+            metricKey?: string;
+            resourceId?: string;
+            /**
+             * @description The series' dimensions (organisation, VDC and site included as
+             *     "organisation", "vdc", "site"), which products match by their filters.
+             */
+            dimensions?: {
+                [key: string]: string;
+            };
+            reason?: components["schemas"]["v1UnpricedReason"];
+            /**
+             * @description Set when the usage is the excess over a commitment of this contract
+             *     that no overage or list price covered.
+             */
+            contractId?: string;
+            /**
+             * @description Why, in words, e.g. "no product sells metric vm.powered_on", "no
+             *     product of storage.gb matches these dimensions" or "no price of product
+             *     vcpu covers 2025-12-31 00:00 to 2026-01-01 00:00 UTC" (in the
+             *     customer's billing time zone).
+             */
+            description?: string;
         };
         v1UpdateCampaignResponse: {
             campaign?: components["schemas"]["v1Campaign"];
@@ -1842,9 +1935,17 @@ export interface operations {
             query?: {
                 /** @description Customers to bill; empty means all customers. */
                 "query.customerIds"?: string[];
+                /** @description Start of a custom window, inclusive; with end_time, instead of month. */
                 "query.startTime"?: string;
-                /** @description Exclusive. */
+                /** @description End of a custom window, exclusive; with start_time, instead of month. */
                 "query.endTime"?: string;
+                /**
+                 * @description A month by name, "YYYY-MM": each customer is rated over its own month,
+                 *     from midnight on the 1st in its billing time zone, so one query of
+                 *     customers in several zones covers different instants per customer.
+                 *     Instead of start_time and end_time.
+                 */
+                "query.month"?: string;
                 /**
                  * @description Length of a line's period; unspecified means the whole period.
                  *
@@ -3159,6 +3260,18 @@ export interface operations {
                      * @description Output only.
                      */
                     readonly updateTime?: string;
+                    /**
+                     * @description Makes the metric derived: its level at every instant is this
+                     *     expression over the levels of other metrics of the same resource, e.g.
+                     *     "vm.vcpu * vm.powered_on" or "max(vm.memory_gb * 0.5,
+                     *     vm.memory_reservation_gb)". CEL syntax, evaluated over exact decimals:
+                     *     + - * / (a quotient to 12 places; by zero gives 0), max(…), min(…),
+                     *     comparisons, && || ! and ? :. Inputs are gauge or derived metrics; a
+                     *     missing input counts as 0 and a result below 0 as 0. The aggregation
+                     *     must be time_weighted_avg, max or latest. Usage is never ingested for
+                     *     a derived metric. Immutable.
+                     */
+                    expression?: string;
                 };
             };
         };
@@ -3356,6 +3469,14 @@ export interface operations {
                      * @description Output only.
                      */
                     readonly updateTime?: string;
+                    /**
+                     * @description The least the customer pays for the product per calendar month (in its
+                     *     billing time zone) while this price is in force, e.g. "50.00"; empty:
+                     *     none. A month whose lines of the product add up to less gets a
+                     *     BILLING_MODEL_MINIMUM line for the difference. The minimum is prorated
+                     *     by the days of the month the price is in force.
+                     */
+                    minimumCharge?: string;
                 };
             };
         };
@@ -3917,6 +4038,7 @@ export interface operations {
                      * @description Output only.
                      */
                     readonly updateTime?: string;
+                    peakBasis?: components["schemas"]["v1PeakBasis"];
                 };
             };
         };

@@ -175,11 +175,18 @@ export function BillsPage() {
           {bill.data.unpriced.length > 0 && (
             <>
               <h2>Unpriced usage</h2>
-              <ul className="unpriced">
-                {bill.data.unpriced.map((u, i) => (
-                  <li key={i}>{u.productId || "(the API names no product)"}: {u.quantity} from {localTime(u.startTime, tz)} to {localTime(u.endTime, tz)} (no price covers it; not billed)</li>
-                ))}
-              </ul>
+              <table className="unpriced">
+                <caption>Usage no price covers: not billed. Named by metric, with the API's reason.</caption>
+                <thead><tr><th scope="col">Metric</th><th scope="col">Product</th><th scope="col">Resource</th><th scope="col">Quantity</th><th scope="col">Why</th></tr></thead>
+                <tbody>
+                  {bill.data.unpriced.map((u, i) => (
+                    <tr key={i}>
+                      <td><code>{u.metricKey}</code></td><td>{u.productId || "—"}</td><td>{u.resourceId || "—"}</td>
+                      <td className="num">{u.quantity}</td><td>{u.description || enumLabel(u.reason, "UNPRICED_REASON_")}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
             </>
           )}
           <h2>Lines</h2>
