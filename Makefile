@@ -59,12 +59,31 @@ generate: ## Regenerate gen/ (Go, vtproto, gRPC, gateway, OpenAPI) from proto/
 	printf '%s\n' "$$SPEC_GO" > "$$tmp/gen/openapiv2/spec.go"; \
 	gofmt -w "$$tmp/gen"; \
 	rm -rf gen; mv "$$tmp/gen" gen; echo "gen/ regenerated"
+	@# The console's typed client follows the OpenAPI document just written.
+	$(MAKE) --no-print-directory web/node_modules/.package-lock.json
+	cd web && npm run --silent generate
 
 .PHONY: checkgenerate
-checkgenerate: generate ## Fail if gen/ differs from what is committed (changed or untracked files)
-	@git diff --exit-code -- gen || { echo "gen/ is stale: run make generate and commit it" >&2; exit 1; }
-	@out=$$(git status --porcelain --untracked-files=all -- gen); \
+checkgenerate: generate ## Fail if gen/ or the console's client differ from what is committed (changed or untracked files)
+	@git diff --exit-code -- gen web/src/api || { echo "gen/ is stale: run make generate and commit it" >&2; exit 1; }
+	@out=$$(git status --porcelain --untracked-files=all -- gen web/src/api); \
 	if [ -n "$$out" ]; then echo "$$out"; echo "gen/ has uncommitted or untracked files: run make generate and commit them" >&2; exit 1; fi
+
+# The web console (web/, Vite + TypeScript) is built into internal/console/dist
+# and committed, like gen/, so that `go build` and `make run` need no Node.
+# npm installs exactly what web/package-lock.json pins.
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+
+.PHONY: console
+console: web/node_modules/.package-lock.json ## Build the web console into internal/console/dist (needs Node 20 and npm)
+	cd web && npm run --silent build
+
+.PHONY: checkconsole
+checkconsole: console ## Fail if the committed console build differs from a fresh one
+	@git diff --exit-code --stat -- internal/console/dist || { echo "internal/console/dist is stale: run make console and commit it" >&2; exit 1; }
+	@out=$$(git status --porcelain --untracked-files=all -- internal/console/dist); \
+	if [ -n "$$out" ]; then echo "$$out"; echo "internal/console/dist has uncommitted files: run make console and commit them" >&2; exit 1; fi
 
 .PHONY: vendor-protos
 vendor-protos: ## Re-create third_party/proto from the Go module cache (see third_party/proto/README.md)
@@ -97,29 +116,31 @@ build: ## Build the commands into bin/
 	go build -o bin/ ./cmd/...
 
 .PHONY: test
-test: test-tools ## Run the tests with GOTEST_FLAGS (default: -race -count=1), then the PDF memory bound
-	BILLINGD_TEST_TOOLS=required go test $(GOTEST_FLAGS) ./...
+test: test-tools web/node_modules/.package-lock.json ## Run the tests with GOTEST_FLAGS (default: -race -count=1), the console's browser tests included, then the PDF memory bound
+	@# BILLINGD_BROWSER_TESTS=1: the console's browser tests (internal/console/e2e,
+	@# chromium driven by web/'s playwright-core) fail rather than skip.
+	BILLINGD_TEST_TOOLS=required BILLINGD_BROWSER_TESTS=1 go test $(GOTEST_FLAGS) ./...
 	@# The race detector's shadow memory hides the program's own RSS: issue
 	@# 16's bound (a 100,000-line PDF under 100 MiB) runs without it.
 	go test -count=1 -run '^TestPDFPeakRSS$$' ./internal/report/ -args -large-lines=100000
 
 # The report tests parse PDFs back (pdftotext) and validate XML against its
-# XSD (xmllint); `make test` installs them when it can (root with apt-get)
+# XSD (xmllint), the console's tests drive chromium; `make test` installs them when it can (root with apt-get)
 # and otherwise stops, and BILLINGD_TEST_TOOLS=required makes those tests
 # fail rather than skip, so a green run has done those checks.
 .PHONY: test-tools
-test-tools: ## Install (root + apt-get) or require pdftotext, pdftoppm and xmllint for the report tests
+test-tools: ## Install (root + apt-get) or require pdftotext, pdftoppm and xmllint for the report tests, chromium for the console's
 	@missing=; \
-	for t in pdftotext:poppler-utils pdftoppm:poppler-utils xmllint:libxml2-utils; do \
+	for t in pdftotext:poppler-utils pdftoppm:poppler-utils xmllint:libxml2-utils chromium:chromium; do \
 		command -v $${t%%:*} >/dev/null || case " $$missing " in *" $${t#*:} "*) ;; *) missing="$$missing $${t#*:}";; esac; \
 	done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "make test: installing$$missing (pdftotext, xmllint for the report tests)"; \
+		echo "make test: installing$$missing (pdftotext, xmllint for the report tests, chromium for the console's)"; \
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
 	else \
-		echo "make test needs pdftotext and xmllint for the report tests: apt-get install$$missing" >&2; exit 1; \
+		echo "make test needs pdftotext and xmllint for the report tests and chromium for the console's: apt-get install$$missing" >&2; exit 1; \
 	fi
 
 .PHONY: fuzz

@@ -134,7 +134,7 @@ Flags:
 		stopRun()
 		return errors.Join(err, <-ran)
 	}
-	printTry(stdout, cfg, keyFile, a.GRPCAddr(), a.HTTPAddr(), res)
+	printTry(stdout, cfg, keyFile, a.GRPCAddr(), a.HTTPAddr(), a.ConsoleURL(), res)
 	return <-ran
 }
 
@@ -173,8 +173,19 @@ func demoKey(dataDir string) (string, error) {
 	return k, nil
 }
 
+// demoMonth is the billed month, "YYYY-MM", in the demo customers' zone.
+func demoMonth(res sim.Result) string {
+	if m := res.Query.GetMonth(); m != "" {
+		return m
+	}
+	if loc, err := time.LoadLocation(demo.TimeZone); err == nil {
+		return res.From.In(loc).Format("2006-01")
+	}
+	return res.From.Format("2006-01")
+}
+
 // printTry ends the demo with what to try against the running billingd.
-func printTry(w io.Writer, cfg config.Config, keyFile, grpcAddr, httpAddr string, res sim.Result) {
+func printTry(w io.Writer, cfg config.Config, keyFile, grpcAddr, httpAddr, consoleURL string, res sim.Result) {
 	scheme, curl := "http", "curl -fsS"
 	if cfg.TLSCert != "" {
 		scheme, curl = "https", "curl -fsS --cacert "+cfg.TLSCert
@@ -189,9 +200,15 @@ func printTry(w io.Writer, cfg config.Config, keyFile, grpcAddr, httpAddr string
 		}
 		fmt.Fprintf(w, "Admin API key (%s); send it as  authorization: Bearer <key>\n\n", from)
 		fmt.Fprintf(w, "    export BILLINGD_API_KEY=%s\n\n", cfg.BootstrapAdminKey)
+		if consoleURL != "" {
+			fmt.Fprintf(w, "Web console (sign in with the key above):\n\n    %sbills?month=%s\n\n", consoleURL, demoMonth(res))
+		}
 		auth = ` -H "authorization: Bearer $BILLINGD_API_KEY"`
 	} else {
 		fmt.Fprint(w, "API keys are off (--auth=off): every caller is admin.\n\n")
+		if consoleURL != "" {
+			fmt.Fprintf(w, "Web console (sign in with any text as the key):\n\n    %s\n\n", consoleURL)
+		}
 	}
 	// The period as the demo billed it: the month by name (each customer's
 	// own month), or the instants of a part of one (--days).

@@ -19,6 +19,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/billingd/billingd/internal/config"
+	"github.com/billingd/billingd/internal/console"
 	"github.com/billingd/billingd/internal/demo"
 	"github.com/billingd/billingd/internal/rpc"
 )
@@ -100,7 +101,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	if a.sysConn, err = a.sec.system.dial(); err != nil {
 		return nil, err
 	}
-	if a.httpSrv, err = newHTTPServer(ctx, a.selfConn, a.db.store.Ping, reg, log, cfg.MaxBodyBytes, a.bodyTimeout, a.sec.auth); err != nil {
+	if a.httpSrv, err = newHTTPServer(ctx, a.selfConn, a.db.store.Ping, reg, log, cfg.MaxBodyBytes, a.bodyTimeout, a.sec.auth, cfg.Console); err != nil {
 		return nil, err
 	}
 	a.httpSrv.TLSConfig = a.sec.httpTLS
@@ -120,6 +121,19 @@ func dialTarget(addr net.Addr) string {
 
 // GRPCAddr is the bound gRPC address (useful with ":0").
 func (a *App) GRPCAddr() string { return a.grpcLis.Addr().String() }
+
+// ConsoleURL is the web console's address on loopback, or "" when
+// --console=false.
+func (a *App) ConsoleURL() string {
+	if !a.cfg.Console {
+		return ""
+	}
+	scheme := "http"
+	if a.sec.httpTLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + dialTarget(a.httpLis.Addr()) + console.Prefix
+}
 
 // HTTPAddr is the bound HTTP address (useful with ":0").
 func (a *App) HTTPAddr() string { return a.httpLis.Addr().String() }

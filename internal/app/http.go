@@ -18,6 +18,7 @@ import (
 
 	billingv1 "github.com/billingd/billingd/gen/go/billing/v1"
 	"github.com/billingd/billingd/gen/openapiv2"
+	"github.com/billingd/billingd/internal/console"
 	"github.com/billingd/billingd/internal/gateway"
 	"github.com/billingd/billingd/internal/rpc"
 )
@@ -33,13 +34,22 @@ var gatewayServices = []gateway.RegisterFunc{
 	billingv1.RegisterAccessServiceHandler,
 }
 
-func newHTTPServer(ctx context.Context, conn *grpc.ClientConn, ready func(context.Context) error, g prometheus.Gatherer, log *slog.Logger, maxBody int64, bodyTimeout time.Duration, auth *rpc.Auth) (*http.Server, error) {
+func newHTTPServer(ctx context.Context, conn *grpc.ClientConn, ready func(context.Context) error, g prometheus.Gatherer, log *slog.Logger, maxBody int64, bodyTimeout time.Duration, auth *rpc.Auth, withConsole bool) (*http.Server, error) {
 	h, err := gateway.New(ctx, gateway.Config{
 		Conn: conn, Services: gatewayServices, OpenAPI: openapiv2.Spec,
 		Ready: ready, Gatherer: g, Logger: log, Authorize: auth.Admit,
 	})
 	if err != nil {
 		return nil, err
+	}
+	if withConsole {
+		// The console is static files; its data comes from /v1/ like any
+		// other client's, with the user's key.
+		mux := http.NewServeMux()
+		mux.Handle("/", h)
+		mux.Handle("/console", console.Handler())
+		mux.Handle(console.Prefix, console.Handler())
+		h = mux
 	}
 	return &http.Server{
 		Handler:           authenticateBody(limitBody(boundBodyTime(h, bodyTimeout), maxBody), auth),

@@ -25,6 +25,7 @@ type Config struct {
 	LogFormat       string        // "text" or "json"
 	ShutdownTimeout time.Duration // how long in-flight requests get on SIGTERM
 	Demo            bool          // load the demo catalog, price lists and contract at start
+	Console         bool          // serve the web console at /console/
 
 	// Access and limits (bound in security.go).
 	Auth              bool          // --auth=on|off: require API keys; off runs every caller as admin
@@ -46,6 +47,7 @@ func Default() Config {
 		LogLevel:        slog.LevelInfo,
 		LogFormat:       "text",
 		ShutdownTimeout: 15 * time.Second,
+		Console:         true,
 		Auth:            true,
 		RateLimit:       100,
 		RateBurst:       200,
@@ -93,6 +95,7 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.TextVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "load a demo catalog, price lists, campaign and contract at start (kept if present)")
+	fs.BoolVar(&c.Console, "console", c.Console, "serve the web console (a client of the REST API) at /console/")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "grace period for in-flight requests on SIGTERM")
 	c.bindSecurity(fs)
 }

@@ -1,0 +1,452 @@
+// End-to-end tests of the web console in headless Chromium (Debian's
+// chromium, driven by playwright-core) against a real billingd on
+// PostgreSQL. internal/console/e2e (a Go test, so `make test` runs it)
+// starts billingd and runs this file with BILLINGD_URL and BILLINGD_ADMIN_KEY.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createRequire } from "node:module";
+import { spawnSync } from "node:child_process";
+import { chromium } from "playwright-core";
+
+const require = createRequire(import.meta.url);
+const base = process.env.BILLINGD_URL ?? assert.fail("BILLINGD_URL is not set");
+const adminKey = process.env.BILLINGD_ADMIN_KEY ?? assert.fail("BILLINGD_ADMIN_KEY is not set");
+const shots = process.env.CONSOLE_ARTIFACTS ?? fs.mkdtempSync(path.join(os.tmpdir(), "console-shots-"));
+fs.mkdirSync(shots, { recursive: true });
+const axeSource = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+// The month under test is October 2026 in acme's time zone.
+const tz = "Europe/Amsterdam";
+const octStart = "2026-09-30T22:00:00Z";
+const octEnd = "2026-10-31T23:00:00Z";
+
+/** rest calls billingd's REST API directly, as the tests' independent check. */
+async function rest(method, p, body, key = adminKey) {
+  const res = await fetch(base + p, {
+    method, headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : {} };
+}
+async function restOK(method, p, body) {
+  const r = await rest(method, p, body);
+  assert.ok(r.status < 300, `${method} ${p}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+/** ingest sends records through UsageService.BatchIngestUsage (REST), 10,000 at most per call. */
+async function ingest(records) {
+  for (let i = 0; i < records.length; i += 10000) {
+    const res = await restOK("POST", "/v1/usage:ingest", { records: records.slice(i, i + 10000) });
+    assert.equal(res.rejected?.length ?? 0, 0, JSON.stringify(res.rejected?.slice(0, 3)));
+  }
+}
+function hourly(customerId, metricKey, resources, quantity) {
+  const out = [];
+  for (let t = Date.parse(octStart); t < Date.parse(octEnd); t += 3600_000) {
+    for (const r of resources) {
+      const start = new Date(t).toISOString(), end = new Date(t + 3600_000).toISOString();
+      out.push({ idempotencyKey: `${r}/${metricKey}/${start}`, customerId, metricKey, quantity, startTime: start, endTime: end, resourceId: r, source: "e2e" });
+    }
+  }
+  return out;
+}
+
+let browser;
+const jsErrors = [];
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"],
+  });
+  await restOK("POST", "/v1/customers", { id: "acme", displayName: "Acme Cloud", billingTimeZone: tz });
+  await restOK("POST", "/v1/customers", { id: "globex", displayName: "Globex", billingTimeZone: "UTC" });
+  await restOK("POST", "/v1/customers", { id: "bigco", displayName: "BigCo", billingTimeZone: tz });
+});
+after(async () => {
+  await browser?.close();
+  assert.deepEqual(jsErrors, [], "the console logged no JavaScript errors");
+});
+
+/** newPage opens a tab (its own sessionStorage) at a viewport. */
+async function newPage(width = 1280, height = 800) {
+  const ctx = await browser.newContext({ viewport: { width, height }, acceptDownloads: true });
+  const page = await ctx.newPage();
+  page.on("pageerror", (e) => jsErrors.push(String(e)));
+  page.on("console", (m) => { if (m.type() === "error" && !/status of 40[0134]/.test(m.text())) jsErrors.push(m.text()); });
+  return page;
+}
+async function signIn(page, key) {
+  await page.goto(base + "/console/");
+  await page.getByLabel("API key", { exact: true }).fill(key);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign out" }).waitFor();
+}
+/** checkA11y runs axe-core; serious and critical violations fail. */
+async function checkA11y(page, screen) {
+  await page.evaluate(axeSource); // not addScriptTag: the console's CSP forbids inline scripts
+  const { violations } = await page.evaluate(() => globalThis.axe.run(document, { resultTypes: ["violations"] }));
+  const bad = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`), [], `axe on ${screen}`);
+}
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+}
+function fieldError(page, label) {
+  // The message sits in the same .field as the labelled control.
+  return page.locator(".field", { has: page.getByLabel(label, { exact: true }) }).locator(".field-error");
+}
+
+test("sign-in refuses an empty and an unknown key, then signs in and out", async () => {
+  const page = await newPage();
+  await page.goto(base + "/console/bills");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await fieldError(page, "API key").getByText("Paste an API key").waitFor();
+  await page.getByLabel("API key", { exact: true }).fill("bk_not-a-real-key-0123456789");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await fieldError(page, "API key").getByText("does not know this key").waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0, "a refused key is not kept");
+  await shot(page, "00-sign-in");
+  await checkA11y(page, "sign-in");
+  await signIn(page, adminKey);
+  assert.equal(await page.evaluate(() => sessionStorage.getItem("billingd.apiKey")), adminKey);
+  await page.reload(); // the tab keeps its session
+  await page.getByRole("button", { name: "Sign out" }).waitFor();
+  assert.ok(!page.url().includes(adminKey), "the key is never in a URL");
+  assert.equal(await page.evaluate((k) => localStorage.length === 0 && !document.cookie.includes(k), adminKey), true);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByLabel("API key", { exact: true }).waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.getItem("billingd.apiKey")), null, "sign-out forgets the key");
+  await page.context().close();
+});
+
+test("catalog, price list with two dated prices and a campaign built in the UI; the bill equals QueryBilling; PDF download", async () => {
+  const page = await newPage();
+  await signIn(page, adminKey);
+
+  await page.getByRole("link", { name: "Catalog" }).click();
+  await page.getByLabel("Metric key", { exact: true }).fill("e2e.vcpu");
+  await page.getByLabel("Metric name", { exact: true }).fill("vCPU");
+  await page.getByLabel("Metric unit", { exact: true }).fill("vCPU");
+  await page.getByRole("button", { name: "Create metric" }).click();
+  await page.getByRole("cell", { name: /e2e\.vcpu/ }).waitFor();
+
+  // A refused create shows the server's violation at its field.
+  await page.getByLabel("Group id", { exact: true }).fill("bad id!");
+  await page.getByLabel("Group name", { exact: true }).fill("Compute");
+  await page.getByRole("button", { name: "Create group" }).click();
+  await fieldError(page, "Group id").waitFor();
+  await page.getByLabel("Group id", { exact: true }).fill("compute");
+  await page.getByRole("button", { name: "Create group" }).click();
+  await page.getByText("Compute", { exact: true }).waitFor();
+
+  await page.getByLabel("Product id", { exact: true }).fill("vcpu");
+  await page.getByLabel("Product name", { exact: true }).fill("vCPU hours");
+  await page.getByLabel("Group", { exact: true }).selectOption("compute");
+  await page.getByLabel("Metric", { exact: true }).selectOption("e2e.vcpu");
+  await page.getByRole("button", { name: "Create product" }).click();
+  // Edit: PATCH sends only the changed field; the audit trail keeps before and after.
+  await page.getByRole("button", { name: "Edit vcpu" }).click();
+  await page.getByLabel("Name of vcpu", { exact: true }).fill("vCPU-hours");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.locator("li", { hasText: "vCPU-hours" }).getByRole("button", { name: "Edit vcpu" }).waitFor();
+  await shot(page, "02-catalog");
+  await checkA11y(page, "catalog");
+
+  await page.getByRole("link", { name: "Price lists" }).click();
+  await page.getByLabel("List id", { exact: true }).fill("default-eur");
+  await page.getByLabel("List name", { exact: true }).fill("Default EUR");
+  await page.getByRole("button", { name: "Create price list" }).click();
+  await page.getByRole("heading", { name: /New price in default-eur/ }).waitFor();
+  async function addPrice(unitPrice, from, to) {
+    await page.getByLabel("Priced product", { exact: true }).selectOption("vcpu");
+    await page.getByLabel("Unit price", { exact: true }).fill(unitPrice);
+    await page.getByLabel("Valid from (UTC)", { exact: true }).fill(from);
+    await page.getByLabel("Valid to (UTC, exclusive)", { exact: true }).fill(to);
+    await page.getByRole("button", { name: "Add price" }).click();
+  }
+  await addPrice("0.0100", "2026-09-01", "2026-10-16");
+  await page.getByText(/0\.01 per hour/).waitFor(); // the API normalises decimals
+  await addPrice("0.0200", "2026-10-16", "");
+  await page.getByText(/0\.02 per hour/).waitFor();
+
+  // An overlapping window is refused; the message appears at the field and nothing is stored.
+  await addPrice("0.0300", "2026-10-10", "2026-10-20");
+  const overlap = fieldError(page, "Valid from (UTC)");
+  await overlap.waitFor();
+  assert.match(await overlap.innerText(), /overlaps/);
+  assert.equal(await page.getByLabel("Valid from (UTC)", { exact: true }).getAttribute("aria-invalid"), "true");
+  const stored = await restOK("GET", "/v1/priceLists/default-eur/prices?pageSize=1000");
+  assert.deepEqual(stored.prices.map((p) => p.unitPrice).sort(), ["0.01", "0.02"], "the refused price was not stored");
+  await shot(page, "03b-price-overlap-refused");
+
+  await page.getByLabel("Campaign id", { exact: true }).fill("autumn");
+  await page.getByLabel("Campaign name", { exact: true }).fill("Autumn deal");
+  await page.getByLabel("Overridden product", { exact: true }).selectOption("vcpu");
+  await page.getByLabel("Campaign unit price", { exact: true }).fill("0.0050");
+  await page.getByLabel("Campaign from (UTC)", { exact: true }).fill("2026-10-20");
+  await page.getByLabel("Campaign to (UTC, exclusive)", { exact: true }).fill("2026-10-23");
+  await page.getByRole("button", { name: "Create campaign" }).click();
+  await page.getByText(/campaign Autumn deal: 0\.005 /).waitFor();
+  // A committed contract for globex: 10 vCPU for 100 EUR a month, prorated daily.
+  await page.getByLabel("Contract id", { exact: true }).fill("globex-vcpu");
+  await page.getByLabel("Contract customer", { exact: true }).fill("globex");
+  await page.getByLabel("Contracted product", { exact: true }).selectOption("vcpu");
+  await page.getByLabel("Committed quantity", { exact: true }).fill("10");
+  await page.getByLabel("Fee", { exact: true }).fill("100");
+  await page.getByLabel("Contract from (UTC)", { exact: true }).fill("2026-10-01");
+  await page.getByRole("button", { name: "Create contract" }).click();
+  await page.getByRole("cell", { name: "globex-vcpu" }).waitFor();
+  await shot(page, "03-price-lists");
+  await checkA11y(page, "price lists");
+
+  // Usage through the API: 4 vCPU every hour of October on two VMs, and a
+  // metric no product sells, which the bill names as unpriced.
+  await ingest(hourly("acme", "e2e.vcpu", ["vm-1", "vm-2"], "4"));
+  await restOK("POST", "/v1/metrics", { key: "e2e.unsold", displayName: "Unsold", unit: "GB", aggregation: "AGGREGATION_SUM" });
+  await ingest([{ idempotencyKey: "unsold-1", customerId: "acme", metricKey: "e2e.unsold", quantity: "5", resourceId: "disk-1", source: "e2e",
+    startTime: "2026-10-02T00:00:00Z", endTime: "2026-10-02T01:00:00Z" }]);
+
+  await page.goto(base + "/console/bills?customer=acme&month=2026-10");
+  const total = page.getByTestId("bill-total");
+  await total.waitFor();
+  const api = await restOK("GET", `/v1/billing:query?query.customerIds=acme&query.startTime=${octStart}&query.endTime=${octEnd}&query.groupBy=GROUP_BY_CUSTOMER`);
+  assert.equal(api.totals.length, 1);
+  assert.notEqual(api.totals[0].amount, "0.00");
+  assert.equal(await total.innerText(), `${api.totals[0].amount} ${api.totals[0].currency}`, "the UI's total is QueryBilling's, to the cent");
+  await page.getByRole("img", { name: /Cost per product per day/ }).waitFor();
+  await page.getByRole("img", { name: /Cost per product per month/ }).waitFor();
+  await page.getByText(/campaign autumn/).first().waitFor(); // a line priced by the campaign names it
+  const unsold = page.getByRole("row", { name: /e2e\.unsold/ });
+  await unsold.waitFor();
+  assert.match(await unsold.innerText(), /disk-1/);
+  await shot(page, "01-bills");
+  await checkA11y(page, "bills");
+
+  const magic = { pdf: "%PDF-", xlsx: "PK\x03\x04", csv: "", json: "{", xml: "<?xml" };
+  for (const [format, start] of Object.entries(magic)) {
+    const [dl] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: format.toUpperCase() }).click()]);
+    assert.match(dl.suggestedFilename(), new RegExp(`\\.${format}$`));
+    const file = path.join(shots, dl.suggestedFilename());
+    await dl.saveAs(file);
+    const bytes = fs.readFileSync(file);
+    assert.ok(bytes.length > 0 && bytes.subarray(0, start.length).toString("latin1") === start, `${format} download starts with ${JSON.stringify(start)}`);
+    if (format === "pdf" && spawnSync("pdftotext", ["-v"]).status === 0) {
+      const text = spawnSync("pdftotext", ["-layout", file, "-"], { encoding: "utf8" }).stdout;
+      assert.ok(text.includes(api.totals[0].amount), `the PDF shows the total ${api.totals[0].amount}`);
+    }
+  }
+
+  // Sorting by amount, largest first, is one header click away (twice: descending).
+  const amountHeader = page.getByTestId("lines").getByRole("columnheader", { name: "Amount" });
+  await amountHeader.getByRole("button").click();
+  await amountHeader.getByRole("button").click();
+  assert.equal(await amountHeader.getAttribute("aria-sort"), "descending");
+  const lines = (await restOK("GET", `/v1/billing:query?query.customerIds=acme&query.startTime=${octStart}&query.endTime=${octEnd}&query.groupBy=GROUP_BY_CUSTOMER&query.groupBy=GROUP_BY_PRODUCT&query.groupBy=GROUP_BY_MODEL`)).lines;
+  const largest = lines.map((l) => l.amount).sort((a, b) => Number(b) - Number(a))[0];
+  assert.ok((await page.getByTestId("lines").locator("tbody tr").nth(0).innerText()).includes(`${largest} EUR`), `the first line after sorting is the largest, ${largest}`);
+
+  // The same bill on a phone-sized screen.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await total.waitFor();
+  // The chart resizes on a ResizeObserver tick: let the layout settle first.
+  await page.waitForFunction(() => document.documentElement.scrollWidth <= window.innerWidth + 1, null, { timeout: 5000 }).catch(() => {});
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `no horizontal page scroll at 390 px (overflow ${overflow}px)`);
+  await shot(page, "01b-bills-390x844");
+  await page.context().close();
+});
+
+test("every main screen renders, passes axe and has a screenshot", async () => {
+  const page = await newPage();
+  await signIn(page, adminKey);
+  const screens = [["usage", "Usage and stats", "04-usage"], ["customers", "Customers", "05-customers"],
+    ["months", "Months", "06-months"], ["access", "Access", "07-access"]];
+  for (const [route, heading, name] of screens) {
+    await page.getByRole("link", { name: heading === "Usage and stats" ? "Usage" : heading, exact: true }).click();
+    await page.getByRole("heading", { level: 1, name: heading }).waitFor();
+    await page.locator(".loading").first().waitFor({ state: "detached" }).catch(() => {});
+    assert.match(page.url(), new RegExp(`/console/${route}`));
+    if (route === "customers") {
+      // A bad time zone is refused at its field; then the customer is made.
+      await page.getByLabel("Customer id", { exact: true }).fill("initech");
+      await page.getByLabel("Customer name", { exact: true }).fill("Initech");
+      await page.getByLabel("Billing time zone", { exact: true }).fill("Mars/Olympus");
+      await page.getByRole("button", { name: "Create customer" }).click();
+      const tzError = fieldError(page, "Billing time zone");
+      await tzError.waitFor();
+      assert.match(await tzError.innerText(), /unknown time zone "Mars\/Olympus"/);
+      assert.equal((await rest("GET", "/v1/customers/initech")).status, 404, "the refused customer was not stored");
+      await page.getByLabel("Billing time zone", { exact: true }).fill("Europe/Berlin");
+      await page.getByRole("button", { name: "Create customer" }).click();
+      await page.getByText("Initech", { exact: true }).waitFor();
+      await page.locator("summary", { hasText: "Acme Cloud" }).click();
+      const acme = page.getByRole("group").filter({ hasText: "Acme Cloud" });
+      await acme.getByText("No organisations.").waitFor();
+      // Customer → organisation → VDC, made here and read back from the API.
+      await acme.getByLabel("New organisation id", { exact: true }).fill("acme-prod");
+      await acme.getByLabel("Organisation name", { exact: true }).fill("Acme production");
+      await acme.getByRole("button", { name: "Add organisation" }).click();
+      await acme.getByText("Acme production").waitFor();
+      await acme.getByLabel("New VDC id", { exact: true }).fill("ams1");
+      await acme.getByLabel("VDC name", { exact: true }).fill("Amsterdam 1");
+      await acme.getByRole("button", { name: "Add VDC" }).click();
+      await acme.getByText("VDC Amsterdam 1").waitFor();
+      assert.equal((await restOK("GET", "/v1/customers/acme/organisations/acme-prod/vdcs/ams1")).vdc.displayName, "Amsterdam 1");
+    }
+    if (route === "usage") await page.getByRole("cell", { name: "2026-10" }).waitFor();
+    if (route === "access") {
+      const edit = page.locator("ol.audit li", { hasText: /update product vcpu/ });
+      await edit.locator("summary").click();
+      const row = edit.getByRole("row", { name: /displayName/ });
+      assert.deepEqual(await row.getByRole("cell").allInnerTexts(), ["displayName", '"vCPU hours"', '"vCPU-hours"'], "the audit diff shows before and after");
+    }
+    if (route === "months") await closeAndReopen(page);
+    await shot(page, name);
+    await checkA11y(page, heading);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForFunction(() => document.documentElement.scrollWidth <= window.innerWidth + 1, null, { timeout: 5000 }).catch(() => {});
+    await shot(page, `${name}-390x844`);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const wide = await page.evaluate(() => [...document.querySelectorAll("body *")]
+      .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && e.parentElement.getBoundingClientRect().right <= window.innerWidth + 1)
+      .slice(0, 5).map((e) => `${e.tagName}.${e.className} ${e.textContent.slice(0, 40)}`));
+    assert.ok(overflow <= 1, `${heading}: no horizontal page scroll at 390 px (overflow ${overflow}px: ${wide.join(" | ")})`);
+    await page.setViewportSize({ width: 1280, height: 800 });
+  }
+  await page.context().close();
+});
+
+/** closeAndReopen closes acme's October in the UI, sends late usage through
+ *  the API and finds it as an adjustment line of November, then reopens. */
+async function closeAndReopen(page) {
+  await page.getByLabel("Month", { exact: true }).fill("2026-10");
+  await page.getByRole("button", { name: "Close month" }).click();
+  await page.getByRole("cell", { name: "2026-10" }).waitFor();
+  await ingest([{ idempotencyKey: "late-1", customerId: "acme", metricKey: "e2e.vcpu", quantity: "10", resourceId: "vm-late", source: "e2e",
+    startTime: "2026-10-05T10:00:00Z", endTime: "2026-10-05T11:00:00Z" }]);
+  await page.reload();
+  await page.getByRole("heading", { name: "Adjustment lines in 2026-11" }).waitFor();
+  const adj = page.getByRole("row", { name: /late usage/ });
+  await adj.waitFor();
+  assert.match(await adj.innerText(), /2026-10/);
+  await shot(page, "06b-months-closed-adjustment");
+  await page.getByLabel("Month", { exact: true }).fill("2026-10");
+  await page.getByLabel(/^Reason/).fill("e2e: reopened to fix a late record");
+  await page.getByRole("button", { name: "Reopen month" }).click();
+  await page.getByText("2026-10 reopened.").waitFor();
+  await page.getByText(/No closed month/).waitFor();
+}
+
+test("keyboard only: skip link, main navigation and the sign-in form", async () => {
+  const page = await newPage();
+  await page.goto(base + "/console/");
+  await page.getByLabel("API key", { exact: true }).waitFor();
+  await page.keyboard.press("Tab"); // the key field is the sign-in page's first control
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("type")), "password");
+  await page.keyboard.type(adminKey);
+  await page.keyboard.press("Enter");
+  await page.getByRole("button", { name: "Sign out" }).waitFor();
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Skip to content");
+  // Forward through the navigation: focus stays on a followed link.
+  for (const target of ["Catalog", "Price lists", "Months"]) {
+    let found = false;
+    for (let i = 0; i < 15 && !found; i++) {
+      await page.keyboard.press("Tab");
+      found = (await page.evaluate(() => document.activeElement?.textContent)) === target;
+    }
+    assert.ok(found, `Tab reaches the ${target} link`);
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { level: 1, name: target === "Price lists" ? "Price lists" : target }).waitFor();
+  }
+
+  // Forms work from the keyboard too: on Bills, Space ticks a group-by level.
+  await page.goto(base + "/console/bills?customer=acme&month=2026-10");
+  await page.getByTestId("bill-total").waitFor();
+  await page.getByRole("checkbox", { name: "resource" }).focus();
+  await page.keyboard.press("Space");
+  await page.waitForURL(/GROUP_BY_RESOURCE/);
+  // The box is controlled by the URL: it shows ticked once the route has updated.
+  await page.getByRole("checkbox", { name: "resource", checked: true }).waitFor();
+  await page.getByTestId("lines").getByRole("columnheader", { name: "Resource" }).waitFor();
+  // The lines' region takes focus and scrolls with the keyboard.
+  await page.getByTestId("lines").focus();
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("data-testid")), "lines");
+  await page.context().close();
+});
+
+test("a tenant key sees its customer only; another customer is a 403 state and a 403 from the API", async () => {
+  // The tenant key is made in the Access screen; its secret is shown once.
+  const admin = await newPage();
+  await signIn(admin, adminKey);
+  await admin.getByRole("link", { name: "Access" }).click();
+  await admin.getByLabel("Key name", { exact: true }).fill("acme portal");
+  await admin.getByLabel("Role", { exact: true }).selectOption("ROLE_READER");
+  await admin.getByLabel("Scoped to customer", { exact: true }).fill("acme");
+  await admin.getByRole("button", { name: "Create key" }).click();
+  const tenantKey = await admin.getByTestId("new-secret").innerText();
+  assert.ok(tenantKey.length > 20);
+  await admin.getByText("acme portal").first().waitFor();
+  await shot(admin, "07b-access-new-key");
+  await admin.context().close();
+
+  const page = await newPage();
+  await signIn(page, tenantKey);
+  assert.deepEqual(await page.getByRole("navigation", { name: "Main" }).getByRole("link").allInnerTexts(), ["Bills", "Usage"]);
+  const options = await page.getByRole("combobox", { name: /^Customer/ }).locator("option").allInnerTexts();
+  assert.deepEqual(options, ["Acme Cloud"], "the tenant chooses among its own customer only");
+  await page.goto(base + "/console/bills?month=2026-10");
+  await page.getByTestId("bill-total").waitFor();
+  await shot(page, "08-tenant-bills");
+  await checkA11y(page, "tenant bills");
+
+  const [csv] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "CSV" }).click()]);
+  assert.match(csv.suggestedFilename(), /acme.*\.csv$/, "the tenant downloads its own report");
+
+  await page.goto(base + "/console/bills?customer=globex&month=2026-10");
+  const denied = page.locator('.error-state[data-status="403"]');
+  await denied.waitFor();
+  assert.match(await denied.innerText(), /Not allowed \(403\)/);
+  assert.equal(await page.getByTestId("bill-total").count(), 0);
+  await shot(page, "09-tenant-403");
+
+  await page.getByRole("link", { name: "Usage" }).click();
+  await page.getByRole("cell", { name: "2026-10" }).waitFor(); // its own stats, asked with customerId=acme
+  await shot(page, "08b-tenant-usage");
+
+  const direct = await rest("GET", `/v1/billing:query?query.customerIds=globex&query.startTime=${octStart}&query.endTime=${octEnd}`, undefined, tenantKey);
+  assert.equal(direct.status, 403, "the API itself refuses another customer to a tenant key");
+  await page.context().close();
+});
+
+test("a bill of 10,000+ lines renders virtualised (first render reported)", async () => {
+  const resources = Array.from({ length: 14 }, (_, i) => `big-vm-${i}`);
+  await ingest(hourly("bigco", "e2e.vcpu", resources, "2"));
+  const page = await newPage();
+  await signIn(page, adminKey);
+  await page.goto(base + "/console/bills?customer=bigco&month=2026-10&granularity=GRANULARITY_HOUR&group=GROUP_BY_RESOURCE,GROUP_BY_PRODUCT");
+  const region = page.getByTestId("lines");
+  await region.waitFor({ timeout: 60_000 });
+  const lines = Number(await region.getAttribute("aria-label").then((s) => s.replace(/\D/g, "")));
+  assert.ok(lines >= 10000, `${lines} lines`);
+  const ms = await page.evaluate(() => {
+    const m = (n) => performance.getEntriesByName(n).at(-1)?.startTime;
+    return m("bill-rendered") - m("bill-data");
+  });
+  assert.equal(await region.getByRole("columnheader", { name: "Resource" }).count(), 1, "the resource level has its column");
+  const rows = await region.locator("tbody tr").count();
+  assert.ok(rows < 100, `virtualised: ${rows} <tr> in the DOM for ${lines} lines`);
+  await region.evaluate((el) => { el.scrollTop = el.scrollHeight; });
+  await page.waitForFunction((n) => document.querySelector(`[aria-rowindex="${n}"]`), lines + 1);
+  console.log(`# 10k bill: ${lines} lines, first render ${ms.toFixed(0)} ms after the data arrived, ${rows} rows in the DOM`);
+  fs.writeFileSync(path.join(shots, "bill-10k.txt"), `${lines} lines, first render ${ms.toFixed(0)} ms, ${rows} <tr>\n`);
+  await shot(page, "10-bill-10k-lines");
+  await page.context().close();
+});
