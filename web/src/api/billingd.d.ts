@@ -875,6 +875,13 @@ export interface components {
         };
         v1BatchIngestUsageRequest: {
             records?: components["schemas"]["v1UsageRecord"][];
+            /**
+             * @description All or nothing: when any record is bad, store none and answer
+             *     INVALID_ARGUMENT (HTTP 400) naming every problem ("records[3].quantity").
+             *     Unset, each record is validated on its own and the bad ones are listed
+             *     in the answer while the others are stored.
+             */
+            atomic?: boolean;
         };
         v1BatchIngestUsageResponse: {
             /** Format: int32 */
@@ -1544,8 +1551,12 @@ export interface components {
              */
             index?: number;
             idempotencyKey?: string;
-            /** @description The offending field, e.g. "quantity", when there is one. */
+            /** @description The (first) offending field, e.g. "quantity", when there is one. */
             field?: string;
+            /**
+             * @description What is wrong; with several problems, every one as "field: reason",
+             *     joined by "; ".
+             */
             reason?: string;
         };
         v1ReopenPeriodResponse: Record<string, never>;
