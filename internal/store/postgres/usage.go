@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/billingd/billingd/internal/billing"
 	"github.com/billingd/billingd/internal/catalog"
 	"github.com/billingd/billingd/internal/usage"
 )
@@ -26,9 +27,10 @@ const (
 	sqlMetricAggregations = "SELECT key, aggregation FROM " + tableMetrics + " WHERE key = ANY($1)"
 
 	// sqlKnownRecords returns the positions (from 1, ascending) of the
-	// identities $1…$4 that are stored.
-	sqlKnownRecords = `SELECT t.i FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[]) WITH ORDINALITY AS t(c, m, s, k, i)
-		JOIN ` + tableUsageRecords + ` r ON r.customer_id = t.c AND r.metric_key = t.m AND r.start_time = t.s AND r.idempotency_key = t.k
+	// records of customer $1 with metric, start and key $2…$4 that are
+	// stored. One customer per statement: on Citus it reads one shard.
+	sqlKnownRecords = `SELECT t.i FROM unnest($2::text[], $3::timestamptz[], $4::text[]) WITH ORDINALITY AS t(m, s, k, i)
+		JOIN ` + tableUsageRecords + ` r ON r.customer_id = $1 AND r.metric_key = t.m AND r.start_time = t.s AND r.idempotency_key = t.k
 		WHERE r.start_time >= $5 AND r.start_time <= $6
 		ORDER BY t.i`
 	// sqlStageUsage is the last way's staging table, dropped at commit.
@@ -47,7 +49,7 @@ const (
 // result: it remembers which monthly partitions exist.
 // It also starts draining the hourly rollup log that earlier runs left.
 func (s *Store) Usage() usage.Repository {
-	u := &usageRepo{store: s, rollups: &rollupWorker{pool: s.pool}}
+	u := &usageRepo{store: s, rollups: &rollupWorker{pool: s.pool, log: s.log, metrics: s.metrics, closed: &s.closed}}
 	u.rollups.kick()
 	return u
 }
@@ -174,6 +176,9 @@ func (u *usageRepo) insertOnce(ctx context.Context, records []usage.Record, way 
 		if err != nil || len(stored) == 0 {
 			return err
 		}
+		if err := markLate(ctx, tx, stored); err != nil {
+			return err
+		}
 		return markDirty(ctx, tx, stored)
 	})
 	if err != nil {
@@ -183,6 +188,67 @@ func (u *usageRepo) insertOnce(ctx context.Context, records []usage.Record, way 
 		return 0, ingestErr(err, conn.Conn().IsClosed())
 	}
 	return len(stored), nil
+}
+
+const (
+	// sqlClosedFor reads the closed months of customers $1 that records
+	// starting in [$2, $3] can be late for (billing.Lookback before them).
+	sqlClosedFor = `SELECT id::text, customer_id, start_time, end_time FROM closed_periods
+		WHERE customer_id = ANY($1) AND end_time > $2 AND start_time <= $3::timestamptz + $4::interval`
+	sqlInsertLate = `INSERT INTO usage_late (period_id, metric_key, start_time, idempotency_key)
+		SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[]) ORDER BY 1, 2, 3, 4
+		ON CONFLICT DO NOTHING`
+)
+
+// markLate lists in usage_late the stored records that a closed month
+// reads (they start in it or up to billing.Lookback before it), so that
+// the month stays as it was closed (migration 0010). It runs after the
+// records were written, so tx holds ROW EXCLUSIVE on usage_records: a
+// close (which takes SHARE) either committed before, and this read sees
+// it, or waits for this transaction, and its month has the records.
+func markLate(ctx context.Context, tx pgx.Tx, records []usage.Record) error {
+	var customers []string
+	lo, hi := records[0].Start, records[0].Start
+	for i := range records {
+		r := &records[i]
+		if len(customers) == 0 || customers[len(customers)-1] != r.CustomerID {
+			customers = append(customers, r.CustomerID) // billing order: a customer's records are neighbours
+		}
+		if r.Start.Before(lo) {
+			lo = r.Start
+		}
+		if r.Start.After(hi) {
+			hi = r.Start
+		}
+	}
+	type closed struct {
+		id, customer string
+		from, to     time.Time
+	}
+	rows, _ := tx.Query(ctx, sqlClosedFor, customers, lo, hi, billing.Lookback)
+	periods, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (closed, error) {
+		var p closed
+		err := row.Scan(&p.id, &p.customer, &p.from, &p.to)
+		return p, err
+	})
+	if err != nil || len(periods) == 0 {
+		return err
+	}
+	var ids, metrics, keys []string
+	var starts []time.Time
+	for i := range records {
+		r := &records[i]
+		for _, p := range periods {
+			if p.customer == r.CustomerID && !r.Start.Before(p.from.Add(-billing.Lookback)) && r.Start.Before(p.to) {
+				ids, metrics, starts, keys = append(ids, p.id), append(metrics, r.MetricKey), append(starts, r.Start), append(keys, r.Key)
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err = tx.Exec(ctx, sqlInsertLate, ids, metrics, starts, keys)
+	return err
 }
 
 // copyRecords COPYs records into usage_records; one that is stored already
@@ -199,31 +265,48 @@ func copyRecords(ctx context.Context, tx pgx.Tx, records []usage.Record) error {
 }
 
 // unknown returns the records whose identity is not stored (as tx sees it),
-// in their order.
+// in their order. The records come in billing order, so each customer's
+// are neighbours: one lookup per customer, all sent in one round trip.
 func unknown(ctx context.Context, tx pgx.Tx, records []usage.Record) ([]usage.Record, error) {
-	n := len(records)
-	customers, metrics, keys := make([]string, n), make([]string, n), make([]string, n)
-	starts := make([]time.Time, n)
-	for i := range records {
-		r := &records[i]
-		customers[i], metrics[i], starts[i], keys[i] = r.CustomerID, r.MetricKey, r.Start, r.Key
-	}
-	lo, hi := slices.MinFunc(starts, time.Time.Compare), slices.MaxFunc(starts, time.Time.Compare)
-	rows, _ := tx.Query(ctx, sqlKnownRecords, customers, metrics, starts, keys, lo, hi)
-	known, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return nil, err
-	}
-	out := make([]usage.Record, 0, n-len(known))
-	next := 0 // known is ascending
-	for i := range records {
-		if next < len(known) && known[next] == int64(i+1) {
-			next++
-			continue
+	var (
+		batch  pgx.Batch
+		groups [][]usage.Record
+	)
+	for rest := records; len(rest) > 0; {
+		n := 1
+		for n < len(rest) && rest[n].CustomerID == rest[0].CustomerID {
+			n++
 		}
-		out = append(out, records[i])
+		group := rest[:n]
+		rest = rest[n:]
+		metrics, keys, starts := make([]string, n), make([]string, n), make([]time.Time, n)
+		for i := range group {
+			r := &group[i]
+			metrics[i], starts[i], keys[i] = r.MetricKey, r.Start, r.Key
+		}
+		lo, hi := slices.MinFunc(starts, time.Time.Compare), slices.MaxFunc(starts, time.Time.Compare)
+		batch.Queue(sqlKnownRecords, group[0].CustomerID, metrics, starts, keys, lo, hi)
+		groups = append(groups, group)
 	}
-	return out, nil
+	results := tx.SendBatch(ctx, &batch)
+	defer results.Close()
+	out := make([]usage.Record, 0, len(records))
+	for _, group := range groups {
+		rows, _ := results.Query()
+		known, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return nil, err
+		}
+		next := 0 // known is ascending
+		for i := range group {
+			if next < len(known) && known[next] == int64(i+1) {
+				next++
+				continue
+			}
+			out = append(out, group[i])
+		}
+	}
+	return out, results.Close()
 }
 
 // insertStaged stores, in tx, the records whose identity is not stored yet
