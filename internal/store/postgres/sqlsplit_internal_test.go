@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -29,5 +30,13 @@ CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $fn$ BEGIN RETURN 1; END $fn
 		if _, err := splitStatements(bad); err == nil {
 			t.Errorf("%q: no error", bad)
 		}
+	}
+}
+
+// TestScanFrozenLeavesLateOutOfEveryBranch: each of sqlScanUsage's three
+// branches reads usage_records through the anti-join with usage_late.
+func TestScanFrozenLeavesLateOutOfEveryBranch(t *testing.T) {
+	if n := strings.Count(sqlScanFrozen, "LEFT JOIN usage_late"); n != 3 {
+		t.Errorf("%d branches leave late records out, want 3:\n%s", n, sqlScanFrozen)
 	}
 }

@@ -1,0 +1,18 @@
+package app_test
+
+import (
+	"testing"
+
+	"github.com/billingd/billingd/internal/store/postgres/pgtest"
+)
+
+// TestCitus runs the closing tests on a Citus coordinator with workers
+// (BILLINGD_TEST_CITUS_URL; skipped without it): a closed month stays
+// frozen under late usage, and a close waits for ingestion in flight.
+func TestCitus(t *testing.T) {
+	pgtest.RunOnCitus(t, map[string]func(*testing.T){
+		"ClosedPeriodFreezesAndAdjusts": TestClosedPeriodFreezesAndAdjusts,
+		"ClosePeriodRefusals":           TestClosePeriodRefusals,
+		"CloseDuringIngestion":          TestCloseDuringIngestion,
+	})
+}
