@@ -25,6 +25,7 @@ type Store struct {
 	log     *slog.Logger
 	metrics *storeMetrics
 	closed  atomic.Bool // the rollup worker stops (silently) once set
+	citus   bool        // the database has the citus extension (when opened)
 }
 
 // Open connects to url (a postgres:// URL or key=value DSN; pool_* settings
@@ -56,7 +57,12 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
-	return &Store{pool: pool, repo: repo{q: pool}, log: slog.Default(), metrics: newStoreMetrics()}, nil
+	citus, err := hasCitus(ctx, pool)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	return &Store{pool: pool, repo: repo{q: pool}, log: slog.Default(), metrics: newStoreMetrics(), citus: citus}, nil
 }
 
 // SetLogger sets where the store logs what no caller sees, such as a

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -27,12 +28,15 @@ const (
 	sqlMetricAggregations = "SELECT key, aggregation FROM " + tableMetrics + " WHERE key = ANY($1)"
 
 	// sqlKnownRecords returns the positions (from 1, ascending) of the
-	// records of customer $1 with metric, start and key $2…$4 that are
-	// stored. One customer per statement: on Citus it reads one shard.
-	sqlKnownRecords = `SELECT t.i FROM unnest($2::text[], $3::timestamptz[], $4::text[]) WITH ORDINALITY AS t(m, s, k, i)
-		JOIN ` + tableUsageRecords + ` r ON r.customer_id = $1 AND r.metric_key = t.m AND r.start_time = t.s AND r.idempotency_key = t.k
-		WHERE r.start_time >= $5 AND r.start_time <= $6
+	// identities $2…$5 that are stored; $1 lists their customers. On Citus
+	// the customers are of one shard, and "customer_id = ANY($1)" lets it
+	// send the statement to that shard alone.
+	sqlKnownRecords = `SELECT t.i FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::text[]) WITH ORDINALITY AS t(c, m, s, k, i)
+		JOIN ` + tableUsageRecords + ` r ON r.customer_id = t.c AND r.metric_key = t.m AND r.start_time = t.s AND r.idempotency_key = t.k
+		WHERE r.customer_id = ANY($1) AND r.start_time >= $6 AND r.start_time <= $7
 		ORDER BY t.i`
+	// sqlShardsOf returns the shard of usage_records each customer's rows are in (Citus only).
+	sqlShardsOf = "SELECT c, get_shard_id_for_distribution_column('" + tableUsageRecords + "', c) FROM unnest($1::text[]) AS c"
 	// sqlStageUsage is the last way's staging table, dropped at commit.
 	sqlStageUsage = "CREATE TEMP TABLE usage_stage (LIKE " + tableUsageRecords + " INCLUDING DEFAULTS) ON COMMIT DROP"
 	// sqlCopyStage loads the batch into usage_stage.
@@ -57,6 +61,7 @@ func (s *Store) Usage() usage.Repository {
 type usageRepo struct {
 	store   *Store
 	parts   partitions
+	shards  shardCache
 	rollups *rollupWorker
 }
 
@@ -167,7 +172,7 @@ func (u *usageRepo) insertOnce(ctx context.Context, records []usage.Record, way 
 		case copyAll:
 			stored, err = records, copyRecords(ctx, tx, records)
 		case copyUnknown:
-			if stored, err = unknown(ctx, tx, records); err == nil {
+			if stored, err = u.unknown(ctx, tx, records); err == nil {
 				err = copyRecords(ctx, tx, stored)
 			}
 		default:
@@ -265,48 +270,114 @@ func copyRecords(ctx context.Context, tx pgx.Tx, records []usage.Record) error {
 }
 
 // unknown returns the records whose identity is not stored (as tx sees it),
-// in their order. The records come in billing order, so each customer's
-// are neighbours: one lookup per customer, all sent in one round trip.
-func unknown(ctx context.Context, tx pgx.Tx, records []usage.Record) ([]usage.Record, error) {
-	var (
-		batch  pgx.Batch
-		groups [][]usage.Record
-	)
-	for rest := records; len(rest) > 0; {
-		n := 1
-		for n < len(rest) && rest[n].CustomerID == rest[0].CustomerID {
-			n++
+// in their order. It looks the identities up with one statement per shard
+// (on one node: one in all), all sent in one round trip: on Citus one
+// statement over the whole batch would join it with every shard.
+func (u *usageRepo) unknown(ctx context.Context, tx pgx.Tx, records []usage.Record) ([]usage.Record, error) {
+	shardOf, err := u.shards.of(ctx, tx, records, u.store.citus)
+	if err != nil {
+		return nil, err
+	}
+	type group struct {
+		customers, cs, metrics, keys []string
+		starts                       []time.Time
+		at                           []int // positions in records
+	}
+	var groups []*group
+	byShard := map[int64]*group{}
+	for i := range records {
+		r := &records[i]
+		g := byShard[shardOf[r.CustomerID]]
+		if g == nil {
+			g = &group{}
+			byShard[shardOf[r.CustomerID]] = g
+			groups = append(groups, g)
 		}
-		group := rest[:n]
-		rest = rest[n:]
-		metrics, keys, starts := make([]string, n), make([]string, n), make([]time.Time, n)
-		for i := range group {
-			r := &group[i]
-			metrics[i], starts[i], keys[i] = r.MetricKey, r.Start, r.Key
+		if n := len(g.customers); n == 0 || g.customers[n-1] != r.CustomerID { // billing order: a customer's records are neighbours
+			g.customers = append(g.customers, r.CustomerID)
 		}
-		lo, hi := slices.MinFunc(starts, time.Time.Compare), slices.MaxFunc(starts, time.Time.Compare)
-		batch.Queue(sqlKnownRecords, group[0].CustomerID, metrics, starts, keys, lo, hi)
-		groups = append(groups, group)
+		g.cs, g.metrics, g.starts, g.keys = append(g.cs, r.CustomerID), append(g.metrics, r.MetricKey), append(g.starts, r.Start), append(g.keys, r.Key)
+		g.at = append(g.at, i)
+	}
+	var batch pgx.Batch
+	for _, g := range groups {
+		lo, hi := slices.MinFunc(g.starts, time.Time.Compare), slices.MaxFunc(g.starts, time.Time.Compare)
+		batch.Queue(sqlKnownRecords, g.customers, g.cs, g.metrics, g.starts, g.keys, lo, hi)
 	}
 	results := tx.SendBatch(ctx, &batch)
 	defer results.Close()
-	out := make([]usage.Record, 0, len(records))
-	for _, group := range groups {
+	known := make([]bool, len(records))
+	for _, g := range groups {
 		rows, _ := results.Query()
-		known, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		pos, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 		if err != nil {
 			return nil, err
 		}
-		next := 0 // known is ascending
-		for i := range group {
-			if next < len(known) && known[next] == int64(i+1) {
-				next++
-				continue
-			}
-			out = append(out, group[i])
+		for _, p := range pos {
+			known[g.at[p-1]] = true
 		}
 	}
-	return out, results.Close()
+	if err := results.Close(); err != nil {
+		return nil, err
+	}
+	out := make([]usage.Record, 0, len(records))
+	for i := range records {
+		if !known[i] {
+			out = append(out, records[i])
+		}
+	}
+	return out, nil
+}
+
+// shardCache remembers the Citus shard of each customer's usage, to group
+// a resend's lookups by shard. A stale entry (after shards were split or
+// moved) costs only speed: the lookup is exact whichever shards it reads.
+type shardCache struct {
+	mu    sync.Mutex
+	known map[string]int64
+}
+
+// of returns the shard of each customer of records (all 0 without Citus).
+func (c *shardCache) of(ctx context.Context, tx pgx.Tx, records []usage.Record, citus bool) (map[string]int64, error) {
+	out := map[string]int64{}
+	if !citus {
+		return out, nil
+	}
+	c.mu.Lock()
+	var missing []string
+	for i := range records {
+		id := records[i].CustomerID
+		if _, done := out[id]; done {
+			continue
+		}
+		if s, ok := c.known[id]; ok {
+			out[id] = s
+		} else if !slices.Contains(missing, id) {
+			missing = append(missing, id)
+		}
+	}
+	c.mu.Unlock()
+	if len(missing) == 0 {
+		return out, nil
+	}
+	rows, _ := tx.Query(ctx, sqlShardsOf, missing)
+	var (
+		id    string
+		shard int64
+	)
+	_, err := pgx.ForEachRow(rows, []any{&id, &shard}, func() error { out[id] = shard; return nil })
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.known == nil {
+		c.known = map[string]int64{}
+	}
+	for _, id := range missing {
+		c.known[id] = out[id]
+	}
+	return out, nil
 }
 
 // insertStaged stores, in tx, the records whose identity is not stored yet
