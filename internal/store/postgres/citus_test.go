@@ -24,14 +24,15 @@ func TestCitus(t *testing.T) {
 		"UsagePartitionDroppedBehindTheCache": TestUsagePartitionDroppedBehindTheCache,
 		"UsageConcurrentOverlappingBatches":   TestUsageConcurrentOverlappingBatches,
 		// rollups, and replicas ingesting and draining side by side
-		"UsageRollupsExactUnderConcurrentReplicas":   TestUsageRollupsExactUnderConcurrentReplicas,
-		"UsageRollupsFollowLateRecords":              TestUsageRollupsFollowLateRecords,
-		"UsageRollupRefreshWaitsForTheOtherWriter":   TestUsageRollupRefreshWaitsForTheOtherWriter,
-		"UsageRollupWorkersCatchUpAcrossReplicas":    TestUsageRollupWorkersCatchUpAcrossReplicas,
-		"UsageRollupDrainKeepsHoursCommittedAfterIt": TestUsageRollupDrainKeepsHoursCommittedAfterIt,
-		"UsageRollupSparseHoursReadRaw":              TestUsageRollupSparseHoursReadRaw,
-		"UsageRollupHintMarksThenRecomputes":         TestUsageRollupHintMarksThenRecomputes,
-		"BillingExactWhileHoursAreDirty":             TestBillingExactWhileHoursAreDirty,
+		"UsageRollupsExactUnderConcurrentReplicas":    TestUsageRollupsExactUnderConcurrentReplicas,
+		"UsageRollupsFollowLateRecords":               TestUsageRollupsFollowLateRecords,
+		"UsageRollupRefreshWaitsForTheOtherWriter":    TestUsageRollupRefreshWaitsForTheOtherWriter,
+		"UsageRollupWorkersCatchUpAcrossReplicas":     TestUsageRollupWorkersCatchUpAcrossReplicas,
+		"UsageRollupDrainKeepsHoursCommittedAfterIt":  TestUsageRollupDrainKeepsHoursCommittedAfterIt,
+		"UsageRollupSparseHoursReadRaw":               TestUsageRollupSparseHoursReadRaw,
+		"UsageRollupHintMarksThenRecomputes":          TestUsageRollupHintMarksThenRecomputes,
+		"UsageRollupDrainFailuresAreLoggedAndCounted": TestUsageRollupDrainFailuresAreLoggedAndCounted,
+		"BillingExactWhileHoursAreDirty":              TestBillingExactWhileHoursAreDirty,
 		// a database migrated and filled before Citus laid it out
 		"UpgradeFrom0006MovesUsageToItsIdentity": TestUpgradeFrom0006MovesUsageToItsIdentity,
 	})
