@@ -156,7 +156,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (Result, error) {
 	dbURL := ""
 	if cfg.CitusURL != "" {
 		if dbURL, drop, err = citusdb.Create(ctx, cfg.CitusURL, name); err != nil {
-			return res, fmt.Errorf("Citus database: %w", err)
+			return res, fmt.Errorf("database on the Citus cluster: %w", err)
 		}
 	} else if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
 		return res, err
