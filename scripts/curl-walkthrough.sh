@@ -104,13 +104,13 @@ CMD
 expect ingest-again '"duplicates":1'
 
 step query <<'CMD'
-curl -fsS -H "$AUTH" "$BILLINGD/v1/billing:query?query.customerIds=acme&query.startTime=2026-10-01T00:00:00Z&query.endTime=2026-11-01T00:00:00Z&query.groupBy=GROUP_BY_PRODUCT"
+curl -fsS -H "$AUTH" "$BILLINGD/v1/billing:query?query.customerIds=acme&query.month=2026-10&query.groupBy=GROUP_BY_PRODUCT"
 CMD
 expect query-quantity '"quantity":"120"'
 expect query-total '"amount":"2.40"'
 
 step report <<'CMD'
-curl -fsS -H "$AUTH" -o acme-2026-10.csv "$BILLINGD/v1/reports/billing?customer=acme&from=2026-10-01T00:00:00Z&to=2026-11-01T00:00:00Z&group_by=product&format=csv"
+curl -fsS -H "$AUTH" -o acme-2026-10.csv "$BILLINGD/v1/reports/billing?customer=acme&month=2026-10&group_by=product&format=csv"
 CMD
 cp "$work/acme-2026-10.csv" "$work/out"
 expect report ',120,vCPU-hour,0.02,2.40,EUR,'

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -29,6 +30,10 @@ QUANTITY, UNIT, UNIT PRICE, AMOUNT, CURRENCY and what priced the line
 the line amounts. --format csv prints the same columns with a header row;
 --format json prints the QueryBillingResponse as protobuf JSON.
 
+--month bills each customer's own month, from midnight on the 1st in its
+billing time zone (as the demo and GetBillingStats do); --from and --to
+are a custom window, the same instants for every customer.
+
 Examples:
   billingctl bill --month 2026-10 --customer acme --group-by product
   billingctl bill --month 2026-10 --group-by customer,product --format csv > 2026-10.csv
@@ -46,7 +51,7 @@ Examples:
 					return usagef("--format %q: want table, csv or json", *format)
 				}
 				return withConn(e, func(conn *grpc.ClientConn) error {
-					query, err := q.query(e, conn)
+					query, err := q.query()
 					if err != nil {
 						return err
 					}
@@ -184,9 +189,30 @@ func writeLinesTable(w io.Writer, q *billingv1.BillingQuery, res *billingv1.Quer
 	if len(res.GetLines()) == 0 {
 		fmt.Fprintln(w, "(no billing lines in this period)")
 	}
-	if n := len(res.GetUnpricedUsage()); n > 0 {
-		fmt.Fprintf(w, "%d unpriced usage series (of metrics no product sells, or no price covers; not billed): see --format json\n", n)
+	writeUnpriced(w, res.GetUnpricedUsage())
+}
+
+// writeUnpriced lists the usage that is not billed, series by series, and
+// why: a finance reader must see what was measured but not charged.
+func writeUnpriced(w io.Writer, us []*billingv1.UnpricedUsage) {
+	if len(us) == 0 {
+		return
 	}
+	fmt.Fprintf(w, "\nNot billed: %d unpriced usage series\n", len(us))
+	t := table{head: []string{"CUSTOMER", "METRIC", "RESOURCE", "DIMENSIONS", "QUANTITY", "WHY"}, right: []int{4}}
+	for _, u := range us {
+		t.rows = append(t.rows, []string{u.GetCustomerId(), u.GetMetricKey(), u.GetResourceId(), dimensions(u.GetDimensions()), u.GetQuantity(), u.GetDescription()})
+	}
+	t.write(w)
+}
+
+// dimensions renders a series' dimensions as "k=v,k=v" in key order.
+func dimensions(d map[string]string) string {
+	parts := make([]string, 0, len(d))
+	for _, k := range slices.Sorted(maps.Keys(d)) {
+		parts = append(parts, k+"="+d[k])
+	}
+	return strings.Join(parts, ",")
 }
 
 func writeLinesCSV(w io.Writer, q *billingv1.BillingQuery, res *billingv1.QueryBillingResponse) error {
@@ -237,7 +263,7 @@ Examples:
 					return usagef("--format %q: want pdf, xlsx, csv, json or xml", *format)
 				}
 				return withConn(e, func(conn *grpc.ClientConn) error {
-					query, err := q.query(e, conn)
+					query, err := q.query()
 					if err != nil {
 						return err
 					}

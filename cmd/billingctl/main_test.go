@@ -183,6 +183,87 @@ func TestIngestBillAndReport(t *testing.T) {
 	}
 }
 
+// --month without --tz is each customer's own month: acme's October
+// starts at midnight in Amsterdam (22:00 UTC on 30 September), globex's at
+// midnight UTC, in one command over both.
+func TestBillMonthIsEachCustomersMonth(t *testing.T) {
+	t.Parallel()
+	env := admin(startBillingd(t))
+	must(t, ctl(t, env, "catalog", "load", "testdata/catalog.yaml"))
+	usage := filepath.Join(t.TempDir(), "usage.csv")
+	// acme: 4 vCPU in its first October hour, the last September hour in UTC.
+	// globex: 4 vCPU in the last October hour in UTC, already November in Amsterdam.
+	if err := os.WriteFile(usage, []byte("key,customer,metric,quantity,start,end,resource\n"+
+		"a,acme,vm.vcpu,4,2026-09-30T22:00:00Z,2026-09-30T23:00:00Z,vm1\n"+
+		"g,globex,vm.vcpu,4,2026-10-31T23:00:00Z,2026-11-01T00:00:00Z,vm1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	must(t, ctl(t, env, "ingest", usage))
+
+	// acme: 4 vCPU-h × 0.015 (its own list) = 0.06, and its storage
+	// contract's fee for exactly one month (a UTC month would charge it
+	// 1.033333333333 months: 124.00); globex: 4 × 0.02 = 0.08.
+	// 0.06 + 120.00 + 0.08 = 120.14.
+	bill := must(t, ctl(t, env, "bill", "--month", "2026-10", "--group-by", "customer,product"))
+	for _, re := range []string{
+		`(?m)^acme\s+vcpu\s+payg\s+4\s+vCPU-hour\s+0\.015\s+0\.06\s+EUR\s+list acme-eur$`,
+		`(?m)^acme\s+storage-gold\s+committed\s+1\s+month\s+120\s+120\.00\s+EUR\s+contract acme-gold$`,
+		`(?m)^globex\s+vcpu\s+payg\s+4\s+vCPU-hour\s+0\.02\s+0\.08\s+EUR\s+list default-eur$`,
+		`(?m)^\s+TOTAL\s+120\.14\s+EUR\s+3 lines$`,
+	} {
+		if !regexp.MustCompile(re).MatchString(bill.stdout) {
+			t.Errorf("bill --month 2026-10 lacks %s:\n%s", re, bill.stdout)
+		}
+	}
+	// --tz makes it one zone's month for everyone: Amsterdam's October
+	// holds acme's hour and month but not globex's hour: 0.06 + 120.00.
+	ams := must(t, ctl(t, env, "bill", "--month", "2026-10", "--tz", "Europe/Amsterdam", "--group-by", "customer"))
+	if !regexp.MustCompile(`(?m)^\s+TOTAL\s+120\.06\s+EUR\s+2 lines$`).MatchString(ams.stdout) {
+		t.Errorf("bill --month 2026-10 --tz Europe/Amsterdam:\n%s", ams.stdout)
+	}
+}
+
+// Usage that is not billed is listed with its metric, resource,
+// dimensions and why: no product sells it, or no price covers its time.
+func TestBillListsUnpricedUsage(t *testing.T) {
+	t.Parallel()
+	env := admin(startBillingd(t))
+	must(t, ctl(t, env, "catalog", "load", "testdata/catalog.yaml"))
+	usage := filepath.Join(t.TempDir(), "usage.csv")
+	// Silver storage: only storage-gold sells storage.gb (policy Gold).
+	// vCPU on 31 December 2025: the vcpu prices start on 1 January 2026;
+	// unpriced usage of a gauge is its time-weighted average (2 vCPU).
+	if err := os.WriteFile(usage, []byte("key,customer,metric,quantity,start,end,resource,dim.policy\n"+
+		"s,globex,storage.gb,50,2026-10-01T00:00:00Z,2026-11-01T00:00:00Z,vm1,Silver\n"+
+		"v,globex,vm.vcpu,2,2025-12-31T00:00:00Z,2026-01-01T00:00:00Z,vm2,\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	must(t, ctl(t, env, "ingest", usage))
+
+	oct := must(t, ctl(t, env, "bill", "--customer", "globex", "--month", "2026-10"))
+	if !regexp.MustCompile(`(?m)^globex\s+storage\.gb\s+vm1\s+policy=Silver\s+50\s+no product of storage\.gb matches these dimensions$`).MatchString(oct.stdout) {
+		t.Errorf("bill --month 2026-10 does not name the unsold Silver storage:\n%s", oct.stdout)
+	}
+	js := must(t, ctl(t, env, "bill", "--customer", "globex", "--month", "2026-10", "--format", "json"))
+	var res struct {
+		UnpricedUsage []struct {
+			MetricKey, ResourceID, Reason string
+			Dimensions                    map[string]string
+		}
+	}
+	if err := json.Unmarshal([]byte(js.stdout), &res); err != nil || len(res.UnpricedUsage) != 1 {
+		t.Fatalf("bill --format json: %v\n%s", err, js.stdout)
+	}
+	if u := res.UnpricedUsage[0]; u.MetricKey != "storage.gb" || u.ResourceID != "vm1" || u.Dimensions["policy"] != "Silver" ||
+		u.Reason != "UNPRICED_REASON_NO_MATCHING_PRODUCT" {
+		t.Errorf("bill --format json: unpricedUsage %+v", u)
+	}
+	dec := must(t, ctl(t, env, "bill", "--customer", "globex", "--from", "2025-12-31T00:00:00Z", "--to", "2026-01-01T00:00:00Z"))
+	if !regexp.MustCompile(`(?m)^globex\s+vm\.vcpu\s+vm2\s+2\s+no price of product vcpu covers 2025-12-31 00:00 to 2026-01-01 00:00 UTC$`).MatchString(dec.stdout) {
+		t.Errorf("bill of 31 December 2025 does not name the unpriced vCPU:\n%s", dec.stdout)
+	}
+}
+
 func TestKeys(t *testing.T) {
 	t.Parallel()
 	addr := startBillingd(t)
@@ -270,5 +351,21 @@ func TestErrorsAndUsage(t *testing.T) {
 	}
 	if r := ctl(t, map[string]string{"BILLINGD_ADDR": "127.0.0.1:1"}, "--timeout", "5s", "catalog", "list"); r.code != 1 || !strings.Contains(r.stderr, "Unavailable") {
 		t.Errorf("nothing listening: %+v", r)
+	}
+}
+
+// TestCatalogFileDefinesPricingRules: a derived metric, a customer peak and
+// a minimum charge load from a catalog file, and loading it again changes
+// nothing.
+func TestCatalogFileDefinesPricingRules(t *testing.T) {
+	t.Parallel()
+	env := admin(startBillingd(t))
+	first := must(t, ctl(t, env, "catalog", "load", "testdata/rules.yaml"))
+	if !strings.Contains(first.stdout, "10 created, 0 updated, 0 unchanged") {
+		t.Errorf("first load:\n%s", first.stdout)
+	}
+	again := must(t, ctl(t, env, "catalog", "load", "testdata/rules.yaml"))
+	if !strings.Contains(again.stdout, "0 created, 0 updated, 10 unchanged") {
+		t.Errorf("second load of the same file:\n%s", again.stdout)
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"flag"
-	"fmt"
 	"strings"
 	"time"
 
@@ -26,10 +25,10 @@ type queryFlags struct {
 
 func (q *queryFlags) bind(fs *flag.FlagSet) {
 	fs.Var(&q.customers, "customer", "customer id; repeat or separate with commas (default: all customers)")
-	fs.StringVar(&q.month, "month", "", "month to bill, YYYY-MM, from midnight in the customer's billing time zone (or --tz)")
+	fs.StringVar(&q.month, "month", "", "month to bill, YYYY-MM: each customer's own month, from midnight in its billing time zone")
 	fs.StringVar(&q.from, "from", "", "start of the period, RFC 3339 (instead of --month)")
 	fs.StringVar(&q.to, "to", "", "end of the period, exclusive, RFC 3339 (with --from)")
-	fs.StringVar(&q.tz, "tz", "", "time zone of --month (default: the billing time zone of the one --customer, else UTC)")
+	fs.StringVar(&q.tz, "tz", "", "bill --month as this time zone's month for every customer (default: each customer's own zone)")
 	fs.Var(&q.groupBy, "group-by", "group lines by customer, organisation, vdc, site, resource, product_group, product, model;\nrepeat or separate with commas (lines are always split by product and price)")
 	fs.Var(&q.dimensions, "dimension", "usage dimension to group by as well, e.g. policy; repeatable")
 	fs.StringVar(&q.granularity, "granularity", "period", "length of a line: hour, day, month or period (the whole period)")
@@ -40,9 +39,11 @@ var granularities = map[string]billingv1.Granularity{
 	"month": billingv1.Granularity_GRANULARITY_MONTH, "period": billingv1.Granularity_GRANULARITY_PERIOD,
 }
 
-// query builds the billing query; with --month and no --tz it asks
-// billingd for the customer's billing time zone.
-func (q *queryFlags) query(e *env, conn grpc.ClientConnInterface) (*billingv1.BillingQuery, error) {
+// query builds the billing query. --month alone is sent as the query's
+// month, which billingd reads as each customer's own month in its billing
+// time zone; with --tz it becomes that zone's month, the same instants for
+// every customer.
+func (q *queryFlags) query() (*billingv1.BillingQuery, error) {
 	out := &billingv1.BillingQuery{CustomerIds: q.customers, GroupByDimensions: q.dimensions}
 	g, ok := granularities[strings.ToLower(q.granularity)]
 	if !ok {
@@ -56,7 +57,22 @@ func (q *queryFlags) query(e *env, conn grpc.ClientConnInterface) (*billingv1.Bi
 		}
 		out.GroupBy = append(out.GroupBy, billingv1.GroupBy(v))
 	}
-	from, to, err := q.period(e, conn)
+	switch {
+	case q.month != "" && (q.from != "" || q.to != ""):
+		return nil, usagef("give --month or --from and --to, not both")
+	case q.month == "" && (q.from == "" || q.to == ""):
+		return nil, usagef("give --month YYYY-MM, or --from and --to")
+	case q.month == "" && q.tz != "":
+		return nil, usagef("--tz goes with --month; --from and --to carry their own offsets")
+	}
+	if q.month != "" && q.tz == "" {
+		if _, err := time.Parse("2006-01", q.month); err != nil {
+			return nil, usagef("--month %q: want YYYY-MM, e.g. 2026-10", q.month)
+		}
+		out.Month = q.month
+		return out, nil
+	}
+	from, to, err := q.window()
 	if err != nil {
 		return nil, err
 	}
@@ -64,13 +80,9 @@ func (q *queryFlags) query(e *env, conn grpc.ClientConnInterface) (*billingv1.Bi
 	return out, nil
 }
 
-func (q *queryFlags) period(e *env, conn grpc.ClientConnInterface) (time.Time, time.Time, error) {
-	switch {
-	case q.month != "" && (q.from != "" || q.to != ""):
-		return time.Time{}, time.Time{}, usagef("give --month or --from and --to, not both")
-	case q.month == "" && (q.from == "" || q.to == ""):
-		return time.Time{}, time.Time{}, usagef("give --month YYYY-MM, or --from and --to")
-	case q.month == "":
+// window is --from and --to, or --month in --tz.
+func (q *queryFlags) window() (time.Time, time.Time, error) {
+	if q.month == "" {
 		from, err := time.Parse(time.RFC3339, q.from)
 		if err != nil {
 			return time.Time{}, time.Time{}, usagef("--from %q: want an RFC 3339 time such as 2026-10-01T00:00:00Z", q.from)
@@ -81,22 +93,9 @@ func (q *queryFlags) period(e *env, conn grpc.ClientConnInterface) (time.Time, t
 		}
 		return from, to, nil
 	}
-	tz := q.tz
-	if tz == "" && len(q.customers) == 1 {
-		ctx, cancel := e.call()
-		defer cancel()
-		c, err := billingv1.NewCustomerServiceClient(conn).GetCustomer(ctx, &billingv1.GetCustomerRequest{CustomerId: q.customers[0]})
-		if err != nil {
-			return time.Time{}, time.Time{}, fmt.Errorf("customer %s: %w", q.customers[0], err)
-		}
-		tz = c.GetCustomer().GetBillingTimeZone()
-	}
-	if tz == "" {
-		tz = "UTC"
-	}
-	loc, err := time.LoadLocation(tz)
+	loc, err := time.LoadLocation(q.tz)
 	if err != nil {
-		return time.Time{}, time.Time{}, usagef("time zone %q: %v", tz, err)
+		return time.Time{}, time.Time{}, usagef("--tz %q: %v", q.tz, err)
 	}
 	m, err := time.ParseInLocation("2006-01", q.month, loc)
 	if err != nil {

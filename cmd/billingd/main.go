@@ -4,8 +4,10 @@
 //
 //	billingd [serve] [flags]   run the server (default)
 //	billingd migrate [flags]   apply database migrations and exit
-//	billingd demo [flags]      run the demo: a simulated month, its bill and reports (see demo.go)
 //	billingd version           print the version
+//
+// The demo is a command of its own, cmd/billingd-demo (`make run`), so that
+// this binary links no simulator.
 package main
 
 import (
@@ -17,6 +19,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/billingd/billingd/internal/app"
@@ -35,25 +38,51 @@ func main() {
 	}
 }
 
+const usage = `Usage:
+  billingd [serve] [flags]   run the server (the default command)
+  billingd migrate [flags]   apply the database migrations and exit
+  billingd version           print the version
+
+The demo (a simulated month of vCenter usage, its bill and reports) is its
+own command: make run, or go run ./cmd/billingd-demo --help.
+
+Every flag falls back to the environment variable BILLINGD_<FLAG> (upper
+case, dashes as underscores, e.g. BILLINGD_DATABASE_URL); a flag given on
+the command line wins.
+
+Flags of serve and migrate:
+`
+
+// errDemoMoved answers `billingd demo`, which earlier versions had.
+var errDemoMoved = errors.New("the demo is its own command now: make run, or go run ./cmd/billingd-demo")
+
 func run(args []string, stderr io.Writer) error {
 	cmd := "serve"
-	if len(args) > 0 && (args[0] == "serve" || args[0] == "migrate" || args[0] == "version" || args[0] == "demo") {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
 	}
-	if cmd == "version" {
+	switch cmd {
+	case "serve", "migrate":
+	case "version":
 		fmt.Println("billingd", version)
 		return nil
-	}
-	if cmd == "demo" {
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
-		return runDemo(ctx, args, os.Stdout, stderr)
+	case "demo":
+		return errDemoMoved
+	default:
+		return fmt.Errorf("unknown command %q: want serve, migrate or version (billingd --help)", cmd)
 	}
 	fs := flag.NewFlagSet("billingd "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
 	cfg, err := config.Parse(fs, args)
 	if err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (billingd --help)", fs.Arg(0))
 	}
 	log := newLogger(cfg, stderr)
 

@@ -23,14 +23,13 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	billingv1 "github.com/billingd/billingd/gen/go/billing/v1"
 )
 
 func main() {
 	addr := flag.String("addr", envOr("BILLINGD_ADDR", "localhost:9090"), "billingd's gRPC address")
-	month := flag.String("month", "2026-10", "month to bill, YYYY-MM (UTC)")
+	month := flag.String("month", "2026-10", "month to bill, YYYY-MM: each customer's own month in its billing time zone")
 	flag.Parse()
 	key := os.Getenv("BILLINGD_API_KEY")
 
@@ -49,11 +48,7 @@ func main() {
 	if err := listProducts(ctx, os.Stdout, billingv1.NewCatalogServiceClient(conn)); err != nil {
 		log.Fatalf("list products: %v", err)
 	}
-	from, err := time.Parse("2006-01", *month)
-	if err != nil {
-		log.Fatalf("--month: %v", err)
-	}
-	if err := bill(ctx, os.Stdout, billingv1.NewBillingServiceClient(conn), from, from.AddDate(0, 1, 0)); err != nil {
+	if err := bill(ctx, os.Stdout, billingv1.NewBillingServiceClient(conn), *month); err != nil {
 		log.Fatalf("query billing: %v", err)
 	}
 }
@@ -78,16 +73,18 @@ func listProducts(ctx context.Context, out io.Writer, c billingv1.CatalogService
 	return w.Flush()
 }
 
-// bill rates [from, to) for every customer, one line per customer,
+// bill rates month ("YYYY-MM") for every customer, one line per customer,
 // product and price, and prints the lines and the totals per currency.
-func bill(ctx context.Context, out io.Writer, c billingv1.BillingServiceClient, from, to time.Time) error {
+// A month by name is each customer's own month, from midnight on the 1st in
+// its billing time zone; for a custom window set StartTime and EndTime
+// instead.
+func bill(ctx context.Context, out io.Writer, c billingv1.BillingServiceClient, month string) error {
 	req := &billingv1.QueryBillingRequest{Query: &billingv1.BillingQuery{
-		StartTime:   timestamppb.New(from),
-		EndTime:     timestamppb.New(to),
+		Month:       month,
 		Granularity: billingv1.Granularity_GRANULARITY_PERIOD,
 		GroupBy:     []billingv1.GroupBy{billingv1.GroupBy_GROUP_BY_CUSTOMER, billingv1.GroupBy_GROUP_BY_PRODUCT},
 	}}
-	fmt.Fprintf(out, "\nBill %s – %s\n", from.Format(time.DateOnly), to.Format(time.DateOnly))
+	fmt.Fprintf(out, "\nBill %s (each customer's month in its billing time zone)\n", month)
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "CUSTOMER\tPRODUCT\tMODEL\tQUANTITY\tUNIT PRICE\tAMOUNT\t")
 	for {

@@ -46,7 +46,9 @@ func TestExampleAgainstBillingd(t *testing.T) {
 	if err := demo.Load(ctx, conn); err != nil {
 		t.Fatal(err)
 	}
-	from := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	// 4 vCPU for globex's first October day: midnight to midnight in its
+	// billing time zone (Europe/Amsterdam), from 22:00 UTC on 30 September.
+	from := time.Date(2026, 9, 30, 22, 0, 0, 0, time.UTC)
 	if _, err := billingv1.NewUsageServiceClient(conn).BatchIngestUsage(ctx, &billingv1.BatchIngestUsageRequest{Records: []*billingv1.UsageRecord{{
 		IdempotencyKey: "example:vm1", CustomerId: "globex", MetricKey: "vm.vcpu", Quantity: "4",
 		StartTime: timestamppb.New(from), EndTime: timestamppb.New(from.Add(24 * time.Hour)), ResourceId: "vm1",
@@ -59,12 +61,17 @@ func TestExampleAgainstBillingd(t *testing.T) {
 		t.Fatal(err)
 	}
 	// 4 vCPU × 24 h = 96 vCPU-hours × 0.02 (the demo's default price) = 1.92
-	if err := bill(ctx, &out, billingv1.NewBillingServiceClient(conn), from, from.AddDate(0, 1, 0)); err != nil {
+	if err := bill(ctx, &out, billingv1.NewBillingServiceClient(conn), "2026-10"); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"storage-gold", "vm.vcpu", "globex", "96", "1.92 EUR"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
+	}
+	// acme's committed storage fee is for exactly its month, not the
+	// 1.033333333333 months a UTC window would charge.
+	if strings.Contains(out.String(), "1.0333") {
+		t.Errorf("a fee covers more than the customer's month:\n%s", out.String())
 	}
 }

@@ -50,7 +50,7 @@ func newGRPCServer(db *database, reg prometheus.Registerer, log *slog.Logger, se
 	)
 
 	// One service of each domain, shared by the servers that need it (the
-	// report server reads names through the catalog and customer services).
+	// report server reads product groups' names through the catalog service).
 	catalogSvc := catalog.New(db.store.Catalog(), nil)
 	customerSvc := customer.New(db.store.Customers(), nil)
 	billingSvc := billing.New(db.store.Billing(), billing.Config{})
@@ -60,7 +60,7 @@ func newGRPCServer(db *database, reg prometheus.Registerer, log *slog.Logger, se
 	billingv1.RegisterUsageServiceServer(srv, rpc.NewUsageServer(usage.New(db.store.Usage(), nil), log))
 	periodSvc := period.New(db.store.Periods(), billingSvc, nil)
 	billingv1.RegisterBillingServiceServer(srv, rpc.NewBillingServerFor(billingSvc, log, periodSvc))
-	billingv1.RegisterReportServiceServer(srv, rpc.NewReportServer(billingSvc, catalogSvc, customerSvc, "billingd", log))
+	billingv1.RegisterReportServiceServer(srv, rpc.NewReportServer(billingSvc, catalogSvc, "billingd", log))
 	billingv1.RegisterAccessServiceServer(srv, rpc.NewAccessServer(sec.keys, log))
 
 	hs := health.NewServer()

@@ -38,6 +38,10 @@ type UsageWindow struct {
 	Lookback   time.Duration
 	Metrics    []string // metric keys to read (those of the catalog)
 	Gauges     []string // the gauge metrics among them, whose samples carry a level into the period
+	// Raw asks for the raw records even where hourly rollups would rate the
+	// same: levels are combined instant by instant (derived metrics, a
+	// customer's peak), which an hour's aggregate cannot give.
+	Raw bool
 }
 
 // UsageRow is one usage record as the store hands it over. To read a
@@ -129,8 +133,12 @@ type Store interface {
 
 // Query is what to rate and how to present it.
 type Query struct {
-	CustomerIDs []string  // empty: every customer
-	From, To    time.Time // the rated period [From, To)
+	CustomerIDs []string // empty: every customer
+	// Month ("YYYY-MM") is the rated period as each customer's own month
+	// in its billing time zone: customers in different zones are rated
+	// over different instants. It excludes From and To.
+	Month    string
+	From, To time.Time // the rated period [From, To), the same instants for every customer
 	// Granularity of the lines' periods: hour, day, month or the whole
 	// period; unspecified keeps the lines as rated.
 	Granularity rating.Granularity

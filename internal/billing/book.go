@@ -10,6 +10,7 @@ import (
 
 	"github.com/billingd/billingd/internal/apperr"
 	"github.com/billingd/billingd/internal/catalog"
+	"github.com/billingd/billingd/internal/formula"
 	"github.com/billingd/billingd/internal/pricing"
 	"github.com/billingd/billingd/internal/rating"
 )
@@ -29,7 +30,11 @@ type rater struct {
 	lists     map[string]*pricing.PriceList
 	keys      []string // metric keys, for the usage reader
 	gauges    []string // metric keys whose point records are samples of a level
-	book      Book     // what the rater was built from
+	// raw: the catalog has derived metrics or customer-peak products, which
+	// combine levels instant by instant, so usage is read as raw records
+	// (an hourly rollup holds an hour's average, not its levels).
+	raw  bool
+	book Book // what the rater was built from
 }
 
 // owner is what one customer (or, for "", everyone) has in the price book,
@@ -86,16 +91,30 @@ func newRater(b Book) (*rater, error) {
 	for i := range b.Metrics {
 		m := &b.Metrics[i]
 		r.metrics[m.Key] = m
-		r.keys = append(r.keys, m.Key)
-		if m.Aggregation.Kind() == catalog.KindGauge {
-			r.gauges = append(r.gauges, m.Key)
+		rm := rating.Metric{Key: m.Key, Aggregation: aggregations[m.Aggregation], UniqueDimension: m.UniqueDimension}
+		if m.Derived() {
+			// Checked at create; a formula that no longer compiles (an input
+			// deleted behind the domain's back) fails the query with its reason.
+			f, err := formula.Compile(m.Expression, func(string) error { return nil })
+			if err != nil {
+				return nil, apperr.FailedPrecondition("metric %q: expression %q: %v", m.Key, m.Expression, err)
+			}
+			rm.Formula = f
+			r.raw = true
+		} else {
+			r.keys = append(r.keys, m.Key)
+			if m.Aggregation.Kind() == catalog.KindGauge {
+				r.gauges = append(r.gauges, m.Key)
+			}
 		}
-		catalogCfg.Metrics = append(catalogCfg.Metrics, rating.Metric{Key: m.Key, Aggregation: aggregations[m.Aggregation], UniqueDimension: m.UniqueDimension})
+		catalogCfg.Metrics = append(catalogCfg.Metrics, rm)
 	}
 	for i := range b.Products {
 		p := &b.Products[i]
 		r.products[p.ID] = p
-		catalogCfg.Products = append(catalogCfg.Products, rating.Product{ID: p.ID, GroupID: p.GroupID, MetricKey: p.MetricKey, DimensionFilter: p.DimensionFilter})
+		peak := p.PeakBasis == catalog.PeakBasisCustomer
+		r.raw = r.raw || peak
+		catalogCfg.Products = append(catalogCfg.Products, rating.Product{ID: p.ID, GroupID: p.GroupID, MetricKey: p.MetricKey, DimensionFilter: p.DimensionFilter, CustomerPeak: peak})
 	}
 	cfgs := map[string]*rating.Config{"": &catalogCfg}
 	cfg := func(currency string) *rating.Config {
@@ -120,7 +139,7 @@ func newRater(b Book) (*rater, error) {
 		e := rating.PriceEntry{
 			ID: entryID(p.PriceListID, p.ID), ListID: p.PriceListID, CustomerID: l.CustomerID, Currency: l.Currency,
 			ProductID: p.ProductID, UnitPrice: p.UnitPrice, Granularity: rating.Granularity(p.Granularity),
-			ValidFrom: p.ValidFrom, ValidTo: p.ValidTo,
+			ValidFrom: p.ValidFrom, ValidTo: p.ValidTo, MinimumCharge: p.MinimumCharge,
 		}
 		if len(p.Tiers) > 0 {
 			t := &rating.Tiers{Mode: tierModes[p.TierMode]}

@@ -26,13 +26,7 @@ func TestCutGranuleExamples(t *testing.T) {
 	sep, oct := utc(2026, 9, 1, 0), utc(2026, 10, 1, 0)
 	byModel := billing.Query{CustomerIDs: []string{"acme"}, Granularity: rating.GranularityPeriod, GroupBy: byCustomerProductModel}
 	month := func(from, to time.Time) billing.Query { q := byModel; q.From, q.To = from, to; return q }
-	cases := []struct {
-		name  string
-		setup func(e *env)
-		query billing.Query
-		want  []string
-		total string
-	}{{
+	runWorked(t, []workedCase{{
 		// A: commit 4 vCPU at 120.00/month from 11 September, daily proration;
 		// one VM holds exactly 4 vCPU from then on (an interval record):
 		// 120 × 20/30 = 80.00, and no excess.
@@ -96,17 +90,5 @@ func TestCutGranuleExamples(t *testing.T) {
 			"acme transfer payg 2026-10-20..2026-11-01 30 × 1.5 = 45.00 EUR",
 		},
 		total: "45.00 EUR",
-	}}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			e := newEnv(t)
-			c.setup(e)
-			res := e.query(c.query)
-			wantRows(t, res.Lines, c.want...)
-			if got := total(res); got != c.total {
-				t.Errorf("total = %s, want %s", got, c.total)
-			}
-		})
-	}
+	}})
 }

@@ -31,6 +31,15 @@
 //
 // Records of metrics the catalog does not have are not read.
 //
+// # The rated period
+//
+// A query names its period as a month ("YYYY-MM") or as instants [From,
+// To). A month is each customer's own month: from midnight on the 1st in
+// its billing time zone to the next 1st, so one query over customers in
+// several zones rates each over different instants, and a monthly fee or
+// price covers exactly one month. Instants are the same for every
+// customer: a custom window, cut into the customer's local granules.
+//
 // # What is read
 //
 // For a period [from, to): every record that starts in it; records that

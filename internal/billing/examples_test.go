@@ -17,13 +17,7 @@ import (
 // the billing service.
 func TestWorkedExamples(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		name  string
-		setup func(e *env)
-		query billing.Query
-		want  []string
-		total string
-	}{{
+	runWorked(t, []workedCase{{
 		// 4 vCPU × 10 h × 0.01 + 8 vCPU × 5 h × 0.01 = 0.40 + 0.40 = 0.80 EUR;
 		// the 15 hourly lines share one price and merge into one line of 80 vCPU-hours.
 		name: "payg hourly",
@@ -170,7 +164,21 @@ func TestWorkedExamples(t *testing.T) {
 			"acme mem-peak payg 2026-11-01..2026-11-02 8 × 1 = 8.00 EUR",
 		},
 		total: "11.50 EUR",
-	}}
+	}})
+}
+
+// workedCase is a worked example: a setup, a query, its lines and total.
+type workedCase struct {
+	name  string
+	setup func(e *env)
+	query billing.Query
+	want  []string
+	total string
+}
+
+// runWorked runs each case in parallel on a database of its own.
+func runWorked(t *testing.T, cases []workedCase) {
+	t.Helper()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

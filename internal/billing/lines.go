@@ -151,7 +151,8 @@ func (d *describer) line(l rating.Line, model rating.Model) Line {
 // build describes a line as the product's display name and how it was
 // rated: "Storage Gold", "Storage Gold — tier 2", "Storage Gold —
 // committed 100 GB", "Storage Gold — overage above 100 GB", "Storage Gold —
-// above the commitment of 100 GB" (excess over a plain commitment).
+// above the commitment of 100 GB" (excess over a plain commitment),
+// "Storage Gold — minimum charge".
 func (d *describer) build(k descKey) descr {
 	var x descr
 	name := k.product
@@ -176,6 +177,9 @@ func (d *describer) build(k descKey) descr {
 		}
 	}
 	switch {
+	case k.model == rating.ModelMinimum:
+		x.unit = "month" // one month topped up; its unit price is the top-up
+		b.WriteString(" — minimum charge")
 	case k.model == rating.ModelCommitted:
 		b.WriteString(" — committed " + commitment)
 	case k.model == rating.ModelOverage:

@@ -71,6 +71,9 @@ func (q Query) hash() []byte {
 	for _, id := range ids {
 		str(id)
 	}
+	if q.Month != "" { // only then: tokens of window queries issued before months existed stay valid
+		str(q.Month)
+	}
 	num(q.From.UnixNano())
 	num(q.To.UnixNano())
 	num(int64(q.Granularity))

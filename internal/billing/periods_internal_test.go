@@ -2,8 +2,14 @@ package billing
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/billingd/billingd/internal/catalog"
+	"github.com/billingd/billingd/internal/pricing"
 )
 
 func closedMonths(loc *time.Location, months ...string) *closedState {
@@ -68,5 +74,35 @@ func TestBookingMonthSkipsClosedMonths(t *testing.T) {
 		if got := from.Format("2006-01"); got != c.want || !to.Equal(from.AddDate(0, 1, 0)) {
 			t.Errorf("adjustments of %s booked in [%s, %s), want %s", c.closed, from, to, c.want)
 		}
+	}
+}
+
+// A book without the pricing rules of migration 0010 encodes as it did
+// before them, so months closed before keep their book hashes (and are not
+// re-rated on every read as if their prices had changed).
+func TestBookEncodingOmitsUnsetPricingRules(t *testing.T) {
+	b := Book{
+		Metrics:  []catalog.Metric{{Key: "vm.vcpu", Aggregation: catalog.AggregationMax}},
+		Products: []catalog.Product{{ID: "vcpu", MetricKey: "vm.vcpu"}},
+		Prices:   []pricing.Price{{ID: "p", ProductID: "vcpu"}},
+	}
+	j, err := EncodeBook(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, field := range []string{"Expression", "PeakBasis", "MinimumCharge"} {
+		if strings.Contains(string(j), field) {
+			t.Errorf("%s is encoded when unset: %s", field, j)
+		}
+	}
+	b.Metrics[0].Expression, b.Products[0].PeakBasis = "vm.x * 2", catalog.PeakBasisCustomer
+	b.Prices[0].MinimumCharge = decimal.NewNullDecimal(decimal.NewFromInt(50))
+	if j, err = EncodeBook(b); err != nil {
+		t.Fatal(err)
+	}
+	back, err := DecodeBook(j)
+	if err != nil || back.Metrics[0].Expression != "vm.x * 2" || back.Products[0].PeakBasis != catalog.PeakBasisCustomer ||
+		!back.Prices[0].MinimumCharge.Decimal.Equal(decimal.NewFromInt(50)) {
+		t.Errorf("the rules do not survive a frozen book: %+v %v", back, err)
 	}
 }

@@ -14,8 +14,9 @@ import (
 // merge anyway, as the engine emits them, so that a month of hourly lines
 // of one series reaches GroupLines as one line instead of 744 and never
 // sits in memory. It merges only lines that agree on everything GroupLines
-// compares (and on more: the series' resource and dimensions), within one
-// day, month or the period, so GroupLines(premerged) equals
+// compares (and on more: the series' resource and dimensions) and follow on
+// without a gap, within one day, month or the period, so
+// GroupLines(premerged) equals
 // GroupLines(all lines) up to order, which is sorted afterwards anyway.
 // Sums of decimals are exact, so the order of addition does not matter.
 type premerger struct {
@@ -33,7 +34,10 @@ func newPremerger(g rating.Grouping, loc *time.Location) *premerger {
 }
 
 func (p *premerger) add(l rating.Line) error {
-	if p.have && p.mergeable(&p.cur, &l) {
+	// Only lines that follow on merge: a gap may be when another price
+	// applied, where GroupLines splits a merged line (see
+	// rating.GroupLines), so it must still see the gap.
+	if p.have && p.cur.End.Equal(l.Start) && p.mergeable(&p.cur, &l) {
 		p.qty.add(l.Quantity)
 		p.merged = true
 		if l.Start.Before(p.cur.Start) {

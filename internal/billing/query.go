@@ -41,80 +41,31 @@ func (s *Service) Query(ctx context.Context, q Query) (Result, error) {
 // sits in memory whole; otherwise lines of different customers may merge
 // and are handed over at the end. An error from emit stops the query.
 func (s *Service) QueryFunc(ctx context.Context, q Query, emit func([]Line) error) (Summary, error) {
-	if err := q.Validate(); err != nil {
-		return Summary{}, err
-	}
-	r, custs, err := s.load(ctx, q.CustomerIDs)
+	p, err := s.Prepare(ctx, q)
 	if err != nil {
 		return Summary{}, err
 	}
-	jobs, err := newJobs(r, custs, func(*time.Location) (time.Time, time.Time) { return q.From, q.To })
-	if err != nil {
-		return Summary{}, err
-	}
-	if err := s.attachClosed(ctx, jobs, q.CustomerIDs); err != nil {
-		return Summary{}, err
-	}
-	g := rating.Grouping{Keys: q.GroupBy, Dimensions: q.GroupByDimensions, Granularity: q.Granularity}
-	perCustomer := slices.Contains(q.GroupBy, rating.GroupCustomer) || len(jobs) == 1
-	if !perCustomer {
-		g.Location = commonLocation(jobs)
-	}
-	var (
-		tot      totals
-		unpriced []rating.UnpricedUsage
-		merged   []rating.Line
-		adjusted []Line // adjustments, when lines of customers merge
-	)
-	d := newDescriber(r)
-	err = s.each(ctx, r, jobs, g, func(j *job, p part) error {
-		unpriced = append(unpriced, p.unpriced...)
-		adj := adjustmentLines(p.adjust)
-		tot.add(ratingLines(adj))
-		if !perCustomer {
-			merged = append(merged, p.lines...)
-			adjusted = append(adjusted, adj...)
-			return nil
-		}
-		if len(jobs) == 1 {
-			for i := range p.lines {
-				p.lines[i].CustomerID = j.c.ID // unambiguous, whatever the grouping
-			}
-		}
-		tot.add(p.lines)
-		if len(p.lines)+len(adj) == 0 {
-			return nil
-		}
-		pd := d
-		if p.desc != nil {
-			pd = newDescriber(p.desc)
-		}
-		return emit(append(pd.describe(p.lines), adj...))
-	})
-	if err != nil {
-		return Summary{}, err
-	}
-	if !perCustomer && len(merged)+len(adjusted) > 0 {
-		// Each customer's lines are grouped already; this pass merges
-		// lines of different customers that agree on every key.
-		if merged, err = rating.GroupLines(merged, g); err != nil {
-			return Summary{}, err
-		}
-		sortLines(merged, g.Dimensions)
-		tot.add(merged)
-		if err := emit(append(d.describe(merged), adjusted...)); err != nil {
-			return Summary{}, err
-		}
-	}
-	return Summary{Totals: tot.list(), Unpriced: unpriced}, nil
+	return p.Run(ctx, emit)
 }
 
 // Validate reports every problem of q at once.
 func (q Query) Validate() error {
 	var v apperr.Invalid
 	switch {
-	case q.From.IsZero() || q.To.IsZero():
-		v.Add("period", "start_time and end_time are required")
+	case q.Month != "" && (!q.From.IsZero() || !q.To.IsZero()):
+		v.Add("month", "give month or start_time and end_time, not both")
+	case q.Month != "":
+		if _, _, err := MonthBounds(q.Month, time.UTC); err != nil {
+			v.Add("month", "must be a month such as \"2026-10\"")
+		} else if q.Month < "1970-01" || q.Month >= "2200-01" {
+			v.Add("month", "must lie between 1970 and 2199")
+		}
+	case q.From.IsZero() && q.To.IsZero():
+		v.Add("start_time", "is required with end_time, or give month (\"YYYY-MM\", each customer's month in its billing time zone)")
+	case q.From.IsZero():
+		v.Add("start_time", "is required with end_time")
+	case q.To.IsZero():
+		v.Add("end_time", "is required with start_time")
 	case !q.To.After(q.From):
 		v.Add("end_time", "must be after start_time")
 	case q.To.Sub(q.From) > maxPeriod:
@@ -139,6 +90,16 @@ func (q Query) Validate() error {
 }
 
 const maxPeriod = 366 * 24 * time.Hour
+
+// period is the window q rates for a customer in time zone loc: its month
+// there, or the instants given. q is valid.
+func (q Query) period(loc *time.Location) (time.Time, time.Time) {
+	if q.Month == "" {
+		return q.From, q.To
+	}
+	from, to, _ := MonthBounds(q.Month, loc)
+	return from, to
+}
 
 // load reads the price book and the customers a query is about; an id
 // that names no customer is NotFound.
@@ -185,17 +146,13 @@ func newJobs(r *rater, custs []customer.Customer, period func(*time.Location) (t
 	locs := map[string]*time.Location{}
 	jobs := make([]job, len(custs))
 	for i, c := range custs {
-		tz := c.BillingTimeZone
-		if tz == "" {
-			tz = "UTC"
-		}
-		loc, ok := locs[tz]
+		loc, ok := locs[c.BillingTimeZone]
 		if !ok {
 			var err error
-			if loc, err = time.LoadLocation(tz); err != nil {
-				return nil, apperr.Wrap(apperr.KindInternal, err, "customer %q: unknown billing time zone %q", c.ID, tz)
+			if loc, err = customerLocation(c); err != nil {
+				return nil, err
 			}
-			locs[tz] = loc
+			locs[c.BillingTimeZone] = loc
 		}
 		from, to := period(loc)
 		cur, err := r.currencyFor(c.ID, from, to)
@@ -205,6 +162,19 @@ func newJobs(r *rater, custs []customer.Customer, period func(*time.Location) (t
 		jobs[i] = job{c: c, loc: loc, from: from, to: to, cur: cur}
 	}
 	return jobs, nil
+}
+
+// customerLocation is c's billing time zone; empty means UTC.
+func customerLocation(c customer.Customer) (*time.Location, error) {
+	tz := c.BillingTimeZone
+	if tz == "" {
+		tz = "UTC"
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return nil, apperr.Wrap(apperr.KindInternal, err, "customer %q: unknown billing time zone %q", c.ID, tz)
+	}
+	return loc, nil
 }
 
 // commonLocation is the time zone lines of several customers are bucketed
@@ -331,6 +301,7 @@ func (s *Service) rateEach(ctx context.Context, books []rateWith, customerID str
 	for i, bk := range books {
 		builders[i] = newSeriesBuilder(bk.r, to)
 		w.Metrics, w.Gauges = union(w.Metrics, bk.r.keys), union(w.Gauges, bk.r.gauges)
+		w.Raw = w.Raw || bk.r.raw
 	}
 	add := builders[0].add
 	if len(books) > 1 {

@@ -1,7 +1,11 @@
 package catalog
 
 import (
+	"errors"
+	"fmt"
+
 	"github.com/billingd/billingd/internal/apperr"
+	"github.com/billingd/billingd/internal/formula"
 	"github.com/billingd/billingd/internal/resource"
 )
 
@@ -31,7 +35,7 @@ type UpdateMetricInput struct {
 // a change with FailedPrecondition (history would be rewritten) and accept
 // the unchanged value, as the domain spec asks.
 var metricMask = resource.FieldMask{
-	Mutable:   []string{"display_name", "description", "unit", "aggregation", "unique_dimension"},
+	Mutable:   []string{"display_name", "description", "unit", "aggregation", "unique_dimension", "expression"},
 	Immutable: []string{"key", "create_time", "update_time"},
 }
 
@@ -60,6 +64,40 @@ func validateMetric(v *apperr.Invalid, m Metric) {
 	case m.UniqueDimension != "" && !dimensionKeyPattern.MatchString(m.UniqueDimension):
 		v.Add("unique_dimension", "must match %s", dimensionKeyPattern)
 	}
+	if m.Derived() {
+		resource.CheckText(v, "expression", m.Expression, false, formula.MaxLength)
+		if m.Aggregation.Valid() && m.Aggregation.Kind() != KindGauge {
+			v.Add("aggregation", "a derived metric is a level: time_weighted_avg, max or latest, not %s", m.Aggregation)
+		}
+	}
+}
+
+// compileExpression checks a derived metric's expression against the
+// catalog: every metric it reads exists and is a level (a gauge or another
+// derived metric), and none is the metric itself (with expressions
+// immutable and inputs existing at create, no longer cycle can form).
+func compileExpression(m Metric, metric func(key string) (Metric, error)) (*formula.Formula, error) {
+	f, err := formula.Compile(m.Expression, func(key string) error {
+		if key == m.Key {
+			return fmt.Errorf("metric %q cannot refer to itself", key)
+		}
+		in, err := metric(key)
+		if apperr.KindOf(err) == apperr.KindNotFound {
+			return fmt.Errorf("unknown metric %q", key)
+		}
+		if err != nil {
+			return err
+		}
+		if !in.Derived() && in.Aggregation.Kind() != KindGauge {
+			return fmt.Errorf("metric %q aggregates by %s; an expression reads levels (time_weighted_avg, max, latest or derived metrics)", key, in.Aggregation)
+		}
+		return nil
+	})
+	var fe *formula.Error
+	if errors.As(err, &fe) {
+		return nil, apperr.InvalidField("expression", "%s", fe.Error())
+	}
+	return f, err
 }
 
 // applyMetricMask copies the masked fields of src onto dst. aggregation and
@@ -80,6 +118,10 @@ func applyMetricMask(dst *Metric, src Metric, paths []string) {
 		case "unique_dimension":
 			if src.Aggregation != AggregationUnspecified || len(paths) > 0 {
 				dst.UniqueDimension = src.UniqueDimension
+			}
+		case "expression":
+			if src.Aggregation != AggregationUnspecified || len(paths) > 0 {
+				dst.Expression = src.Expression
 			}
 		}
 	}

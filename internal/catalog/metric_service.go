@@ -2,9 +2,11 @@ package catalog
 
 import (
 	"context"
+	"slices"
 
 	"github.com/billingd/billingd/internal/access"
 	"github.com/billingd/billingd/internal/apperr"
+	"github.com/billingd/billingd/internal/formula"
 	"github.com/billingd/billingd/internal/resource"
 )
 
@@ -19,6 +21,12 @@ func (s *Service) CreateMetric(ctx context.Context, in CreateMetricInput) (Metri
 	m.CreateTime = s.now()
 	m.UpdateTime = m.CreateTime
 	return resource.CreateOnce(ctx, s.store, in.RequestID, kindMetric, func(tx Repository) (Metric, string, error) {
+		if m.Derived() {
+			lookup := func(key string) (Metric, error) { return tx.GetMetric(ctx, key) }
+			if _, err := compileExpression(m, lookup); err != nil {
+				return m, "", err
+			}
+		}
 		if err := tx.CreateMetric(ctx, m); err != nil {
 			return m, "", err
 		}
@@ -57,8 +65,8 @@ func (s *Service) UpdateMetric(ctx context.Context, in UpdateMetricInput) (Metri
 		if err := v.Err(); err != nil {
 			return err
 		}
-		if next.Aggregation != cur.Aggregation || next.UniqueDimension != cur.UniqueDimension {
-			return apperr.FailedPrecondition("metric %q: aggregation and unique_dimension cannot change after create (it would rewrite billed history)", cur.Key)
+		if next.Aggregation != cur.Aggregation || next.UniqueDimension != cur.UniqueDimension || next.Expression != cur.Expression {
+			return apperr.FailedPrecondition("metric %q: aggregation, unique_dimension and expression cannot change after create (it would rewrite billed history)", cur.Key)
 		}
 		next.UpdateTime = s.now()
 		if err := tx.UpdateMetric(ctx, next); err != nil {
@@ -87,9 +95,39 @@ func (s *Service) DeleteMetric(ctx context.Context, key string) error {
 		if len(ps) > 0 {
 			return apperr.FailedPrecondition("metric %q is used by product %q", key, ps[0].ID)
 		}
+		if d, err := derivedFrom(ctx, tx, key); err != nil || d != "" {
+			if err == nil {
+				err = apperr.FailedPrecondition("metric %q is an input of derived metric %q", key, d)
+			}
+			return err
+		}
 		if err := tx.DeleteMetric(ctx, key); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, access.ActionDelete, kindMetric, key, cur, nil)
 	})
+}
+
+// derivedFrom returns a derived metric that reads key, or "".
+func derivedFrom(ctx context.Context, tx Repository, key string) (string, error) {
+	p := ListMetricsParams{PageSize: 1000}
+	for {
+		ms, next, err := tx.ListMetrics(ctx, p)
+		if err != nil {
+			return "", err
+		}
+		for _, m := range ms {
+			if !m.Derived() {
+				continue
+			}
+			f, err := formula.Compile(m.Expression, func(string) error { return nil })
+			if err == nil && slices.Contains(f.Inputs(), key) {
+				return m.Key, nil
+			}
+		}
+		if next == "" {
+			return "", nil
+		}
+		p.PageToken = next
+	}
 }

@@ -30,7 +30,7 @@ type UpdateProductInput struct {
 }
 
 var productMask = resource.FieldMask{
-	Mutable:   []string{"product_group_id", "dimension_filter", "unit", "display_name", "description"},
+	Mutable:   []string{"product_group_id", "dimension_filter", "unit", "display_name", "description", "peak_basis"},
 	Immutable: []string{"id", "metric_key", "create_time", "update_time"},
 }
 
@@ -58,6 +58,17 @@ func validateProduct(v *apperr.Invalid, p Product, idRequired bool) {
 	resource.CheckText(v, "unit", p.Unit, false, maxUnitLen)
 	resource.CheckText(v, "display_name", p.DisplayName, true, maxDisplayNameLen)
 	resource.CheckText(v, "description", p.Description, false, maxDescriptionLen)
+	if p.PeakBasis != PeakBasisUnspecified && p.PeakBasis.String() == "" {
+		v.Add("peak_basis", "unknown peak basis %d", p.PeakBasis)
+	}
+}
+
+// checkPeakBasis: only a max metric has a peak to choose.
+func checkPeakBasis(p Product, m Metric) error {
+	if p.PeakBasis == PeakBasisCustomer && m.Aggregation != AggregationMax {
+		return apperr.InvalidField("peak_basis", "the customer's peak needs a max metric; %q aggregates by %s", m.Key, m.Aggregation)
+	}
+	return nil
 }
 
 func applyProductMask(dst *Product, src Product, paths []string) {
@@ -73,6 +84,8 @@ func applyProductMask(dst *Product, src Product, paths []string) {
 			dst.DisplayName = src.DisplayName
 		case "description":
 			dst.Description = src.Description
+		case "peak_basis":
+			dst.PeakBasis = src.PeakBasis
 		}
 	}
 }

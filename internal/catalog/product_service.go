@@ -37,6 +37,9 @@ func (s *Service) CreateProduct(ctx context.Context, in CreateProductInput) (Pro
 		if p.Unit == "" {
 			p.Unit = m.Unit
 		}
+		if err := checkPeakBasis(p, m); err != nil {
+			return p, "", err
+		}
 		if err := tx.CreateProduct(ctx, p); err != nil {
 			return p, "", err
 		}
@@ -79,12 +82,17 @@ func (s *Service) UpdateProduct(ctx context.Context, in UpdateProductInput) (Pro
 				return err
 			}
 		}
-		if next.Unit == "" {
+		if next.Unit == "" || next.PeakBasis != cur.PeakBasis {
 			m, err := tx.GetMetric(ctx, next.MetricKey)
 			if err != nil {
 				return err
 			}
-			next.Unit = m.Unit
+			if next.Unit == "" {
+				next.Unit = m.Unit
+			}
+			if err := checkPeakBasis(next, m); err != nil {
+				return err
+			}
 		}
 		next.UpdateTime = s.now()
 		if err := tx.UpdateProduct(ctx, next); err != nil {

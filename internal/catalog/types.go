@@ -71,9 +71,17 @@ type Metric struct {
 	Unit            string // e.g. "vCPU", "GB", "VM"
 	Aggregation     Aggregation
 	UniqueDimension string // the dimension counted by AggregationUniqueCount
-	CreateTime      time.Time
-	UpdateTime      time.Time
+	// Expression makes the metric derived (internal/formula): its level is
+	// computed from other metrics of the same resource. Immutable. Omitted
+	// from JSON when empty, so the frozen books of closed months keep
+	// their hashes.
+	Expression string `json:",omitempty"`
+	CreateTime time.Time
+	UpdateTime time.Time
 }
+
+// Derived reports whether the metric is computed from other metrics.
+func (m *Metric) Derived() bool { return m.Expression != "" }
 
 // ProductGroup groups products on reports (Compute, Storage, Backup…).
 type ProductGroup struct {
@@ -93,6 +101,37 @@ type Product struct {
 	Unit            string            // billing unit label; defaults to the metric's unit
 	DisplayName     string
 	Description     string
-	CreateTime      time.Time
-	UpdateTime      time.Time
+	// PeakBasis says whose peak a max product charges (unspecified: each
+	// resource's). Omitted from JSON when unspecified (see Metric.Expression).
+	PeakBasis  PeakBasis `json:",omitempty"`
+	CreateTime time.Time
+	UpdateTime time.Time
+}
+
+// PeakBasis says whose peak a product of a max metric charges. The numbers
+// match billing.v1.PeakBasis.
+type PeakBasis int
+
+const (
+	PeakBasisUnspecified PeakBasis = iota // as PeakBasisResource
+	PeakBasisResource                     // each resource at its own peak, summed
+	PeakBasisCustomer                     // the peak of the customer's total level
+)
+
+var peakBasisNames = map[PeakBasis]string{PeakBasisResource: "resource", PeakBasisCustomer: "customer"}
+
+// String returns the name stored in the database ("" when unspecified).
+func (b PeakBasis) String() string { return peakBasisNames[b] }
+
+// ParsePeakBasis is the inverse of String; "" parses as unspecified.
+func ParsePeakBasis(s string) (PeakBasis, bool) {
+	if s == "" {
+		return PeakBasisUnspecified, true
+	}
+	for b, n := range peakBasisNames {
+		if n == s {
+			return b, true
+		}
+	}
+	return PeakBasisUnspecified, false
 }

@@ -14,12 +14,19 @@ const (
 )
 
 // metrics are what a vCenter, VCD or backup collector measures. The vCenter
-// collector also sends vm.powered_on and storage.used_gb: they are in the
+// collector also sends vm.powered_on, vm.cpu_reservation_mhz and
+// storage.used_gb: they are in the
 // catalog so that billingd stores them, but no product prices them here
-// (vCPU and vRAM are billed as allocated, powered on or not).
+// (vCPU is billed as allocated, powered on or not). vRAM is billed by the
+// vCloud Usage Meter rule, a derived metric: the higher of half the memory
+// allocated and the memory reserved.
 var metrics = []*billingv1.Metric{
 	{Key: "vm.vcpu", DisplayName: "vCPU allocated", Unit: "vCPU", Aggregation: twa},
 	{Key: "vm.memory_gb", DisplayName: "Memory allocated", Unit: "GB", Aggregation: twa},
+	{Key: "vm.memory_reservation_gb", DisplayName: "Memory reserved", Unit: "GB", Aggregation: twa},
+	{Key: "vm.cpu_reservation_mhz", DisplayName: "CPU reserved", Unit: "MHz", Aggregation: twa},
+	{Key: "vm.vram_billable_gb", DisplayName: "vRAM billed (Usage Meter rule)", Unit: "GB", Aggregation: twa,
+		Expression: "max(vm.memory_gb * 0.5, vm.memory_reservation_gb)"},
 	{Key: "vm.powered_on", DisplayName: "VM powered on", Unit: "VM", Aggregation: twa},
 	{Key: "storage.gb", DisplayName: "Provisioned storage", Unit: "GB", Aggregation: twa},
 	{Key: "storage.used_gb", DisplayName: "Used storage", Unit: "GB", Aggregation: twa},
@@ -39,7 +46,7 @@ var groups = []*billingv1.ProductGroup{
 
 var products = []*billingv1.Product{
 	{Id: "vcpu", ProductGroupId: "compute", MetricKey: "vm.vcpu", DisplayName: "vCPU", Unit: "vCPU-hour"},
-	{Id: "vram", ProductGroupId: "compute", MetricKey: "vm.memory_gb", DisplayName: "vRAM", Unit: "GB-hour"},
+	{Id: "vram", ProductGroupId: "compute", MetricKey: "vm.vram_billable_gb", DisplayName: "vRAM", Unit: "GB-hour"},
 	{Id: "storage-gold", ProductGroupId: "storage", MetricKey: "storage.gb", DimensionFilter: map[string]string{"policy": "Gold"}, DisplayName: "Storage Gold (SSD)", Unit: "GB-month"},
 	{Id: "storage-silver", ProductGroupId: "storage", MetricKey: "storage.gb", DimensionFilter: map[string]string{"policy": "Silver"}, DisplayName: "Storage Silver", Unit: "GB-month"},
 	{Id: "storage-bronze", ProductGroupId: "storage", MetricKey: "storage.gb", DimensionFilter: map[string]string{"policy": "Bronze"}, DisplayName: "Storage Bronze (archive)", Unit: "GB-month"},
@@ -57,6 +64,15 @@ var customers = []*billingv1.Customer{
 	{Id: "initech", ExternalId: "ERP-10103", DisplayName: "Initech GmbH", BillingTimeZone: TimeZone},
 }
 
+// CustomerIDs are the demo customers' ids, in the order they are created.
+func CustomerIDs() []string {
+	ids := make([]string, len(customers))
+	for i, c := range customers {
+		ids[i] = c.GetId()
+	}
+	return ids
+}
+
 // TimeZone is the billing time zone of every demo customer.
 const TimeZone = "Europe/Amsterdam"
 
@@ -65,20 +81,20 @@ const TimeZone = "Europe/Amsterdam"
 // lines read exactly as quantity × unit price, whether billingd rounds per
 // rated granule or per line.
 var defaultPrices = []price{
-	{"vcpu-2026", "vcpu", "0.0200", hour},
-	{"vram-2026", "vram", "0.0050", hour},
-	{"gold-2026", "storage-gold", "0.18", month},
-	{"silver-2026", "storage-silver", "0.10", month},
-	{"bronze-2026", "storage-bronze", "0.04", month},
-	{"windows-2026", "windows-server", "18.50", month},
-	{"ip-2026", "public-ip", "3.00", month},
-	{"backup-vm-2026", "backup-vm", "6.00", month},
-	{"backup-gb-2026", "backup-tb", "0.03", month},
+	{"vcpu-2026", "vcpu", "0.0200", hour, ""},
+	{"vram-2026", "vram", "0.0050", hour, ""},
+	{"gold-2026", "storage-gold", "0.18", month, ""},
+	{"silver-2026", "storage-silver", "0.10", month, "25.00"}, // at least 25.00 a month for a customer using Silver
+	{"bronze-2026", "storage-bronze", "0.04", month, ""},
+	{"windows-2026", "windows-server", "18.50", month, ""},
+	{"ip-2026", "public-ip", "3.00", month, ""},
+	{"backup-vm-2026", "backup-vm", "6.00", month, ""},
+	{"backup-gb-2026", "backup-tb", "0.03", month, ""},
 }
 
 // acmePrices are ACME's own list; products it lacks come from the default.
 var acmePrices = []price{
-	{"acme-vcpu", "vcpu", "0.0150", hour},
+	{"acme-vcpu", "vcpu", "0.0150", hour, ""},
 }
 
 // campaigns: spring-backup ran before the demo month; autumn-ram starts in

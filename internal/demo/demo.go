@@ -1,10 +1,10 @@
-// Package demo shows billingd end to end through its public gRPC API only:
+// Package demo is the demo's data, through billingd's public gRPC API only:
 // Load creates a small, realistic VMware-provider catalog, price lists, a
-// campaign and a contract; Run adds a month of usage measured by the real
-// vCenter collector on a simulated vCenter (govmomi's vcsim), prints the
-// month's bill and writes the reports. It is an API client only: it never
-// touches the database, and billingd does not depend on it except to call
-// Load at start with --demo.
+// campaign and a contract. It is an API client only: it never touches the
+// database, and billingd calls Load at start with --demo. The simulated
+// month (vcsim, collectors, the bill and reports) is package demo/sim,
+// which only cmd/billingd-demo links, so the server binary carries no
+// simulator.
 package demo
 
 import (
@@ -32,12 +32,13 @@ type step struct {
 // Load creates the demo data. Anything that exists already is left as it
 // is, so Load can run at every start.
 func Load(ctx context.Context, conn grpc.ClientConnInterface) error {
-	_, err := load(ctx, conn)
+	_, err := LoadCounting(ctx, conn)
 	return err
 }
 
-// load is Load that also counts the objects it created.
-func load(ctx context.Context, conn grpc.ClientConnInterface) (created int, err error) {
+// LoadCounting is Load that also counts the objects it created (0: all
+// were there already).
+func LoadCounting(ctx context.Context, conn grpc.ClientConnInterface) (created int, err error) {
 	cat := billingv1.NewCatalogServiceClient(conn)
 	cus := billingv1.NewCustomerServiceClient(conn)
 	pri := billingv1.NewPricingServiceClient(conn)
@@ -121,11 +122,13 @@ func load(ctx context.Context, conn grpc.ClientConnInterface) (created int, err 
 type price struct {
 	id, product, unitPrice string
 	granularity            billingv1.Granularity
+	minimumCharge          string // per month; "" for none
 }
 
 func createPrice(ctx context.Context, c billingv1.PricingServiceClient, list string, p price) error {
 	_, err := c.CreatePrice(ctx, &billingv1.CreatePriceRequest{PriceListId: list, Price: &billingv1.Price{
 		Id: p.id, ProductId: p.product, UnitPrice: p.unitPrice, Granularity: p.granularity, ValidFrom: timestamppb.New(Epoch),
+		MinimumCharge: p.minimumCharge,
 	}})
 	return err
 }

@@ -26,8 +26,9 @@ import (
 // gRPC API, forwarding the caller's Authorization header, so access rules
 // are the same as on gRPC.
 //
-// Query parameters: customer (repeatable), from and to (RFC 3339; to is
-// exclusive), granularity (hour|day|month|period), group_by (repeatable:
+// Query parameters: customer (repeatable), month (YYYY-MM: each
+// customer's own month in its billing time zone) or from and to (RFC 3339;
+// to is exclusive), granularity (hour|day|month|period), group_by (repeatable:
 // customer, organisation, vdc, site, resource, product_group, product,
 // model), dimension (repeatable), format (csv|xlsx|pdf|json|xml) and
 // delimiter ("," or ";", CSV only).
@@ -95,10 +96,17 @@ var reportGranularities = map[string]billingv1.Granularity{
 func parseReportQuery(r *http.Request) (req *billingv1.ExportReportRequest, field, msg string) {
 	v := r.URL.Query()
 	q := &billingv1.BillingQuery{CustomerIds: v["customer"], GroupByDimensions: v["dimension"]}
+	q.Month = v.Get("month")
+	if q.Month != "" && (v.Has("from") || v.Has("to")) {
+		return nil, "month", "give month or from and to, not both"
+	}
 	for _, name := range []string{"from", "to"} {
+		if q.Month != "" {
+			break
+		}
 		s := v.Get(name)
 		if s == "" {
-			return nil, name, "is required (RFC 3339, e.g. 2026-10-01T00:00:00Z)"
+			return nil, name, "is required (RFC 3339, e.g. 2026-10-01T00:00:00Z), or give month (YYYY-MM)"
 		}
 		t, err := time.Parse(time.RFC3339, s)
 		if err != nil {

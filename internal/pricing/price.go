@@ -30,7 +30,7 @@ type UpdatePriceInput struct {
 }
 
 var priceMask = resource.FieldMask{
-	Mutable:   []string{"unit_price", "granularity", "valid_from", "valid_to", "tier_mode", "tiers"},
+	Mutable:   []string{"unit_price", "granularity", "valid_from", "valid_to", "tier_mode", "tiers", "minimum_charge"},
 	Immutable: []string{"price_list_id", "id", "product_id", "create_time", "update_time"},
 }
 
@@ -52,6 +52,9 @@ func validatePrice(v *apperr.Invalid, p Price, idRequired bool) {
 		v.Add("granularity", "must be hour, day or month")
 	}
 	checkWindow(v, "valid_from", "valid_to", p.ValidFrom, p.ValidTo, false)
+	if p.MinimumCharge.Valid {
+		checkNonNegative(v, "minimum_charge", p.MinimumCharge.Decimal)
+	}
 	if len(p.Tiers) == 0 {
 		if p.TierMode != TierModeUnspecified {
 			v.Add("tier_mode", "must be unspecified when there are no tiers")
@@ -97,6 +100,8 @@ func applyPriceMask(dst *Price, src Price, paths []string) {
 			dst.TierMode = src.TierMode
 		case "tiers":
 			dst.Tiers = slices.Clone(src.Tiers)
+		case "minimum_charge":
+			dst.MinimumCharge = src.MinimumCharge
 		}
 	}
 }

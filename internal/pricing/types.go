@@ -37,8 +37,13 @@ type Price struct {
 	ValidTo     time.Time
 	TierMode    TierMode
 	Tiers       []Tier
-	CreateTime  time.Time
-	UpdateTime  time.Time
+	// MinimumCharge is the least a customer pays for the product per
+	// calendar month while this price is in force (unset: none). Omitted
+	// from JSON when unset, so the frozen books of closed months keep their
+	// hashes.
+	MinimumCharge decimal.NullDecimal `json:",omitzero"`
+	CreateTime    time.Time
+	UpdateTime    time.Time
 }
 
 // Campaign is a scheduled price override in [ValidFrom, ValidTo) for one

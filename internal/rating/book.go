@@ -21,6 +21,9 @@ type PriceEntry struct {
 	ValidFrom   time.Time // inclusive; zero = since always
 	ValidTo     time.Time // exclusive; zero = open
 	Tiers       *Tiers    // optional tiered price
+	// MinimumCharge, if set, is the least the customer pays for the product
+	// per calendar month while this entry prices it (see minimums).
+	MinimumCharge decimal.NullDecimal
 }
 
 // TierMode says how a tiered price applies to a quantity.

@@ -1,5 +1,7 @@
 package rating
 
+import "github.com/shopspring/decimal"
+
 // Aggregation turns a metric's pieces into one quantity per granule.
 type Aggregation int32
 
@@ -36,11 +38,24 @@ func (a Aggregation) String() string {
 	}
 }
 
-// Metric is what collectors measure ("product atom").
+// Metric is what collectors measure ("product atom"), or a level derived
+// from other metrics of the same resource.
 type Metric struct {
 	Key             string
 	Aggregation     Aggregation
 	UniqueDimension string // the dimension whose distinct values unique_count counts
+	// Formula, when set, makes the metric derived: its level at every
+	// instant is computed from the levels of its inputs (gauges or other
+	// derived metrics) of the same resource (see derive). Its records, if
+	// any were stored, are not read.
+	Formula Formula
+}
+
+// Formula computes a derived metric's level from its inputs' levels at one
+// instant (internal/formula implements it).
+type Formula interface {
+	Inputs() []string                              // metric keys, each once
+	Eval(levels []decimal.Decimal) decimal.Decimal // levels[i] of Inputs()[i]
 }
 
 // Product is a sellable item: a metric narrowed by a dimension filter.
@@ -49,6 +64,10 @@ type Product struct {
 	GroupID         string
 	MetricKey       string
 	DimensionFilter map[string]string // every pair must be present in a series' dimensions
+	// CustomerPeak (max metrics only) rates the peak of the customer's total
+	// level — Σ of its resources' levels at each instant — instead of each
+	// resource at its own peak. Its lines carry no resource keys.
+	CustomerPeak bool
 }
 
 // matches reports whether a series with these dimensions is usage of p.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/billingd/billingd/internal/money"
+	"github.com/shopspring/decimal"
 )
 
 // Config is the catalog and price book the engine rates with. New copies
@@ -25,11 +26,15 @@ type Config struct {
 type Engine struct {
 	metrics   map[string]*Metric
 	products  map[string]*Product
+	inOrder   []*Product                     // the products in catalog order
 	byMetric  map[string][]*Product          // in catalog order
 	entries   map[custProduct][]*entryIdx    // sorted by start; CustomerID "" is the default list
 	campaigns map[custProduct][]*campaignIdx // campaigns with an entry for the product
 	contracts map[custProduct][]*contractIdx
 	byCust    map[string][]*contractIdx // in config order
+	derived   []*Metric                 // metrics with a formula, each after its derived inputs
+	inputs    map[string]bool           // metrics a formula reads
+	minimums  map[string]bool           // products with a minimum charge in some entry
 }
 
 type contractIdx struct {
@@ -48,13 +53,22 @@ func New(cfg Config) (*Engine, error) {
 		metrics: map[string]*Metric{}, products: map[string]*Product{}, byMetric: map[string][]*Product{},
 		entries: map[custProduct][]*entryIdx{}, campaigns: map[custProduct][]*campaignIdx{},
 		contracts: map[custProduct][]*contractIdx{}, byCust: map[string][]*contractIdx{},
+		minimums: map[string]bool{},
 	}
 	for _, m := range cfg.Metrics {
 		e.metrics[m.Key] = &m
 	}
+	e.derived = derivedOrder(cfg.Metrics, e.metrics)
+	e.inputs = map[string]bool{}
+	for _, m := range e.derived {
+		for _, in := range m.Formula.Inputs() {
+			e.inputs[in] = true
+		}
+	}
 	for _, p := range cfg.Products {
 		p.DimensionFilter = maps.Clone(p.DimensionFilter)
 		e.products[p.ID] = &p
+		e.inOrder = append(e.inOrder, &p)
 		e.byMetric[p.MetricKey] = append(e.byMetric[p.MetricKey], &p)
 	}
 	for _, p := range cfg.Prices {
@@ -64,6 +78,9 @@ func New(cfg Config) (*Engine, error) {
 			p.Tiers = &t
 		}
 		cur, _ := money.Lookup(p.Currency)
+		if p.MinimumCharge.Valid {
+			e.minimums[p.ProductID] = true
+		}
 		k := custProduct{p.CustomerID, p.ProductID}
 		e.entries[k] = append(e.entries[k], &entryIdx{e: &p, from: windowFrom(p.ValidFrom), to: windowTo(p.ValidTo), cur: cur})
 	}
@@ -162,7 +179,7 @@ func (e *Engine) RateFunc(req Request, emit func(Line) error) (Summary, error) {
 		e: e, customer: req.CustomerID, loc: req.Location, emit: emit,
 		from: nanos(req.Period.From), to: nanos(req.Period.To),
 		timelines: map[string][]segment{}, byProduct: map[string][]*seriesIndex{},
-		seen: map[string]struct{}{}, tiered: map[tierKey]*tierSum{},
+		seen: map[string]struct{}{}, tiered: map[tierKey]*tierSum{}, billed: map[monthOf]decimal.Decimal{},
 	}
 	if r.loc == nil {
 		r.loc = time.UTC
@@ -202,4 +219,26 @@ func sortUnpriced(us []UnpricedUsage) {
 	for i := range ks {
 		us[i] = ks[i].u
 	}
+}
+
+// derivedOrder lists the derived metrics so that each comes after the
+// derived metrics it reads (Validate has refused cycles).
+func derivedOrder(ms []Metric, byKey map[string]*Metric) []*Metric {
+	var out []*Metric
+	done := map[string]bool{}
+	var visit func(m *Metric)
+	visit = func(m *Metric) {
+		if m == nil || m.Formula == nil || done[m.Key] {
+			return
+		}
+		done[m.Key] = true
+		for _, in := range m.Formula.Inputs() {
+			visit(byKey[in])
+		}
+		out = append(out, m)
+	}
+	for _, m := range ms {
+		visit(byKey[m.Key])
+	}
+	return out
 }

@@ -131,8 +131,9 @@ func TestPayAsYouGo(t *testing.T) {
 			// One unit of each for 10 days, daily prices.
 			// vcpu: acme's list (2.00) beats the default list (3.00); acme's
 			// campaign "half" (−50 %, 1st–7th) beats acme's list inside its window:
-			// 7 × 1.00; days 8 and 10 at the list: 2 × 2.00; on the 9th the
-			// flash campaign's unit price 0.50 (granularity from the list): 11.50.
+			// 7 × 1.00; days 8 and 10 at the list: 2 × 2.00, on two lines
+			// since the flash campaign priced the 9th between them, at its
+			// unit price 0.50 (granularity from the list): 11.50.
 			// vcpu-peak has only a default price: 10 × 1.00 = 10.00.
 			// storage: default list 5.00 with default campaign 20 % off:
 			// 10 × 4.00 = 40.00. Total 61.50.
@@ -159,7 +160,8 @@ func TestPayAsYouGo(t *testing.T) {
 			group: GranularityPeriod,
 			want: []string{
 				"payg vcpu 04-01 00:00..04-08 00:00 7 × 1 = 7.00 EUR [entry:v-acme campaign:half]",
-				"payg vcpu 04-08 00:00..04-11 00:00 2 × 2 = 4.00 EUR [entry:v-acme]",
+				"payg vcpu 04-08 00:00..04-09 00:00 1 × 2 = 2.00 EUR [entry:v-acme]",
+				"payg vcpu 04-10 00:00..04-11 00:00 1 × 2 = 2.00 EUR [entry:v-acme]",
 				"payg vcpu 04-09 00:00..04-10 00:00 1 × 0.5 = 0.50 EUR [campaign:flash]",
 				"payg vcpu-peak 04-01 00:00..04-11 00:00 10 × 1 = 10.00 EUR [entry:pk-def]",
 				"payg storage 04-01 00:00..04-11 00:00 10 × 4 = 40.00 EUR [entry:s-def campaign:spring20]",

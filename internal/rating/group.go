@@ -42,7 +42,9 @@ type Grouping struct {
 // line still has exactly one unit price; since a price source belongs to one
 // product, lines of different products (hence groups and models) never
 // merge, whatever the keys. A merged line sums the exact quantities, spans
-// from the earliest start to the latest end, and its amount is rounded once
+// from the earliest start to the latest end of the periods its price
+// applied (see splitAtOtherPrices: where another price of the same product
+// applied in between, it is split there), and its amount is rounded once
 // from them: Amount = round(Quantity × UnitPrice), so every line a caller
 // sees can be checked (and invoiced) as quantity × unit price, and nothing
 // is rounded twice (the merged lines' own rounded amounts are discarded).
@@ -93,6 +95,11 @@ func GroupLines(lines []Line, g Grouping) ([]Line, error) {
 	index := map[key]int{}
 	var out []Line
 	merged := map[int]bool{}
+	var (
+		ids     []lineID          // per out line: what it is of, whatever its price
+		firsts  []int             // per out line: the index in lines of its first line
+		members = map[int][]int{} // per merged out line: the indices in lines of every line it merged
+	)
 	var b strings.Builder
 	for i := range lines {
 		l := &lines[i]
@@ -128,6 +135,10 @@ func GroupLines(lines []Line, g Grouping) ([]Line, error) {
 			m := &out[j]
 			m.Quantity = m.Quantity.Add(l.Quantity)
 			merged[j] = true
+			if members[j] == nil {
+				members[j] = []int{firsts[j]}
+			}
+			members[j] = append(members[j], i)
 			if l.Start.Before(m.Start) {
 				m.Start = l.Start
 			}
@@ -151,8 +162,11 @@ func GroupLines(lines []Line, g Grouping) ([]Line, error) {
 			m.Granularity = g.Granularity
 		}
 		index[k] = len(out)
+		ids = append(ids, lineID{customer: k.customer, resource: k.resource, dims: k.dims, bucket: k.bucket, end: k.end, product: k.product})
+		firsts = append(firsts, i)
 		out = append(out, m)
 	}
+	out, merged = splitAtOtherPrices(lines, out, ids, firsts, members, merged)
 	for j := range merged {
 		m := &out[j]
 		cur, ok := money.Lookup(m.Currency)

@@ -1,6 +1,7 @@
 package rating
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -120,8 +121,12 @@ const (
 	UnpricedUnspecified UnpricedReason = iota
 	// UnpricedNoPrice: a product matched, but no price was in force.
 	UnpricedNoPrice
-	// UnpricedNoProduct: no product of the catalog matches the series.
+	// UnpricedNoProduct: no product of the catalog sells the series' metric.
 	UnpricedNoProduct
+	// UnpricedNoMatchingProduct: products sell the metric, but none whose
+	// dimension filter matches the series (e.g. a storage policy no
+	// product names).
+	UnpricedNoMatchingProduct
 )
 
 func (r UnpricedReason) String() string {
@@ -130,6 +135,8 @@ func (r UnpricedReason) String() string {
 		return "no_price"
 	case UnpricedNoProduct:
 		return "no_product"
+	case UnpricedNoMatchingProduct:
+		return "no_matching_product"
 	default:
 		return "unspecified"
 	}
@@ -140,7 +147,7 @@ func (r UnpricedReason) String() string {
 // (a time-weighted average is over the interval).
 type UnpricedUsage struct {
 	CustomerID string
-	ProductID  string // "" for UnpricedNoProduct
+	ProductID  string // "" for UnpricedNoProduct and UnpricedNoMatchingProduct
 	MetricKey  string
 	ResourceID string
 	Dimensions map[string]string
@@ -148,4 +155,26 @@ type UnpricedUsage struct {
 	Quantity   decimal.Decimal
 	Reason     UnpricedReason
 	ContractID string // set for excess over a plain commitment that had no price
+}
+
+// Description says in words why u produced no line, for a person reading a
+// bill: which metric no product sells, or which product no price covered
+// when (in the customer's time zone, which Start and End are in).
+func (u UnpricedUsage) Description() string {
+	switch u.Reason {
+	case UnpricedNoProduct:
+		return "no product sells metric " + u.MetricKey
+	case UnpricedNoMatchingProduct:
+		return "no product of " + u.MetricKey + " matches these dimensions"
+	case UnpricedNoPrice:
+		when := u.Start.Format("2006-01-02 15:04 MST") + " to " + u.End.Format("2006-01-02 15:04 MST")
+		if u.Start.Format("MST") == u.End.Format("MST") {
+			when = u.Start.Format("2006-01-02 15:04") + " to " + u.End.Format("2006-01-02 15:04 MST")
+		}
+		if u.ContractID != "" {
+			return fmt.Sprintf("usage of product %s above the commitment of contract %s: no price covers it from %s", u.ProductID, u.ContractID, when)
+		}
+		return fmt.Sprintf("no price of product %s covers %s", u.ProductID, when)
+	}
+	return "not rated"
 }

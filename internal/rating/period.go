@@ -50,6 +50,9 @@ const (
 	// ModelAdjustment marks a correction to a closed period; the engine
 	// never rates one (internal/billing posts them).
 	ModelAdjustment
+	// ModelMinimum tops a product's month up to the minimum charge of its
+	// price entry.
+	ModelMinimum
 )
 
 func (m Model) String() string {
@@ -62,6 +65,8 @@ func (m Model) String() string {
 		return "overage"
 	case ModelAdjustment:
 		return "adjustment"
+	case ModelMinimum:
+		return "minimum"
 	default:
 		return "unspecified"
 	}

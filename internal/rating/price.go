@@ -18,6 +18,7 @@ type resolved struct {
 	gran  Granularity
 	// price source, copied onto lines
 	entryID, listID, campaignID string
+	minimum                     decimal.NullDecimal // the list entry's minimum monthly charge
 }
 
 func (r *resolved) same(o *resolved) bool {
@@ -157,7 +158,7 @@ func (e *Engine) resolve(customer, product string, t int64) *resolved {
 			continue
 		}
 		r := &resolved{unit: x.e.UnitPrice, tiers: x.e.Tiers, cur: x.cur, gran: x.e.Granularity,
-			entryID: x.e.ID, listID: x.e.ListID, campaignID: strings.Join(camps, "+")}
+			entryID: x.e.ID, listID: x.e.ListID, campaignID: strings.Join(camps, "+"), minimum: x.e.MinimumCharge}
 		if discounted {
 			r.unit = r.unit.Mul(factor)
 			if r.tiers != nil {

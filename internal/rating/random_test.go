@@ -2,6 +2,8 @@ package rating
 
 import (
 	"fmt"
+
+	"github.com/billingd/billingd/internal/formula"
 	"math/rand/v2"
 	"time"
 
@@ -49,6 +51,16 @@ func (g *gen) input() (Config, Request) {
 	start := time.Date(2026, 1, 1+r.IntN(330), 0, 0, 0, 0, loc)
 	p := Period{From: start, To: start.AddDate(0, 0, 1+r.IntN(40))}
 	cfg := catalog()
+	if r.IntN(2) == 0 {
+		// the VMware rules: a derived metric (of a derived one) and a customer peak
+		cfg.Metrics = append(cfg.Metrics,
+			Metric{Key: "vm.vcpu_on", Aggregation: AggregationTimeWeightedAvg, Formula: mustFormula("vm.vcpu * vm.vcpu_last")},
+			Metric{Key: "vm.vcpu_top", Aggregation: AggregationMax, Formula: mustFormula("max(vm.vcpu_on, vm.vcpu_peak * 0.5) - 1")})
+		cfg.Products = append(cfg.Products,
+			Product{ID: "vcpu-on", GroupID: "compute", MetricKey: "vm.vcpu_on"},
+			Product{ID: "vcpu-top", GroupID: "compute", MetricKey: "vm.vcpu_top", CustomerPeak: r.IntN(2) == 0},
+			Product{ID: "peak-customer", GroupID: "compute", MetricKey: "vm.vcpu_peak", CustomerPeak: true})
+	}
 	for _, prod := range cfg.Products {
 		for _, cust := range []string{"", "acme"} {
 			if r.IntN(3) == 0 {
@@ -65,6 +77,9 @@ func (g *gen) input() (Config, Request) {
 				e := PriceEntry{
 					ID: fmt.Sprintf("%s-%s-%d", prod.ID, cust, i), ListID: "L" + cust, CustomerID: cust, Currency: []string{"EUR", "EUR", "JPY", "KWD"}[r.IntN(4)],
 					ProductID: prod.ID, UnitPrice: g.amount(4), Granularity: g.granularity(), ValidFrom: cuts[i], ValidTo: cuts[i+1],
+				}
+				if !g.splitSafe && r.IntN(4) == 0 { // a monthly minimum is not additive over a split
+					e.MinimumCharge = decimal.NewNullDecimal(g.amount(2))
 				}
 				if r.IntN(5) == 0 {
 					e.Tiers = &Tiers{Mode: TierGraduated + TierMode(r.IntN(2)), Tiers: []Tier{
@@ -183,4 +198,13 @@ func dropOverlaps(ps []PriceEntry) []PriceEntry {
 		}
 	}
 	return out
+}
+
+// mustFormula compiles a formula over the test catalog's metrics.
+func mustFormula(src string) Formula {
+	f, err := formula.Compile(src, func(string) error { return nil })
+	if err != nil {
+		panic(err)
+	}
+	return f
 }

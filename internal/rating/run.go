@@ -21,12 +21,15 @@ type run struct {
 	bands     []band                        // scratch
 	tiered    map[tierKey]*tierSum
 	tierOrder []*tierSum
-	round     rounding // the running total of the granule being emitted
+	round     rounding                    // the running total of the granule being emitted
+	billed    map[monthOf]decimal.Decimal // amounts of products with a minimum charge, per month
 	totals    totals
 	sum       Summary
 }
 
 func (r *run) rate(series []Series) error {
+	series = r.e.derive(series)
+	peaks := map[*Product][]*seriesIndex{} // customer-peak products: their series, summed below
 	for i := range series {
 		s := &series[i]
 		ix := indexSeries(s, r.e.metrics[s.MetricKey])
@@ -37,6 +40,10 @@ func (r *run) rate(series []Series) error {
 			}
 			matched = true
 			r.sum.Rated++
+			if p.CustomerPeak {
+				peaks[p] = append(peaks[p], ix)
+				continue
+			}
 			if len(r.e.contracts[custProduct{r.customer, p.ID}]) > 0 {
 				r.byProduct[p.ID] = append(r.byProduct[p.ID], ix)
 			}
@@ -44,17 +51,52 @@ func (r *run) rate(series []Series) error {
 				return err
 			}
 		}
-		if !matched {
+		if !matched && !r.e.inputs[s.MetricKey] { // an input is billed through its derived metric
 			c := cursor{ix: ix}
 			if q, ok := c.quantity(r.from, r.to, whole(r.from, r.to), r.seen); ok && !q.IsZero() {
-				r.unpriced(ix, nil, r.from, r.to, q, UnpricedNoProduct, "")
+				why := UnpricedNoProduct
+				if len(r.e.byMetric[s.MetricKey]) > 0 {
+					why = UnpricedNoMatchingProduct
+				}
+				r.unpriced(ix, nil, r.from, r.to, q, why, "")
 			}
 		}
+	}
+	if err := r.customerPeaks(peaks); err != nil {
+		return err
 	}
 	if err := r.flushTiered(); err != nil {
 		return err
 	}
-	return r.contracts()
+	if err := r.contracts(); err != nil {
+		return err
+	}
+	return r.minimums()
+}
+
+// customerPeaks rates each customer-peak product once, as one series: the
+// customer's total level (the sum of its series' levels at every instant),
+// whose max is the customer's peak. Its lines carry no resource keys.
+func (r *run) customerPeaks(peaks map[*Product][]*seriesIndex) error {
+	for _, p := range r.e.inOrder {
+		ixs := peaks[p]
+		if len(ixs) == 0 {
+			continue
+		}
+		in := make([][]Piece, len(ixs))
+		for i, ix := range ixs {
+			in[i] = ix.pieces
+		}
+		total := &Series{MetricKey: p.MetricKey, Pieces: combineLevels(in, sumLevels)}
+		ix := indexSeries(total, r.e.metrics[p.MetricKey])
+		if len(r.e.contracts[custProduct{r.customer, p.ID}]) > 0 {
+			r.byProduct[p.ID] = []*seriesIndex{ix}
+		}
+		if err := r.payg(ix, p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // granules returns the period's granules of g, built once per run.
@@ -78,6 +120,10 @@ func (r *run) time(ns int64) time.Time { return time.Unix(0, ns).In(r.loc) }
 
 // out counts and emits a finished line; its Amount is already rounded, once.
 func (r *run) out(l Line) error {
+	if r.e.minimums[l.ProductID] {
+		k := monthOf{l.ProductID, granuleAt(r.granules(GranularityMonth), nanos(l.Start))}
+		r.billed[k] = r.billed[k].Add(l.Amount)
+	}
 	r.totals.add(l.Currency, l.Amount)
 	r.sum.Lines++
 	return r.emit(l)

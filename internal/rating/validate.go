@@ -31,12 +31,16 @@ func (cfg *Config) Validate() error {
 			v.Add(f+".unique_dimension", "is required for unique_count")
 		}
 	}
+	checkFormulas(&v, cfg.Metrics)
 	products := map[string]bool{}
 	for i, p := range cfg.Products {
 		f := fmt.Sprintf("products[%d]", i)
 		checkID(&v, f+".id", p.ID, products)
 		if !metrics[p.MetricKey] {
 			v.Add(f+".metric_key", "unknown metric %q", p.MetricKey)
+		}
+		if p.CustomerPeak && aggregationOf(cfg.Metrics, p.MetricKey) != AggregationMax {
+			v.Add(f+".customer_peak", "needs a max metric")
 		}
 	}
 	ids := map[string]bool{}
@@ -50,6 +54,9 @@ func (cfg *Config) Validate() error {
 			v.Add(f+".granularity", "must be hour, day or month")
 		}
 		checkWindow(&v, f+".valid_to", p.ValidFrom, p.ValidTo)
+		if p.MinimumCharge.Valid {
+			checkPrice(&v, f+".minimum_charge", p.MinimumCharge.Decimal)
+		}
 		if p.Tiers == nil {
 			checkPrice(&v, f+".unit_price", p.UnitPrice)
 		} else {
@@ -243,4 +250,67 @@ func (e *Engine) validateRequest(req *Request) error {
 		}
 	}
 	return v.Err()
+}
+
+func aggregationOf(ms []Metric, key string) Aggregation {
+	for _, m := range ms {
+		if m.Key == key {
+			return m.Aggregation
+		}
+	}
+	return AggregationUnspecified
+}
+
+// isLevel reports whether a is the aggregation of a level.
+func isLevel(a Aggregation) bool {
+	return a == AggregationTimeWeightedAvg || a == AggregationMax || a == AggregationLatest
+}
+
+// checkFormulas: a derived metric aggregates a level, and its inputs are
+// known levels (gauges or derived metrics) that do not lead back to it.
+func checkFormulas(v *apperr.Invalid, ms []Metric) {
+	byKey := map[string]*Metric{}
+	for i := range ms {
+		byKey[ms[i].Key] = &ms[i]
+	}
+	for i, m := range ms {
+		if m.Formula == nil {
+			continue
+		}
+		f := fmt.Sprintf("metrics[%d]", i)
+		if !isLevel(m.Aggregation) {
+			v.Add(f+".aggregation", "a derived metric must be time_weighted_avg, max or latest")
+		}
+		for _, in := range m.Formula.Inputs() {
+			switch im := byKey[in]; {
+			case im == nil:
+				v.Add(f+".expression", "unknown metric %q", in)
+			case !isLevel(im.Aggregation):
+				v.Add(f+".expression", "%q is a %s metric; a formula reads levels (time_weighted_avg, max, latest or derived)", in, im.Aggregation)
+			case leadsTo(byKey, in, m.Key, map[string]bool{}):
+				v.Add(f+".expression", "%q depends on %q itself", in, m.Key)
+			}
+		}
+	}
+}
+
+// leadsTo reports whether metric from is, or derives from, metric to.
+func leadsTo(byKey map[string]*Metric, from, to string, seen map[string]bool) bool {
+	if from == to {
+		return true
+	}
+	if seen[from] {
+		return false
+	}
+	seen[from] = true
+	m := byKey[from]
+	if m == nil || m.Formula == nil {
+		return false
+	}
+	for _, in := range m.Formula.Inputs() {
+		if leadsTo(byKey, in, to, seen) {
+			return true
+		}
+	}
+	return false
 }

@@ -62,8 +62,8 @@ var columns = [numColumns]column{
 	{"dimensions", "Dimensions", 20},
 	{"model", "Model", 11},
 	{"granularity", "Granularity", 11},
-	{"start_time", "Start (UTC)", 17},
-	{"end_time", "End (UTC)", 17},
+	{"start_time", "Start", 17}, // XLSX: "Start (<zone>)", in the customer's zone
+	{"end_time", "End", 17},
 	{"quantity", "Quantity", 14},
 	{"unit", "Unit", 8},
 	{"unit_price", "Unit price", 12},

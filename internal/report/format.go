@@ -79,7 +79,8 @@ func FileName(f Format, st Statement) string {
 	}) {
 		loc = location(st.Customers[0].TimeZone)
 	}
-	return "billing-" + who + "-" + periodName(st.From.In(loc), st.To.In(loc)) + "." + f.String()
+	from, to := st.Period(loc)
+	return "billing-" + who + "-" + periodName(from.In(loc), to.In(loc)) + "." + f.String()
 }
 
 // ContentDisposition is the Content-Disposition header value of a download.

@@ -11,12 +11,28 @@ import (
 type Statement struct {
 	Provider    string // provider name, shown on the PDF
 	GeneratedAt time.Time
-	From, To    time.Time // the period [From, To)
-	Granularity string    // GranularityHour … GranularityPeriod
-	GroupBy     []string  // the requested keys, e.g. ["customer", "product"]
+	From, To    time.Time // the period [From, To); with Month, the span of every customer's month
+	// Month, when set ("YYYY-MM"), is the period by name: each customer's
+	// own month in its billing time zone (see Period).
+	Month       string
+	Granularity string   // GranularityHour … GranularityPeriod
+	GroupBy     []string // the requested keys, e.g. ["customer", "product"]
 	// Customers in the order their lines come. Empty: the customers are
 	// taken from the lines as they come, named by their ids.
 	Customers []CustomerInfo
+}
+
+// Period is the period of a customer in time zone loc: its month there
+// when st.Month is set, else [From, To).
+func (st *Statement) Period(loc *time.Location) (time.Time, time.Time) {
+	if st.Month == "" {
+		return st.From, st.To
+	}
+	m, err := time.ParseInLocation("2006-01", st.Month, loc)
+	if err != nil {
+		return st.From, st.To
+	}
+	return m, m.AddDate(0, 1, 0)
 }
 
 // CustomerInfo names a customer on the report.
@@ -33,6 +49,7 @@ const (
 	ModelCommitted  = "committed"
 	ModelOverage    = "overage"
 	ModelAdjustment = "adjustment"
+	ModelMinimum    = "minimum" // tops a product's month up to its minimum charge
 )
 
 // Causes of an adjustment line.

@@ -6,11 +6,12 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
-	"github.com/billingd/billingd/internal/apperr"
-	"github.com/signintech/gopdf"
+	"github.com/billingd/billingd/internal/report/pdfw"
+	"github.com/shopspring/decimal"
 )
 
 // NotInvoiceNotice is printed on every page of a PDF statement.
@@ -22,72 +23,98 @@ const NotInvoiceNotice = "This is billing data, not an invoice."
 // group and model (committed, pay-as-you-go, overage, adjustment), each
 // with subtotals per currency, then the customer's totals per currency.
 //
-// Memory: gopdf builds the whole document in memory and writes it at the
-// end, and the sink holds one customer's lines to sort them into sections.
-// So a PDF costs memory in proportion to its lines (about 3 KB a line while
-// it is built) and is capped at Options.PDFMaxLines; it is meant for
-// statements a person reads, and large exports belong in CSV, XLSX, JSON
-// or XML. Nothing reaches w before the end, so every error comes first.
+// Memory: pages go to w as they are finished (pdfw), so the document
+// costs one page; a customer's lines wait in a spool (in memory, then a
+// temporary file) until the customer ends, to be sorted into sections.
+// There is no line cap.
 type pdfSink struct {
-	w  io.Writer
-	gp *gopdf.GoPdf
-	st *Statement
+	w     io.Writer
+	doc   *pdfw.Writer
+	fonts [2]*pdfw.Font // fontRegular, fontBold
+	st    *Statement
 
 	cust     *CustomerInfo
 	custNo   int
 	loc      *time.Location
 	zone     string
-	lines    []Line
-	page     int     // page of the current statement
-	y        float64 // top of the next row
-	inTable  bool    // the table has started: new pages repeat its header
-	section  string  // caption repeated as "… (continued)" after a page break
-	detailed bool    // the requested keys add a details column
-	maxLines int     // negative: no cap
-	count    int
+	lines    spool
+	scratch  Line
+	sections map[sectionKey]*tally // per group (model -1) and per group and model
+	page     int                   // page of the current statement
+	y        float64               // top of the next row
+	inTable  bool                  // the table has started: new pages repeat its header
+	section  string                // caption repeated as "… (continued)" after a page break
+	detailed bool                  // the requested keys add a details column
+
+	done      []customerSum // statements written, for the summary
+	inSummary bool          // writing the summary of several customers
 }
 
-func newPDFSink(w io.Writer, maxLines int) *pdfSink { return &pdfSink{w: w, maxLines: maxLines} }
+// sectionKey names a product group, and with model ≥ 0 one model in it;
+// sections print in the order of their keys' fields.
+type sectionKey struct {
+	ungrouped int    // 1: lines without a product group, last
+	title     string // group title, lower case
+	groupID   string
+	model     int // modelOrder, or -1: the whole group
+}
+
+func sectionOf(l *Line, model int) sectionKey {
+	return sectionKey{ungrouped: ungrouped(l), title: strings.ToLower(groupTitle(l)), groupID: l.ProductGroupID, model: model}
+}
+
+func newPDFSink(w io.Writer) *pdfSink { return &pdfSink{w: w} }
 
 func (s *pdfSink) begin(st *Statement) error {
 	s.st = st
-	s.gp = &gopdf.GoPdf{}
-	s.gp.Start(gopdf.Config{PageSize: pageSize, Unit: gopdf.UnitPT})
-	s.gp.SetInfo(gopdf.PdfInfo{
-		Title:        "Billing statement " + periodName(st.From.UTC(), st.To.UTC()),
-		Author:       st.Provider,
-		Subject:      NotInvoiceNotice,
-		Creator:      "billingd",
-		CreationDate: st.GeneratedAt,
+	s.doc = pdfw.New(s.w, pageSize.W, pageSize.H, pdfw.Info{
+		Title:   "Billing statement " + cmp.Or(st.Month, periodName(st.From.UTC(), st.To.UTC())),
+		Author:  st.Provider,
+		Subject: NotInvoiceNotice,
+		Creator: "billingd",
+		Created: st.GeneratedAt,
 	})
-	return loadFonts(s.gp)
+	return s.loadFonts()
 }
 
 func (s *pdfSink) beginCustomer(c *CustomerInfo) error {
-	s.cust, s.lines, s.page, s.inTable, s.section = c, s.lines[:0], 0, false, ""
+	s.cust, s.page, s.inTable, s.section, s.detailed = c, 0, false, "", false
+	s.sections = map[sectionKey]*tally{}
 	s.custNo++
 	s.loc, s.zone = location(c.TimeZone), c.TimeZone
 	if s.loc == time.UTC { // also for a zone unknown to this host
 		s.zone = "UTC"
 	}
-	return nil
+	return s.lines.reset()
 }
 
 func (s *pdfSink) line(_ *CustomerInfo, l *Line) error {
-	if s.count++; s.maxLines >= 0 && s.count > s.maxLines {
-		return apperr.FailedPrecondition("a PDF statement holds at most %d lines and this export has more: "+
-			"choose CSV, XLSX, JSON or XML, a coarser granularity or fewer group-by keys", s.maxLines)
+	if err := s.lines.add(l); err != nil {
+		return err
 	}
-	s.lines = append(s.lines, *l)
+	s.detailed = s.detailed || details(l) != ""
+	for _, m := range []int{-1, modelOrder[l.Model]} {
+		k := sectionOf(l, m)
+		t := s.sections[k]
+		if t == nil {
+			t = &tally{}
+			s.sections[k] = t
+		}
+		t.add(l.Currency, l.Amount)
+	}
 	return nil
 }
 
-var modelOrder = map[string]int{ModelCommitted: 0, ModelPAYG: 1, ModelOverage: 2, ModelAdjustment: 3}
+// key is the section of the i-th line in sorted order.
+func (s *pdfSink) key(i int) sectionKey { return s.lines.refs[i].sectionKey }
+
+var modelOrder = map[string]int{ModelCommitted: 0, ModelPAYG: 1, ModelOverage: 2, ModelMinimum: 3, ModelAdjustment: 4}
 
 var modelTitle = map[string]string{
 	ModelCommitted:  "Committed",
 	ModelPAYG:       "Pay-as-you-go",
 	ModelOverage:    "Overage",
+	ModelMinimum:    "Minimum charge",
 	ModelAdjustment: "Adjustment",
 }
 
@@ -110,22 +137,12 @@ func groupTitle(l *Line) string {
 	return "Other products"
 }
 
-func (s *pdfSink) endCustomer(_ *CustomerInfo, totals []Total) error {
-	// Sections: product groups by name (lines without one last), then
-	// models in a fixed order; lines keep the source's order within one.
-	slices.SortStableFunc(s.lines, func(a, b Line) int {
-		return cmp.Or(
-			cmp.Compare(ungrouped(&a), ungrouped(&b)),
-			cmp.Compare(strings.ToLower(groupTitle(&a)), strings.ToLower(groupTitle(&b))),
-			cmp.Compare(a.ProductGroupID, b.ProductGroupID),
-			cmp.Compare(modelOrder[a.Model], modelOrder[b.Model]))
-	})
-	s.detailed = false
-	for i := range s.lines {
-		if details(&s.lines[i]) != "" {
-			s.detailed = true
-			break
-		}
+func (s *pdfSink) endCustomer(c *CustomerInfo, totals []Total) error {
+	if c != nil {
+		s.done = append(s.done, customerSum{c: *c, totals: totals})
+	}
+	if err := s.lines.sort(); err != nil {
+		return err
 	}
 	if err := s.newPage(); err != nil {
 		return err
@@ -134,21 +151,24 @@ func (s *pdfSink) endCustomer(_ *CustomerInfo, totals []Total) error {
 		return err
 	}
 	s.inTable = true
-	if len(s.lines) == 0 {
+	n := s.lines.len()
+	if n == 0 {
 		if err := s.row(rowNote, []pdfCell{{text: "No billing lines in this period.", w: tableWidth}}); err != nil {
 			return err
 		}
 	}
-	for i := 0; i < len(s.lines); {
+	for i := 0; i < n; {
+		g := s.key(i)
+		g.model = -1
 		j := i
-		for j < len(s.lines) && sameGroup(&s.lines[i], &s.lines[j]) {
+		for j < n && s.sameGroup(i, j) {
 			j++
 		}
 		var after float64 // the totals stay with the last group
-		if j == len(s.lines) {
+		if j == n {
 			after = totalsGap + float64(len(totals))*rowHeight(rowTotal)
 		}
-		if err := s.group(s.lines[i:j], after); err != nil {
+		if err := s.group(i, j, g, totals, after); err != nil {
 			return err
 		}
 		i = j
@@ -157,8 +177,29 @@ func (s *pdfSink) endCustomer(_ *CustomerInfo, totals []Total) error {
 	if err := s.totals(totals); err != nil {
 		return err
 	}
-	s.lines = s.lines[:0]
-	return s.gp.FillInPlaceHoldText(s.pagesName(), fmt.Sprint(s.page), gopdf.Left)
+	if err := s.lines.reset(); err != nil {
+		return err
+	}
+	return s.doc.FillPlaceholder(s.pagesName(), strconv.Itoa(s.page))
+}
+
+func (s *pdfSink) sameGroup(i, j int) bool {
+	a, b := s.key(i), s.key(j)
+	return a.ungrouped == b.ungrouped && a.title == b.title && a.groupID == b.groupID
+}
+
+// fewerLines keeps the subtotals that sum fewer lines than the totals of
+// the level above in their currency: one that sums all of them would
+// repeat the figure printed next.
+func fewerLines(sub, above []Total) []Total {
+	var out []Total
+	for _, t := range sub {
+		i := slices.IndexFunc(above, func(a Total) bool { return a.Currency == t.Currency })
+		if i < 0 || above[i].Lines != t.Lines {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // ungrouped lines (no product group) come last.
@@ -169,85 +210,88 @@ func ungrouped(l *Line) int {
 	return 0
 }
 
-func sameGroup(a, b *Line) bool {
-	return a.ProductGroupID == b.ProductGroupID && groupTitle(a) == groupTitle(b)
-}
-
-// group writes one product group: a caption, a section per model, each
-// with its subtotals, then the group's subtotals. A caption never ends a
-// page, and the last line of a section keeps its subtotals (and after
-// them, below the last section) on its page.
-func (s *pdfSink) group(lines []Line, after float64) error {
-	title := groupTitle(&lines[0])
-	var groupTotals tally
-	for i := range lines {
-		groupTotals.add(lines[i].Currency, lines[i].Amount)
+// group writes the product group of the sorted lines [from, to): a
+// caption, a section per model, each with its subtotals, then the group's
+// subtotals (a subtotal that sums the same lines as the level above, whose
+// figure follows, is left out). A caption never ends a page, and the last
+// line of a section keeps its subtotals (and after them, below the last
+// section) on its page.
+func (s *pdfSink) group(from, to int, g sectionKey, customerTotals []Total, after float64) error {
+	first, err := s.lines.line(from, &s.scratch)
+	if err != nil {
+		return err
 	}
-	groupRows := float64(len(groupTotals.sums)) * rowHeight(rowGroupTotal)
-	for i := 0; i < len(lines); {
+	title := groupTitle(first)
+	all := s.sections[g].list("")
+	groupTotals := fewerLines(all, customerTotals)
+	groupRows := float64(len(groupTotals)) * rowHeight(rowGroupTotal)
+	for i := from; i < to; {
+		m := s.key(i)
 		j := i
-		var modelTotals tally
-		for j < len(lines) && lines[j].Model == lines[i].Model {
-			modelTotals.add(lines[j].Currency, lines[j].Amount)
+		for j < to && s.key(j) == m {
 			j++
 		}
+		modelTotals := fewerLines(s.sections[m].list(""), all)
+		l, err := s.lines.line(i, &s.scratch)
+		if err != nil {
+			return err
+		}
+		model := modelTitle[l.Model]
 		// tail: what must follow a section's last line on the same page.
-		tail := float64(len(modelTotals.sums)) * rowHeight(rowSubtotal)
-		if j == len(lines) {
+		tail := float64(len(modelTotals)) * rowHeight(rowSubtotal)
+		if j == to {
 			tail += groupRows + after
 		}
-		first := s.lineHeight(&lines[i])
+		head := rowHeight(rowModel) + s.lineHeight(l)
 		if j == i+1 {
-			first += tail
+			head += tail
 		}
-		head := rowHeight(rowModel) + first
-		if i == 0 {
+		if i == from {
 			head += rowHeight(rowCaption)
 		}
 		s.section = ""
-		if i > 0 {
+		if i > from {
 			s.section = title
 		}
 		if err := s.reserve(head); err != nil {
 			return err
 		}
-		if i == 0 {
+		if i == from {
 			if err := s.row(rowCaption, []pdfCell{{text: title, w: tableWidth}}); err != nil {
 				return err
 			}
 		}
-		model := modelTitle[lines[i].Model]
 		if err := s.row(rowModel, []pdfCell{{text: model, w: tableWidth}}); err != nil {
 			return err
 		}
 		s.section = title + " · " + model
 		for k := i; k < j; k++ {
+			l, err := s.lines.line(k, &s.scratch)
+			if err != nil {
+				return err
+			}
 			if k == j-1 && k > i {
-				if err := s.reserve(s.lineHeight(&lines[k]) + tail); err != nil {
+				if err := s.reserve(s.lineHeight(l) + tail); err != nil {
 					return err
 				}
 			}
-			if err := s.row(rowLine, s.lineCells(&lines[k])); err != nil {
+			if err := s.row(rowLine, s.lineCells(l)); err != nil {
 				return err
 			}
 		}
-		if err := s.subtotals(rowSubtotal, "Subtotal "+model, modelTotals.list("")); err != nil {
+		if err := s.subtotals(rowSubtotal, "Subtotal "+model, modelTotals); err != nil {
 			return err
 		}
 		i = j
 	}
 	s.section = ""
-	return s.subtotals(rowGroupTotal, "Subtotal "+title, groupTotals.list(""))
+	return s.subtotals(rowGroupTotal, "Subtotal "+title, groupTotals)
 }
 
 func (s *pdfSink) lineCells(l *Line) []pdfCell {
-	product := l.ProductName
-	if product == "" {
-		product = l.ProductID
-	}
 	cells := []pdfCell{
 		{text: span(l.Start, l.End, s.loc), w: colW[0], lines: 2},
-		{text: product, w: colW[1], lines: 2},
+		{text: productName(l), w: colW[1], lines: 2},
 	}
 	if s.detailed {
 		cells = append(cells, pdfCell{text: details(l), w: colW[2], lines: 3})
@@ -255,14 +299,38 @@ func (s *pdfSink) lineCells(l *Line) []pdfCell {
 		cells[1].w += colW[2]
 	}
 	return append(cells,
-		pdfCell{text: groupDigits(l.Quantity.String()), w: colW[3], right: true},
+		pdfCell{text: quantityText(l.Quantity), w: colW[3], right: true},
 		pdfCell{text: l.Unit, w: colW[4]},
 		pdfCell{text: moneyText(l.Currency, unitPrice(l)), w: colW[5], right: true},
 		pdfCell{text: moneyText(l.Currency, formatAmount(l.Currency, l.Amount)), w: colW[6], right: true},
 	)
 }
 
-// details are the keys the lines were grouped by, then the description.
+// quantityDecimals is how many decimals the PDF shows of a quantity.
+const quantityDecimals = 3
+
+// quantityNote tells the reader the display rule of quantityText.
+const quantityNote = "Quantities are shown to 3 decimals; the CSV, JSON and XML exports carry them exactly."
+
+// quantityText shows a quantity as a person reads it: rounded half away
+// from zero to quantityDecimals, trailing zeros dropped, thousands
+// grouped; a quantity that is not zero but rounds to zero is "<0.001".
+// Amounts come from the exact quantities, not from these.
+func quantityText(q decimal.Decimal) string {
+	r := q.Round(quantityDecimals)
+	if r.IsZero() && !q.IsZero() {
+		tiny := "0." + strings.Repeat("0", quantityDecimals-1) + "1"
+		if q.IsNegative() {
+			return ">−" + tiny
+		}
+		return "<" + tiny
+	}
+	return groupDigits(r.String())
+}
+
+// details are the keys the lines were grouped by, the campaign that
+// priced the line, then the description without the product name, which
+// the product column shows.
 func details(l *Line) string {
 	var parts []string
 	for _, p := range []string{l.OrganisationID, l.VdcID, l.Site, l.ResourceID} {
@@ -273,10 +341,39 @@ func details(l *Line) string {
 	for _, k := range slices.Sorted(maps.Keys(l.Dimensions)) {
 		parts = append(parts, k+"="+l.Dimensions[k])
 	}
-	if l.Description != "" {
-		parts = append(parts, l.Description)
+	if l.CampaignID != "" {
+		parts = append(parts, "campaign "+l.CampaignID)
+	}
+	if d := withoutProduct(l.Description, productName(l)); d != "" {
+		parts = append(parts, d)
 	}
 	return strings.Join(parts, " · ")
+}
+
+func productName(l *Line) string {
+	if l.ProductName != "" {
+		return l.ProductName
+	}
+	return l.ProductID
+}
+
+// withoutProduct drops the product name from a description as the billing
+// service writes them: "Storage Gold", "Storage Gold — overage above
+// 100 GB", "Adjustment to 2026-03 (…): Storage Gold — …".
+func withoutProduct(desc, product string) string {
+	if product == "" {
+		return desc
+	}
+	if head, rest, ok := strings.Cut(desc, "): "); ok && strings.HasPrefix(desc, "Adjustment ") {
+		if r := withoutProduct(rest, product); r != "" {
+			return head + "): " + r
+		}
+		return head + ")"
+	}
+	if desc == product {
+		return ""
+	}
+	return strings.TrimPrefix(desc, product+" — ")
 }
 
 // subtotals writes one row per currency: label, line count, amount.
@@ -331,19 +428,23 @@ func plural(n int64, word string) string {
 	return word + "s"
 }
 
-func (s *pdfSink) end([]Total) error {
-	if s.custNo == 0 { // no customers: one page that says so
+func (s *pdfSink) end(grand []Total) error {
+	switch {
+	case s.custNo == 0: // no customers: one page that says so
 		if err := s.beginCustomer(&CustomerInfo{Name: "All customers"}); err != nil {
 			return err
 		}
 		if err := s.endCustomer(nil, nil); err != nil {
 			return err
 		}
+	case len(s.done) > 1:
+		if err := s.summary(grand); err != nil {
+			return err
+		}
 	}
-	_, err := s.gp.WriteTo(s.w)
-	return err
+	return s.doc.Close()
 }
 
-func (s *pdfSink) close() error { return nil }
+func (s *pdfSink) close() error { return s.lines.close() }
 
 func (s *pdfSink) pagesName() string { return fmt.Sprintf("pages-%d", s.custNo) }

@@ -5,14 +5,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/signintech/gopdf"
+	"github.com/billingd/billingd/internal/report/pdfw"
 	"golang.org/x/image/font/gofont/gobold"
 	"golang.org/x/image/font/gofont/goregular"
 )
 
 // Page geometry in points: A4 landscape, so that the table fits one line
 // per billing line.
-var pageSize = gopdf.Rect{W: 841.89, H: 595.28}
+var pageSize = struct{ W, H float64 }{W: 841.89, H: 595.28}
 
 const (
 	marginX    = 36.0
@@ -22,10 +22,18 @@ const (
 	tableWidth = 841.89 - 2*marginX
 	pad        = 3.0 // horizontal padding inside a cell
 	footerSize = 7.5
-	goAscent   = 1579.0 / 2048 // typographic ascender of the Go fonts, in em
+)
 
-	fontRegular = "go"
-	fontBold    = "go-bold"
+// Fonts, as indexes into pdfSink.fonts.
+const (
+	fontRegular = iota
+	fontBold
+)
+
+// Horizontal alignment of text in a cell.
+const (
+	alignLeft = iota
+	alignRight
 )
 
 // Column widths of the table: period, product, details, quantity, unit,
@@ -36,11 +44,21 @@ var colTitles = [7]string{"Period", "Product", "Details", "Quantity", "Unit", "U
 
 // loadFonts embeds the Go fonts (a humanist sans-serif with €, £, – and …),
 // so the PDF depends on nothing installed.
-func loadFonts(gp *gopdf.GoPdf) error {
-	if err := gp.AddTTFFontData(fontRegular, goregular.TTF); err != nil {
-		return err
+func (s *pdfSink) loadFonts() error {
+	for i, ttf := range [][]byte{goregular.TTF, gobold.TTF} {
+		f, err := s.doc.AddFont(ttf)
+		if err != nil {
+			return err
+		}
+		f.DrawAs('-', '\u00ad') // the Go fonts' U+002D is a minus sign, wider than an en dash
+		s.fonts[i] = f
 	}
-	return gp.AddTTFFontData(fontBold, gobold.TTF)
+	return nil
+}
+
+// width is the width of t in font at size.
+func (s *pdfSink) width(font int, size float64, t string) float64 {
+	return s.fonts[font].Width(t, size)
 }
 
 type rowKind int
@@ -57,25 +75,25 @@ const (
 )
 
 type rowStyle struct {
-	font       string
+	font       int
 	size       float64
 	lineHeight float64 // per text line
 	padY       float64
-	fill       [3]uint8 // background; zero: none
-	color      [3]uint8 // text
-	rule       [3]uint8 // bottom rule; zero: none
-	indent     float64  // of the first cell
+	fill       pdfw.Color // background; zero: none
+	color      pdfw.Color // text
+	rule       pdfw.Color // bottom rule; zero: none
+	indent     float64    // of the first cell
 }
 
 var rowStyles = map[rowKind]rowStyle{
-	rowHeader:     {font: fontBold, size: 8, lineHeight: 10, padY: 3, fill: [3]uint8{52, 73, 94}, color: [3]uint8{255, 255, 255}},
-	rowCaption:    {font: fontBold, size: 9, lineHeight: 11, padY: 3, fill: [3]uint8{221, 227, 234}, color: [3]uint8{20, 30, 40}},
-	rowModel:      {font: fontBold, size: 8, lineHeight: 10, padY: 2, color: [3]uint8{52, 73, 94}, indent: 6},
-	rowLine:       {font: fontRegular, size: 8, lineHeight: 10, padY: 2, color: [3]uint8{20, 20, 20}, rule: [3]uint8{228, 231, 235}, indent: 12},
-	rowSubtotal:   {font: fontBold, size: 8, lineHeight: 10, padY: 2, color: [3]uint8{52, 73, 94}, fill: [3]uint8{245, 247, 249}, indent: 6},
-	rowGroupTotal: {font: fontBold, size: 8.5, lineHeight: 11, padY: 3, color: [3]uint8{20, 30, 40}, fill: [3]uint8{234, 238, 242}, rule: [3]uint8{127, 140, 153}},
-	rowTotal:      {font: fontBold, size: 10, lineHeight: 12, padY: 4, color: [3]uint8{255, 255, 255}, fill: [3]uint8{52, 73, 94}},
-	rowNote:       {font: fontRegular, size: 8, lineHeight: 10, padY: 4, color: [3]uint8{90, 90, 90}},
+	rowHeader:     {font: fontBold, size: 8, lineHeight: 10, padY: 3, fill: pdfw.Color{52, 73, 94}, color: pdfw.Color{255, 255, 255}},
+	rowCaption:    {font: fontBold, size: 9, lineHeight: 11, padY: 3, fill: pdfw.Color{221, 227, 234}, color: pdfw.Color{20, 30, 40}},
+	rowModel:      {font: fontBold, size: 8, lineHeight: 10, padY: 2, color: pdfw.Color{52, 73, 94}, indent: 6},
+	rowLine:       {font: fontRegular, size: 8, lineHeight: 10, padY: 2, color: pdfw.Color{20, 20, 20}, rule: pdfw.Color{228, 231, 235}, indent: 12},
+	rowSubtotal:   {font: fontBold, size: 8, lineHeight: 10, padY: 2, color: pdfw.Color{52, 73, 94}, fill: pdfw.Color{245, 247, 249}, indent: 6},
+	rowGroupTotal: {font: fontBold, size: 8.5, lineHeight: 11, padY: 3, color: pdfw.Color{20, 30, 40}, fill: pdfw.Color{234, 238, 242}, rule: pdfw.Color{127, 140, 153}},
+	rowTotal:      {font: fontBold, size: 10, lineHeight: 12, padY: 4, color: pdfw.Color{255, 255, 255}, fill: pdfw.Color{52, 73, 94}},
+	rowNote:       {font: fontRegular, size: 8, lineHeight: 10, padY: 4, color: pdfw.Color{90, 90, 90}},
 }
 
 // pdfCell is a table cell: single-line text cut with "…" to fit, or up to
@@ -104,11 +122,10 @@ func (s *pdfSink) reserve(h float64) error {
 // lineHeight is the height of a line's row, wrapped text included.
 func (s *pdfSink) lineHeight(l *Line) float64 {
 	st := rowStyles[rowLine]
-	_ = s.gp.SetFont(st.font, "", st.size)
 	n := 1
 	for _, c := range s.lineCells(l) {
 		if c.lines > 1 {
-			n = max(n, len(s.wrap(c.text, c.w-2*pad, c.lines)))
+			n = max(n, len(s.wrap(st.font, st.size, c.text, c.w-2*pad, c.lines)))
 		}
 	}
 	return float64(n)*st.lineHeight + 2*st.padY
@@ -117,9 +134,6 @@ func (s *pdfSink) lineHeight(l *Line) float64 {
 // row draws one table row at s.y, breaking the page first if it does not fit.
 func (s *pdfSink) row(kind rowKind, cells []pdfCell) error {
 	st := rowStyles[kind]
-	if err := s.gp.SetFont(st.font, "", st.size); err != nil {
-		return err
-	}
 	texts := make([][]string, len(cells))
 	n := 1
 	for i, c := range cells {
@@ -128,11 +142,11 @@ func (s *pdfSink) row(kind rowKind, cells []pdfCell) error {
 			w -= st.indent
 		}
 		if c.lines > 1 {
-			texts[i] = s.wrap(c.text, w, c.lines)
+			texts[i] = s.wrap(st.font, st.size, c.text, w, c.lines)
 		} else {
 			texts[i] = []string{c.text}
 			if !c.right {
-				texts[i][0] = s.fit(c.text, w)
+				texts[i][0] = s.fit(st.font, st.size, c.text, w)
 			}
 		}
 		n = max(n, len(texts[i]))
@@ -142,20 +156,13 @@ func (s *pdfSink) row(kind rowKind, cells []pdfCell) error {
 		if err := s.breakPage(); err != nil {
 			return err
 		}
-		if err := s.gp.SetFont(st.font, "", st.size); err != nil {
-			return err
-		}
 	}
-	if st.fill != [3]uint8{} {
-		s.gp.SetFillColor(st.fill[0], st.fill[1], st.fill[2])
-		s.gp.RectFromUpperLeftWithStyle(marginX, s.y, tableWidth, h, "F")
+	if st.fill != (pdfw.Color{}) {
+		s.doc.FillRect(st.fill, marginX, s.y, tableWidth, h)
 	}
-	if st.rule != [3]uint8{} {
-		s.gp.SetStrokeColor(st.rule[0], st.rule[1], st.rule[2])
-		s.gp.SetLineWidth(0.5)
-		s.gp.Line(marginX, s.y+h, marginX+tableWidth, s.y+h)
+	if st.rule != (pdfw.Color{}) {
+		s.doc.Line(st.rule, 0.5, marginX, s.y+h, marginX+tableWidth, s.y+h)
 	}
-	s.gp.SetTextColor(st.color[0], st.color[1], st.color[2])
 	x := marginX
 	for i, c := range cells {
 		left, w := x+pad, c.w-2*pad
@@ -166,21 +173,12 @@ func (s *pdfSink) row(kind rowKind, cells []pdfCell) error {
 			if t == "" {
 				continue
 			}
-			opt := gopdf.CellOption{Align: gopdf.Left | gopdf.Top}
-			size := st.size
+			size, tx := st.size, left
 			if c.right {
-				opt.Align = gopdf.Right | gopdf.Top
-				size = s.shrink(t, w, st.font, st.size)
+				size = s.shrink(st.font, st.size, t, w)
+				tx = left + w - s.width(st.font, size, t)
 			}
-			s.gp.SetXY(left, s.y+st.padY+float64(k)*st.lineHeight+(st.lineHeight-st.size)/2)
-			if err := s.gp.CellWithOption(&gopdf.Rect{W: w, H: st.size}, t, opt); err != nil {
-				return err
-			}
-			if size != st.size {
-				if err := s.gp.SetFont(st.font, "", st.size); err != nil {
-					return err
-				}
-			}
+			s.doc.Text(s.fonts[st.font], size, st.color, tx, s.y+st.padY+float64(k)*st.lineHeight+(st.lineHeight-size)/2, t)
 		}
 		x += c.w
 	}
@@ -188,28 +186,24 @@ func (s *pdfSink) row(kind rowKind, cells []pdfCell) error {
 	return nil
 }
 
-// shrink sets the font size at which t fits w (down to 60 %) and returns it.
-func (s *pdfSink) shrink(t string, w float64, font string, size float64) float64 {
-	for size > 0 {
-		if tw, err := s.gp.MeasureTextWidth(t); err != nil || tw <= w || size <= 0.6*rowStyles[rowLine].size {
-			return size
-		}
+// shrink returns the font size at which t fits w (down to 60 %).
+func (s *pdfSink) shrink(font int, size float64, t string, w float64) float64 {
+	for size > 0.6*rowStyles[rowLine].size && s.width(font, size, t) > w {
 		size -= 0.5
-		_ = s.gp.SetFont(font, "", size)
 	}
 	return size
 }
 
-// fit cuts t with "…" to fit w in the current font.
-func (s *pdfSink) fit(t string, w float64) string {
-	if tw, err := s.gp.MeasureTextWidth(t); err != nil || tw <= w {
+// fit cuts t with "…" to fit w.
+func (s *pdfSink) fit(font int, size float64, t string, w float64) string {
+	if s.width(font, size, t) <= w {
 		return t
 	}
 	r := []rune(t)
 	lo, hi := 0, len(r) // the longest prefix that fits with "…"
 	for lo < hi {
 		mid := (lo + hi + 1) / 2
-		if tw, _ := s.gp.MeasureTextWidth(string(r[:mid]) + "…"); tw <= w {
+		if s.width(font, size, string(r[:mid])+"…") <= w {
 			lo = mid
 		} else {
 			hi = mid - 1
@@ -220,7 +214,7 @@ func (s *pdfSink) fit(t string, w float64) string {
 
 // wrap breaks t into at most n lines of width w at spaces (inside words
 // when a word is too long), the last line cut with "…" if needed.
-func (s *pdfSink) wrap(t string, w float64, n int) []string {
+func (s *pdfSink) wrap(font int, size float64, t string, w float64, n int) []string {
 	if t == "" {
 		return nil
 	}
@@ -231,7 +225,7 @@ func (s *pdfSink) wrap(t string, w float64, n int) []string {
 		if line != "" {
 			cand = line + " " + word
 		}
-		if tw, _ := s.gp.MeasureTextWidth(cand); tw <= w {
+		if s.width(font, size, cand) <= w {
 			line = cand
 			continue
 		}
@@ -240,11 +234,10 @@ func (s *pdfSink) wrap(t string, w float64, n int) []string {
 		}
 		line = word
 		for len(out) < n {
-			if tw, _ := s.gp.MeasureTextWidth(line); tw <= w {
+			if s.width(font, size, line) <= w {
 				break
 			}
-			head := s.fit(line, w)
-			head = strings.TrimSuffix(head, "…")
+			head := strings.TrimSuffix(s.fit(font, size, line, w), "…")
 			if head == "" {
 				break
 			}
@@ -256,11 +249,11 @@ func (s *pdfSink) wrap(t string, w float64, n int) []string {
 		out = append(out, line)
 	}
 	if len(out) > n {
-		out[n-1] = s.fit(strings.Join(out[n-1:], " "), w)
+		out[n-1] = s.fit(font, size, strings.Join(out[n-1:], " "), w)
 		out = out[:n]
 	}
 	if len(out) > 0 {
-		out[len(out)-1] = s.fit(out[len(out)-1], w)
+		out[len(out)-1] = s.fit(font, size, out[len(out)-1], w)
 	}
 	return out
 }
@@ -284,6 +277,9 @@ func (s *pdfSink) breakPage() error {
 }
 
 func (s *pdfSink) tableHeader() error {
+	if s.inSummary {
+		return s.summaryHeader()
+	}
 	cells := make([]pdfCell, 0, len(colTitles))
 	for i, t := range colTitles {
 		c := pdfCell{text: t, w: colW[i], right: i == 3 || i == 5 || i == 6}
@@ -298,7 +294,9 @@ func (s *pdfSink) tableHeader() error {
 
 // newPage starts a page of the current statement with its header and footer.
 func (s *pdfSink) newPage() error {
-	s.gp.AddPage()
+	if err := s.doc.AddPage(); err != nil {
+		return err
+	}
 	s.page++
 	if err := s.footer(); err != nil {
 		return err
@@ -309,71 +307,67 @@ func (s *pdfSink) newPage() error {
 	return s.runningHeader()
 }
 
-func (s *pdfSink) text(font string, size float64, color [3]uint8, x, y, w float64, align int, t string) error {
-	if err := s.gp.SetFont(font, "", size); err != nil {
-		return err
+// text writes t, cut to fit w, with its top at y.
+func (s *pdfSink) text(font int, size float64, color pdfw.Color, x, y, w float64, align int, t string) {
+	t = s.fit(font, size, t, w)
+	if align == alignRight {
+		x += w - s.width(font, size, t)
 	}
-	s.gp.SetTextColor(color[0], color[1], color[2])
-	s.gp.SetXY(x, y)
-	return s.gp.CellWithOption(&gopdf.Rect{W: w, H: size}, s.fit(t, w), gopdf.CellOption{Align: align | gopdf.Top})
+	s.doc.Text(s.fonts[font], size, color, x, y, t)
 }
 
 var (
-	ink   = [3]uint8{20, 30, 40}
-	muted = [3]uint8{100, 110, 120}
-	navy  = [3]uint8{52, 73, 94}
+	ink   = pdfw.Color{20, 30, 40}
+	muted = pdfw.Color{100, 110, 120}
+	navy  = pdfw.Color{52, 73, 94}
 )
 
 // statementHeader: provider and title, customer, period and time zone,
 // and the notice that this is not an invoice.
 func (s *pdfSink) statementHeader() error {
 	st, c := s.st, s.cust
+	from, to := st.Period(s.loc) // a month by name is the customer's own
 	half := tableWidth / 2
 	provider := st.Provider
 	if provider == "" {
 		provider = "Billing statement"
 	}
 	y := marginTop
-	err := s.text(fontBold, 16, navy, marginX, y, half, gopdf.Left, provider)
-	if err == nil {
-		err = s.text(fontBold, 16, muted, marginX+half, y, half, gopdf.Right, "Billing statement")
+	s.text(fontBold, 16, navy, marginX, y, half, alignLeft, provider)
+	title := "Billing statement"
+	if s.inSummary {
+		title = "Billing summary"
 	}
+	s.text(fontBold, 16, muted, marginX+half, y, half, alignRight, title)
 	y += 26
 	name := c.Name
 	if name == "" {
 		name = c.ID
 	}
-	if err == nil {
-		err = s.text(fontBold, 12, ink, marginX, y, half, gopdf.Left, name)
-	}
+	s.text(fontBold, 12, ink, marginX, y, half, alignLeft, name)
 	y += 18
 	ids := "Customer ID: " + c.ID
 	if c.ExternalID != "" {
 		ids += "    External ID: " + c.ExternalID
 	}
-	left := []string{ids, "Period: " + span(st.From, st.To, s.loc) + " (end exclusive: " + stamp(st.To, s.loc) + ")", "Time zone: " + s.zone}
-	right := []string{"Generated: " + stamp(st.GeneratedAt, time.UTC), "Granularity: " + orDash(st.Granularity), "Grouped by: " + orDash(strings.Join(st.GroupBy, ", "))}
+	if s.inSummary {
+		ids = s.summaryIDs()
+	}
+	left := []string{ids, "Period: " + periodText(from, to, s.loc), "Time zone: " + s.zone, quantityNote}
+	right := []string{"Generated: " + stamp(st.GeneratedAt, time.UTC), "Granularity: " + orDash(st.Granularity), "Grouped by: " + orDash(strings.Join(st.GroupBy, ", ")), ""}
 	for i := range left {
-		if err == nil {
-			err = s.text(fontRegular, 9, ink, marginX, y, half, gopdf.Left, left[i])
-		}
-		if err == nil {
-			err = s.text(fontRegular, 9, muted, marginX+half, y, half, gopdf.Right, right[i])
-		}
+		s.text(fontRegular, 9, ink, marginX, y, half, alignLeft, left[i])
+		s.text(fontRegular, 9, muted, marginX+half, y, half, alignRight, right[i])
 		y += 13
 	}
 	y += 4
-	s.gp.SetFillColor(255, 243, 205)
-	s.gp.RectFromUpperLeftWithStyle(marginX, y, tableWidth, 20, "F")
-	if err == nil {
-		err = s.text(fontBold, 10, [3]uint8{102, 77, 3}, marginX+8, y+5, tableWidth/2, gopdf.Left, NotInvoiceNotice)
-	}
-	if err == nil {
-		err = s.text(fontRegular, 8, [3]uint8{102, 77, 3}, marginX+tableWidth/2, y+6, tableWidth/2-8, gopdf.Right,
-			"Each amount is rounded once to the currency's minor unit; totals are sums of the lines.")
-	}
+	notice := pdfw.Color{102, 77, 3}
+	s.doc.FillRect(pdfw.Color{255, 243, 205}, marginX, y, tableWidth, 20)
+	s.text(fontBold, 10, notice, marginX+8, y+5, tableWidth/2, alignLeft, NotInvoiceNotice)
+	s.text(fontRegular, 8, notice, marginX+tableWidth/2, y+6, tableWidth/2-8, alignRight,
+		"Each amount is rounded once to the currency's minor unit; totals are sums of the lines.")
 	s.y = y + 30
-	return err
+	return nil
 }
 
 func (s *pdfSink) runningHeader() error {
@@ -381,40 +375,27 @@ func (s *pdfSink) runningHeader() error {
 	if name == "" {
 		name = s.cust.ID
 	}
-	t := strings.Join([]string{orDash(s.st.Provider), name, span(s.st.From, s.st.To, s.loc) + " (" + s.zone + ")"}, " — ")
-	if err := s.text(fontBold, 9, navy, marginX, marginTop, tableWidth, gopdf.Left, t); err != nil {
-		return err
-	}
+	from, to := s.st.Period(s.loc)
+	t := strings.Join([]string{orDash(s.st.Provider), name, span(from, to, s.loc) + " (" + s.zone + ")"}, " — ")
+	s.text(fontBold, 9, navy, marginX, marginTop, tableWidth, alignLeft, t)
 	s.y = marginTop + 18
 	return nil
 }
 
 // footer: the notice and "Page X of Y", Y filled in when the statement ends.
 func (s *pdfSink) footer() error {
-	s.gp.SetStrokeColor(200, 205, 210)
-	s.gp.SetLineWidth(0.5)
-	s.gp.Line(marginX, footerY-4, marginX+tableWidth, footerY-4)
+	s.doc.Line(pdfw.Color{200, 205, 210}, 0.5, marginX, footerY-4, marginX+tableWidth, footerY-4)
 	name := s.cust.Name
 	if name == "" {
 		name = s.cust.ID
 	}
-	if err := s.text(fontRegular, footerSize, muted, marginX, footerY, tableWidth*0.75, gopdf.Left,
-		orDash(s.st.Provider)+" · "+name+" · "+NotInvoiceNotice); err != nil {
-		return err
-	}
+	s.text(fontRegular, footerSize, muted, marginX, footerY, tableWidth*0.75, alignLeft,
+		orDash(s.st.Provider)+" · "+name+" · "+NotInvoiceNotice)
 	label := "Page " + strconv.Itoa(s.page) + " of "
-	lw, err := s.gp.MeasureTextWidth(label)
-	if err != nil {
-		return err
-	}
+	lw := s.width(fontRegular, footerSize, label)
 	const reserve = 14 // room for the page count
-	s.gp.SetXY(marginX+tableWidth-reserve-lw, footerY)
-	if err := s.gp.CellWithOption(&gopdf.Rect{W: lw, H: footerSize}, label, gopdf.CellOption{Align: gopdf.Left | gopdf.Top}); err != nil {
-		return err
-	}
-	// A placeholder is drawn from its baseline, a cell from its top.
-	s.gp.SetXY(marginX+tableWidth-reserve, footerY+footerSize*goAscent)
-	return s.gp.PlaceHolderText(s.pagesName(), reserve)
+	s.doc.Text(s.fonts[fontRegular], footerSize, muted, marginX+tableWidth-reserve-lw, footerY, label)
+	return s.doc.Placeholder(s.pagesName(), s.fonts[fontRegular], footerSize, muted, marginX+tableWidth-reserve, footerY, reserve)
 }
 
 func orDash(s string) string {
@@ -422,6 +403,17 @@ func orDash(s string) string {
 		return "—"
 	}
 	return s
+}
+
+// periodText is the statement's period in words a person reads: a month
+// also by its first and last day ("Apr 2026 (2026-04-01 – 2026-04-30)"),
+// anything else as span writes it.
+func periodText(from, to time.Time, loc *time.Location) string {
+	p := span(from, to, loc)
+	if f, t := from.In(loc), to.In(loc); midnight(f) && midnight(t) && f.Day() == 1 && t.Equal(f.AddDate(0, 1, 0)) {
+		p += " (" + f.Format("2006-01-02") + " – " + t.AddDate(0, 0, -1).Format("2006-01-02") + ")"
+	}
+	return p
 }
 
 // stamp is a local date and time with the zone's abbreviation.

@@ -18,10 +18,7 @@ var pngDir = flag.String("png-dir", "", "TestRenderPDFPNG writes the sample PDFs
 // keeping the layout; pages are separated by form feeds.
 func pdfText(t *testing.T, data []byte) string {
 	t.Helper()
-	bin, err := exec.LookPath("pdftotext")
-	if err != nil {
-		t.Skip("pdftotext not installed (apt-get install poppler-utils): PDF text check skipped")
-	}
+	bin := lookTool(t, "pdftotext", "poppler-utils")
 	file := filepath.Join(t.TempDir(), "r.pdf")
 	if err := os.WriteFile(file, data, 0o600); err != nil {
 		t.Fatal(err)
@@ -43,16 +40,22 @@ func TestPDF(t *testing.T) {
 	text := pdfText(t, data)
 	pages := strings.Split(strings.TrimRight(text, "\f"), "\f")
 	st := sampleStatement()
-	// One statement per customer, each starting on a new page.
+	// One statement per customer, each starting on a new page, then the
+	// summary of all (TestPDFGrandTotal).
 	var statements [][]string
 	for _, p := range pages {
-		if strings.Contains(p, "Billing statement") {
+		if strings.Contains(p, "Billing statement") || strings.Contains(p, "Billing summary") {
 			statements = append(statements, nil)
 		}
 		statements[len(statements)-1] = append(statements[len(statements)-1], p)
 	}
-	if len(statements) != len(st.Customers) {
-		t.Fatalf("%d statements, want %d:\n%s", len(statements), len(st.Customers), text)
+	if len(statements) != len(st.Customers)+1 {
+		t.Fatalf("%d statements and summary, want %d:\n%s", len(statements), len(st.Customers)+1, text)
+	}
+	for n, p := range statements[len(st.Customers)] {
+		if want := fmt.Sprintf("Page %d of %d", n+1, len(statements[len(st.Customers)])); !strings.Contains(p, want) {
+			t.Errorf("summary page %d lacks %q", n+1, want)
+		}
 	}
 	lines := sampleLines()
 	for i, c := range st.Customers {
@@ -104,10 +107,7 @@ func TestRenderPDFPNG(t *testing.T) {
 	if *pngDir == "" {
 		t.Skip("no -png-dir")
 	}
-	bin, err := exec.LookPath("pdftoppm")
-	if err != nil {
-		t.Skip("pdftoppm not installed (apt-get install poppler-utils)")
-	}
+	bin := lookTool(t, "pdftoppm", "poppler-utils")
 	if err := os.MkdirAll(*pngDir, 0o755); err != nil {
 		t.Fatal(err)
 	}

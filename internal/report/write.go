@@ -18,17 +18,7 @@ type Options struct {
 	// CSVDelimiter is ',' (the default when zero) or ';' for spreadsheet
 	// locales that use a decimal comma. Other formats ignore it.
 	CSVDelimiter rune
-	// PDFMaxLines caps the lines of a PDF: 0 means DefaultPDFMaxLines, a
-	// negative number no cap. gopdf holds the whole document in memory
-	// (about 3 KB a line), so a larger export fails with a failed
-	// precondition error — before any byte is written, since a PDF is
-	// written at the end.
-	PDFMaxLines int
 }
-
-// DefaultPDFMaxLines is about 300 pages: more than a person reads, and
-// about 100 MiB of heap while it is built.
-const DefaultPDFMaxLines = 10_000
 
 // Errors a report can end with after it has started; the output written so
 // far is then incomplete and must not be delivered as a file.
@@ -57,11 +47,7 @@ func Write(ctx context.Context, w io.Writer, f Format, src Source, opts Options)
 	case XLSX:
 		s = newXLSXSink(w)
 	case PDF:
-		limit := opts.PDFMaxLines
-		if limit == 0 {
-			limit = DefaultPDFMaxLines
-		}
-		s = newPDFSink(w, limit)
+		s = newPDFSink(w)
 	case JSON:
 		s = newJSONSink(w)
 	case XML:
@@ -209,7 +195,7 @@ func (r *run) emptyCustomer(c *CustomerInfo) error {
 	return r.sink.endCustomer(c, nil)
 }
 
-var knownModels = []string{ModelCommitted, ModelPAYG, ModelOverage, ModelAdjustment}
+var knownModels = []string{ModelCommitted, ModelPAYG, ModelOverage, ModelMinimum, ModelAdjustment}
 
 var knownGranularities = []string{"", GranularityHour, GranularityDay, GranularityMonth, GranularityPeriod}
 

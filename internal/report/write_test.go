@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -167,7 +168,8 @@ func TestCustomersWithoutLines(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := pdfText(t, p.Bytes())
-	if strings.Count(text, "Billing statement") != 4 || strings.Count(text, "No billing lines in this period.") != 2 {
+	if strings.Count(text, "Billing statement") != 4 || strings.Count(text, "No billing lines in this period.") != 2 ||
+		strings.Count(text, "Billing summary") != 1 || !regexp.MustCompile(`Zed AB\s+zed\s+0 lines\s+—`).MatchString(text) {
 		t.Errorf("PDF:\n%s", text)
 	}
 

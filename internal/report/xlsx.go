@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
@@ -35,6 +36,7 @@ type xlsxSink struct {
 	widths  [numColumns]float64
 	all     []Total // every customer's totals, for the Totals sheet
 	names   map[string]string
+	loc     *time.Location // the current customer's billing time zone
 
 	header, bold, date int
 	decimals           map[int]int    // style of a number with n decimals
@@ -124,10 +126,18 @@ func (s *xlsxSink) beginCustomer(c *CustomerInfo) error {
 	if err := s.newSheet(name); err != nil {
 		return err
 	}
+	s.loc = location(c.TimeZone)
 	hdr := make([]any, numColumns)
 	for i, col := range columns {
-		hdr[i] = excelize.Cell{StyleID: s.header, Value: col.title}
-		s.widths[i] = max(col.width, float64(utf8.RuneCountInString(col.title))+3) // +3: the filter button
+		title := col.title
+		switch i { // times are the customer's wall clock, its zone named
+		case colStart:
+			title = "Start (" + s.loc.String() + ")"
+		case colEnd:
+			title = "End (" + s.loc.String() + ")"
+		}
+		hdr[i] = excelize.Cell{StyleID: s.header, Value: title}
+		s.widths[i] = max(col.width, float64(utf8.RuneCountInString(title))+3) // +3: the filter button
 	}
 	s.pending = append(s.pending[:0], hdr)
 	return nil
@@ -204,8 +214,8 @@ func (s *xlsxSink) line(c *CustomerInfo, l *Line) error {
 	if err = errors.Join(err1, err2, err3); err != nil {
 		return err
 	}
-	row[colStart] = excelize.Cell{StyleID: s.date, Value: l.Start.UTC()}
-	row[colEnd] = excelize.Cell{StyleID: s.date, Value: l.End.UTC()}
+	row[colStart] = excelize.Cell{StyleID: s.date, Value: wallClock(l.Start, s.loc)}
+	row[colEnd] = excelize.Cell{StyleID: s.date, Value: wallClock(l.End, s.loc)}
 	row[colQuantity] = excelize.Cell{StyleID: qs, Value: l.Quantity.InexactFloat64()}
 	row[colUnitPrice] = excelize.Cell{StyleID: ps, Value: l.UnitPrice.InexactFloat64()}
 	row[colAmount] = excelize.Cell{StyleID: as, Value: l.Amount.InexactFloat64()}
@@ -397,4 +407,12 @@ func (s *xlsxSink) longestName() float64 {
 		n = max(n, utf8.RuneCountInString(v))
 	}
 	return float64(min(n, maxColWidth))
+}
+
+// wallClock is t's date and time in loc as Excel keeps them: a number of
+// days with no zone (excelize converts from UTC, so the wall clock is
+// handed over as UTC).
+func wallClock(t time.Time, loc *time.Location) time.Time {
+	w := t.In(loc)
+	return time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), w.Nanosecond(), time.UTC)
 }

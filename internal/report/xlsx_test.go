@@ -108,9 +108,14 @@ func readSheet(t *testing.T, f *excelize.File, sheet string, c CustomerInfo) ([]
 	if err != nil {
 		t.Fatal(err)
 	}
+	loc := location(c.TimeZone)
 	for i, col := range columns {
-		if rows[0][i] != col.title {
-			t.Errorf("%s: header %d %q, want %q", sheet, i, rows[0][i], col.title)
+		want := col.title
+		if i == colStart || i == colEnd {
+			want += " (" + loc.String() + ")" // wall-clock times in the customer's zone
+		}
+		if rows[0][i] != want {
+			t.Errorf("%s: header %d %q, want %q", sheet, i, rows[0][i], want)
 		}
 	}
 	cell := func(r []string, i int) string {
@@ -151,7 +156,7 @@ func readSheet(t *testing.T, f *excelize.File, sheet string, c CustomerInfo) ([]
 			Site: cell(r, colSite), ResourceID: cell(r, colResourceID), ProductGroupID: cell(r, colProductGroupID),
 			ProductGroupName: cell(r, colProductGroupName), ProductID: cell(r, colProductID),
 			ProductName: cell(r, colProductName), MetricKey: cell(r, colMetricKey), Model: cell(r, colModel),
-			Granularity: cell(r, colGranularity), Start: excelTime(t, cell(r, colStart)), End: excelTime(t, cell(r, colEnd)),
+			Granularity: cell(r, colGranularity), Start: inZone(excelTime(t, cell(r, colStart)), loc), End: inZone(excelTime(t, cell(r, colEnd)), loc),
 			Quantity: mustDecimal(t, cell(r, colQuantity)), Unit: cell(r, colUnit),
 			UnitPrice: mustDecimal(t, cell(r, colUnitPrice)),
 			// A float64 with 15 significant digits: exact for these amounts.
@@ -200,6 +205,11 @@ func checkNumber(t *testing.T, f *excelize.File, sheet, cell, fmtPart string) {
 	if err != nil || st.CustomNumFmt == nil || !strings.Contains(*st.CustomNumFmt, fmtPart) {
 		t.Errorf("%s!%s: number format %v, want one with %s", sheet, cell, st, fmtPart)
 	}
+}
+
+// inZone reads a wall-clock time (held as UTC) as one in loc.
+func inZone(wall time.Time, loc *time.Location) time.Time {
+	return time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), wall.Second(), wall.Nanosecond(), loc).UTC()
 }
 
 func excelTime(t *testing.T, raw string) time.Time {

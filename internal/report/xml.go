@@ -65,6 +65,7 @@ func (s *xmlSink) begin(st *Statement) error {
 	s.text("generatedAt", isoTime(st.GeneratedAt))
 	s.text("from", isoTime(st.From))
 	s.text("to", isoTime(st.To))
+	s.optional("month", st.Month)
 	s.optional("granularity", st.Granularity)
 	for _, g := range st.GroupBy {
 		s.text("groupBy", g)

@@ -109,7 +109,7 @@ func (s *BillingServer) GetBillingStats(ctx context.Context, req *billingv1.GetB
 // the engine's.
 func queryFromProto(q *billingv1.BillingQuery) billing.Query {
 	out := billing.Query{
-		CustomerIDs: q.GetCustomerIds(), From: fromTS(q.GetStartTime()), To: fromTS(q.GetEndTime()),
+		CustomerIDs: q.GetCustomerIds(), Month: q.GetMonth(), From: fromTS(q.GetStartTime()), To: fromTS(q.GetEndTime()),
 		Granularity: rating.Granularity(q.GetGranularity()), GroupByDimensions: q.GetGroupByDimensions(),
 	}
 	if out.Granularity == rating.GranularityUnspecified {
@@ -165,7 +165,21 @@ func unpricedToProto(us []rating.UnpricedUsage) []*billingv1.UnpricedUsage {
 	for i, u := range us {
 		out[i] = &billingv1.UnpricedUsage{
 			CustomerId: u.CustomerID, ProductId: u.ProductID, StartTime: ts(u.Start), EndTime: ts(u.End), Quantity: u.Quantity.String(),
+			MetricKey: u.MetricKey, ResourceId: u.ResourceID, Dimensions: u.Dimensions, Reason: unpricedReason(u.Reason),
+			ContractId: u.ContractID, Description: u.Description(),
 		}
 	}
 	return out
+}
+
+func unpricedReason(r rating.UnpricedReason) billingv1.UnpricedReason {
+	switch r {
+	case rating.UnpricedNoPrice:
+		return billingv1.UnpricedReason_UNPRICED_REASON_NO_PRICE
+	case rating.UnpricedNoProduct:
+		return billingv1.UnpricedReason_UNPRICED_REASON_NO_PRODUCT
+	case rating.UnpricedNoMatchingProduct:
+		return billingv1.UnpricedReason_UNPRICED_REASON_NO_MATCHING_PRODUCT
+	}
+	return billingv1.UnpricedReason_UNPRICED_REASON_UNSPECIFIED
 }

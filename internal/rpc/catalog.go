@@ -169,6 +169,7 @@ func metricFromProto(m *billingv1.Metric) catalog.Metric {
 	return catalog.Metric{
 		Key: m.GetKey(), DisplayName: m.GetDisplayName(), Description: m.GetDescription(), Unit: m.GetUnit(),
 		Aggregation: catalog.Aggregation(m.GetAggregation()), UniqueDimension: m.GetUniqueDimension(),
+		Expression: m.GetExpression(),
 	}
 }
 
@@ -176,7 +177,7 @@ func metricToProto(m catalog.Metric) *billingv1.Metric {
 	return &billingv1.Metric{
 		Key: m.Key, DisplayName: m.DisplayName, Description: m.Description, Unit: m.Unit,
 		Aggregation: billingv1.Aggregation(m.Aggregation), UniqueDimension: m.UniqueDimension,
-		CreateTime: ts(m.CreateTime), UpdateTime: ts(m.UpdateTime),
+		Expression: m.Expression, CreateTime: ts(m.CreateTime), UpdateTime: ts(m.UpdateTime),
 	}
 }
 
@@ -195,6 +196,7 @@ func productFromProto(p *billingv1.Product) catalog.Product {
 	return catalog.Product{
 		ID: p.GetId(), GroupID: p.GetProductGroupId(), MetricKey: p.GetMetricKey(), DimensionFilter: p.GetDimensionFilter(),
 		Unit: p.GetUnit(), DisplayName: p.GetDisplayName(), Description: p.GetDescription(),
+		PeakBasis: catalog.PeakBasis(p.GetPeakBasis()),
 	}
 }
 
@@ -202,6 +204,6 @@ func productToProto(p catalog.Product) *billingv1.Product {
 	return &billingv1.Product{
 		Id: p.ID, ProductGroupId: p.GroupID, MetricKey: p.MetricKey, DimensionFilter: p.DimensionFilter,
 		Unit: p.Unit, DisplayName: p.DisplayName, Description: p.Description,
-		CreateTime: ts(p.CreateTime), UpdateTime: ts(p.UpdateTime),
+		PeakBasis: billingv1.PeakBasis(p.PeakBasis), CreateTime: ts(p.CreateTime), UpdateTime: ts(p.UpdateTime),
 	}
 }

@@ -275,7 +275,8 @@ func priceFromProto(v *apperr.Invalid, p *billingv1.Price) pricing.Price {
 		UnitPrice:   parseDecimal(v, "unit_price", p.GetUnitPrice()),
 		Granularity: granularityFromProto(p.GetGranularity()),
 		ValidFrom:   fromTS(p.GetValidFrom()), ValidTo: fromTS(p.GetValidTo()),
-		TierMode: tierModeFromProto(p.GetTierMode()),
+		TierMode:      tierModeFromProto(p.GetTierMode()),
+		MinimumCharge: parseNullDecimal(v, "minimum_charge", p.GetMinimumCharge()),
 	}
 	for i, t := range p.GetTiers() {
 		f := fmt.Sprintf("tiers[%d]", i)
@@ -295,8 +296,9 @@ func priceToProto(p pricing.Price) *billingv1.Price {
 		UnitPrice:   p.UnitPrice.String(),
 		Granularity: granularityToProto(p.Granularity),
 		ValidFrom:   ts(p.ValidFrom), ValidTo: ts(p.ValidTo),
-		TierMode:   tierModeToProto(p.TierMode),
-		CreateTime: ts(p.CreateTime), UpdateTime: ts(p.UpdateTime),
+		TierMode:      tierModeToProto(p.TierMode),
+		MinimumCharge: nullDecimalString(p.MinimumCharge),
+		CreateTime:    ts(p.CreateTime), UpdateTime: ts(p.UpdateTime),
 	}
 	if len(p.Tiers) > 0 {
 		out.UnitPrice = optionalDecimalString(p.UnitPrice)

@@ -1,6 +1,7 @@
 package rpc
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"iter"
@@ -21,19 +22,18 @@ import (
 // billing query rendered as a file and streamed in chunks.
 type ReportServer struct {
 	billingv1.UnimplementedReportServiceServer
-	billing   *billing.Service
-	catalog   *catalog.Service
-	customers *customer.Service
-	provider  string
-	log       *slog.Logger
+	billing  *billing.Service
+	catalog  *catalog.Service // product groups' names
+	provider string
+	log      *slog.Logger
 }
 
 var _ billingv1.ReportServiceServer = (*ReportServer)(nil)
 
 // NewReportServer returns the report server; provider is the name printed
 // on PDF statements.
-func NewReportServer(b *billing.Service, c *catalog.Service, cu *customer.Service, provider string, log *slog.Logger) *ReportServer {
-	return &ReportServer{billing: b, catalog: c, customers: cu, provider: provider, log: log}
+func NewReportServer(b *billing.Service, c *catalog.Service, provider string, log *slog.Logger) *ReportServer {
+	return &ReportServer{billing: b, catalog: c, provider: provider, log: log}
 }
 
 // reportChunk is the most bytes one ExportReportResponse carries.
@@ -124,84 +124,79 @@ func (w *chunkWriter) flush() error {
 }
 
 // source builds the report's input: the statement with the customers' and
-// products' names, and the lines streamed from the billing query.
+// products' names, and the lines streamed from the billing query. The
+// customers, products and closed months come from the query's own read of
+// them (billing.Prepare); only the product groups' names are listed here.
 func (s *ReportServer) source(ctx context.Context, q billing.Query) (*querySource, error) {
-	custs, err := s.reportCustomers(ctx, q.CustomerIDs)
+	prep, err := s.billing.Prepare(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	products, groups, err := s.catalogNames(ctx)
+	groups, err := s.groupNames(ctx)
 	if err != nil {
 		return nil, err
 	}
 	// A result of closed months only is as of their closing: printing that
 	// keeps their reports the same bytes whenever they are made.
-	generated, frozen, err := s.billing.FrozenAsOf(ctx, q.CustomerIDs, q.From, q.To)
-	if err != nil {
-		return nil, err
-	}
+	generated, frozen := prep.FrozenAsOf()
 	if !frozen {
 		generated = time.Now()
 	}
 	st := report.Statement{
-		Provider: s.provider, GeneratedAt: generated.UTC(), From: q.From, To: q.To,
-		Granularity: granularityName(q.Granularity), Customers: custs,
+		Provider: s.provider, GeneratedAt: generated.UTC(), Month: q.Month, From: q.From, To: q.To,
+		Granularity: granularityName(q.Granularity), Customers: reportCustomers(prep.Customers()),
+	}
+	if q.Month != "" {
+		st.From, st.To = monthSpan(&st)
 	}
 	for _, k := range q.GroupBy {
 		st.GroupBy = append(st.GroupBy, groupKeyName(k))
 	}
-	return &querySource{ctx: ctx, svc: s.billing, q: q, st: st, products: products, groups: groups}, nil
+	return &querySource{ctx: ctx, prep: prep, q: q, st: st, groups: groups}, nil
 }
 
-// reportCustomers returns the named customers, or all, in id order (the
-// order in which the billing query hands over their lines).
-func (s *ReportServer) reportCustomers(ctx context.Context, ids []string) ([]report.CustomerInfo, error) {
-	var cs []customer.Customer
-	if len(ids) > 0 {
-		for _, id := range ids {
-			c, err := s.customers.GetCustomer(ctx, id)
-			if err != nil {
-				return nil, err
-			}
-			cs = append(cs, c)
+// monthSpan is the window of st.Month over every customer of st, each in
+// its billing time zone: from the first customer's 1st to the last's.
+func monthSpan(st *report.Statement) (from, to time.Time) {
+	from, to = st.Period(time.UTC)
+	for i, c := range st.Customers {
+		loc, err := time.LoadLocation(cmp.Or(c.TimeZone, "UTC"))
+		if err != nil {
+			continue // the billing query fails on it first
 		}
-	} else {
-		for c, err := range pages(func(tok string) ([]customer.Customer, string, error) {
-			return s.customers.ListCustomers(ctx, customer.ListCustomersParams{PageSize: 1000, PageToken: tok})
-		}) {
-			if err != nil {
-				return nil, err
-			}
-			cs = append(cs, c)
+		f, t := st.Period(loc)
+		if i == 0 || f.Before(from) {
+			from = f
+		}
+		if i == 0 || t.After(to) {
+			to = t
 		}
 	}
+	return from.UTC(), to.UTC()
+}
+
+// reportCustomers names the customers in id order (the order in which the
+// billing query hands over their lines).
+func reportCustomers(cs []customer.Customer) []report.CustomerInfo {
 	slices.SortFunc(cs, func(a, b customer.Customer) int { return strings.Compare(a.ID, b.ID) })
 	out := make([]report.CustomerInfo, len(cs))
 	for i, c := range cs {
 		out[i] = report.CustomerInfo{ID: c.ID, Name: c.DisplayName, ExternalID: c.ExternalID, TimeZone: c.BillingTimeZone}
 	}
-	return out, nil
+	return out
 }
 
-func (s *ReportServer) catalogNames(ctx context.Context) (products, groups map[string]string, err error) {
-	products, groups = map[string]string{}, map[string]string{}
-	for p, err := range pages(func(tok string) ([]catalog.Product, string, error) {
-		return s.catalog.ListProducts(ctx, catalog.ListProductsParams{PageSize: 1000, PageToken: tok})
-	}) {
-		if err != nil {
-			return nil, nil, err
-		}
-		products[p.ID] = p.DisplayName
-	}
+func (s *ReportServer) groupNames(ctx context.Context) (map[string]string, error) {
+	groups := map[string]string{}
 	for g, err := range pages(func(tok string) ([]catalog.ProductGroup, string, error) {
 		return s.catalog.ListProductGroups(ctx, catalog.ListProductGroupsParams{PageSize: 1000, PageToken: tok})
 	}) {
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		groups[g.ID] = g.DisplayName
 	}
-	return products, groups, nil
+	return groups, nil
 }
 
 // pages walks a paginated list to its end.
@@ -231,12 +226,12 @@ func pages[T any](list func(token string) ([]T, string, error)) iter.Seq2[T, err
 // querySource streams a billing query's lines into a report. Totals are
 // known once the lines have been read.
 type querySource struct {
-	ctx              context.Context
-	svc              *billing.Service
-	q                billing.Query
-	st               report.Statement
-	products, groups map[string]string
-	totals           []report.Total
+	ctx    context.Context
+	prep   *billing.Prepared
+	q      billing.Query
+	st     report.Statement
+	groups map[string]string
+	totals []report.Total
 }
 
 func (s *querySource) Statement() report.Statement { return s.st }
@@ -246,7 +241,7 @@ var errStopLines = errors.New("report stopped reading lines")
 
 func (s *querySource) Lines() iter.Seq2[report.Line, error] {
 	return func(yield func(report.Line, error) bool) {
-		sum, err := s.svc.QueryFunc(s.ctx, s.q, func(ls []billing.Line) error {
+		sum, err := s.prep.Run(s.ctx, func(ls []billing.Line) error {
 			for i := range ls {
 				if !yield(s.line(&ls[i]), nil) {
 					return errStopLines
@@ -270,13 +265,20 @@ func (s *querySource) Lines() iter.Seq2[report.Line, error] {
 func (s *querySource) line(l *billing.Line) report.Line {
 	return report.Line{
 		CustomerID: l.CustomerID, OrganisationID: l.Organisation(), VdcID: l.VDC(), Site: l.Site(), ResourceID: l.ResourceID,
-		ProductGroupID: l.GroupID, ProductGroupName: s.groups[l.GroupID], ProductID: l.ProductID, ProductName: s.products[l.ProductID],
+		ProductGroupID: l.GroupID, ProductGroupName: s.groups[l.GroupID], ProductID: l.ProductID, ProductName: s.productName(l.ProductID),
 		MetricKey: l.MetricKey, Dimensions: selectDims(l.Dimensions, s.q.GroupByDimensions),
 		Model: modelName(l.Model), Granularity: granularityName(l.Granularity), Start: l.Start, End: l.End,
 		Quantity: l.Quantity, Unit: l.Unit, UnitPrice: l.UnitPrice, Amount: l.Amount, Currency: l.Currency,
 		PriceListID: l.PriceListID, PriceID: l.PriceID, CampaignID: l.CampaignID, ContractID: l.ContractID,
 		Description: l.Description, AdjustedMonth: l.AdjustedMonth, AdjustmentCause: causeName(l.AdjustmentCause),
 	}
+}
+
+func (s *querySource) productName(id string) string {
+	if p := s.prep.Product(id); p != nil {
+		return p.DisplayName
+	}
+	return ""
 }
 
 func causeName(c billing.AdjustmentCause) string {
@@ -310,6 +312,8 @@ func modelName(m rating.Model) string {
 		return report.ModelOverage
 	case rating.ModelAdjustment:
 		return report.ModelAdjustment
+	case rating.ModelMinimum:
+		return report.ModelMinimum
 	default:
 		return report.ModelPAYG
 	}

@@ -6,6 +6,14 @@ import (
 	"github.com/billingd/billingd/internal/catalog"
 )
 
+// MetricRule is what ingestion checks a record against in its metric.
+type MetricRule struct {
+	Aggregation catalog.Aggregation
+	// UniqueDimension is the dimension a unique_count metric counts the
+	// distinct values of; a record must carry it.
+	UniqueDimension string
+}
+
 // Repository stores usage. Errors are apperr kinds; a transient database
 // failure (connection lost, server shutting down, serialization failure) is
 // KindUnavailable, after which the batch may or may not be committed and
@@ -13,9 +21,9 @@ import (
 type Repository interface {
 	// KnownCustomers returns which of ids name existing customers, in one query.
 	KnownCustomers(ctx context.Context, ids []string) (map[string]bool, error)
-	// MetricAggregations returns the aggregation of each of keys that names
-	// an existing metric, in one query.
-	MetricAggregations(ctx context.Context, keys []string) (map[string]catalog.Aggregation, error)
+	// MetricRules returns what records of each of keys that names an
+	// existing metric are checked against, in one query.
+	MetricRules(ctx context.Context, keys []string) (map[string]MetricRule, error)
 	// Insert stores, in one transaction, every record whose Identity was
 	// never stored before, and returns how many it stored. When an identity
 	// repeats within records, its first record is the one stored.

@@ -74,7 +74,7 @@ func (s *Service) Ingest(ctx context.Context, in []Input) (Result, error) {
 		if err != nil {
 			return Result{}, err
 		}
-		metrics, err := s.repo.MetricAggregations(ctx, metricKeys)
+		metrics, err := s.repo.MetricRules(ctx, metricKeys)
 		if err != nil {
 			return Result{}, err
 		}

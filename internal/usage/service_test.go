@@ -18,7 +18,7 @@ import (
 // the records stored so far (by identity, and the first of each key by key).
 type memRepo struct {
 	customers map[string]bool
-	metrics   map[string]catalog.Aggregation
+	metrics   map[string]usage.MetricRule
 	ids       map[usage.Identity]bool
 	stored    map[string]usage.Record
 	inserts   int
@@ -28,9 +28,9 @@ type memRepo struct {
 func newMemRepo() *memRepo {
 	return &memRepo{
 		customers: map[string]bool{"acme": true, "globex": true},
-		metrics: map[string]catalog.Aggregation{
-			"vm.vcpu": catalog.AggregationTimeWeightedAvg, "net.egress_gb": catalog.AggregationSum,
-			"backup.vms": catalog.AggregationUniqueCount,
+		metrics: map[string]usage.MetricRule{
+			"vm.vcpu": {Aggregation: catalog.AggregationTimeWeightedAvg}, "net.egress_gb": {Aggregation: catalog.AggregationSum},
+			"backup.vms": {Aggregation: catalog.AggregationUniqueCount, UniqueDimension: "vm_id"},
 		},
 		ids:    map[usage.Identity]bool{},
 		stored: map[string]usage.Record{},
@@ -47,8 +47,8 @@ func (m *memRepo) KnownCustomers(_ context.Context, ids []string) (map[string]bo
 	return out, nil
 }
 
-func (m *memRepo) MetricAggregations(_ context.Context, keys []string) (map[string]catalog.Aggregation, error) {
-	out := map[string]catalog.Aggregation{}
+func (m *memRepo) MetricRules(_ context.Context, keys []string) (map[string]usage.MetricRule, error) {
+	out := map[string]usage.MetricRule{}
 	for _, k := range keys {
 		if a, ok := m.metrics[k]; ok {
 			out[k] = a
@@ -117,6 +117,7 @@ func TestIngestRejectsEachBadRecordAlone(t *testing.T) {
 		{"quantity too long", with(func(in *usage.Input) { in.Quantity = strings.Repeat("1", 65) }), "quantity", "at most 64"},
 		{"negative gauge", with(func(in *usage.Input) { in.Quantity = "-1" }), "quantity", "time_weighted_avg"},
 		{"negative distinct", with(func(in *usage.Input) { in.MetricKey, in.Quantity = "backup.vms", "-1" }), "quantity", "only sum metrics"},
+		{"distinct without its dimension", with(func(in *usage.Input) { in.MetricKey = "backup.vms" }), "dimensions.vm_id", `metric "backup.vms" (unique_count) counts distinct values of dimension "vm_id"`},
 		{"no time", with(func(in *usage.Input) { in.Time = time.Time{} }), "time", "required"},
 		{"time and window", with(func(in *usage.Input) { in.Start, in.End = now.Add(-2*time.Hour), now }), "time", "not both"},
 		{"start only", with(func(in *usage.Input) { in.Time, in.Start = time.Time{}, now.Add(-time.Hour) }), "end_time", "required"},

@@ -236,16 +236,46 @@ func textProblem(s string, max int) string {
 // checkReferences applies the rules that need the catalog: the customer and
 // the metric exist, and only counters (aggregation sum) take negative
 // quantities, which correct an earlier record.
-func checkReferences(r Record, customers map[string]bool, metrics map[string]catalog.Aggregation) *FieldError {
+func checkReferences(r Record, customers map[string]bool, metrics map[string]MetricRule) *FieldError {
 	if !customers[r.CustomerID] {
 		return &FieldError{"customer_id", fmt.Sprintf("customer %q not found", r.CustomerID)}
 	}
-	agg, ok := metrics[r.MetricKey]
+	m, ok := metrics[r.MetricKey]
 	if !ok {
-		return &FieldError{"metric_key", fmt.Sprintf("metric %q not found", r.MetricKey)}
+		return &FieldError{"metric_key", fmt.Sprintf("metric %q not found, or derived from other metrics (send usage for its inputs)", r.MetricKey)}
 	}
+	agg := m.Aggregation
 	if r.Quantity.IsNegative() && agg != catalog.AggregationSum {
 		return &FieldError{"quantity", fmt.Sprintf("must not be negative: metric %q aggregates by %s; only sum metrics take corrections", r.MetricKey, agg)}
 	}
+	if agg == catalog.AggregationUniqueCount {
+		return checkCounted(r, m.UniqueDimension)
+	}
 	return nil
+}
+
+// checkCounted refuses a record of a unique_count metric that lacks the
+// dimension the metric counts: billing counts distinct values of it, so
+// such a record could never be counted and would bill nothing, silently.
+// Refusing it at once tells the collector, which alone can fix it. The
+// dimension is read as billing reads it: "resource_id" may come from the
+// record's resource_id, and "organisation", "vdc" and "site" from the
+// columns of those names (rating.DimOrganisation, DimVDC, DimSite).
+func checkCounted(r Record, dim string) *FieldError {
+	field := "dimensions." + dim
+	have := r.Dimensions[dim] != ""
+	switch dim {
+	case "resource_id":
+		field, have = "resource_id", have || r.ResourceID != ""
+	case "organisation":
+		field, have = "organisation_id", have || r.OrganisationID != ""
+	case "vdc":
+		field, have = "vdc_id", have || r.VdcID != ""
+	case "site":
+		field, have = "site", have || r.Site != ""
+	}
+	if have {
+		return nil
+	}
+	return &FieldError{field, fmt.Sprintf("is required: metric %q (unique_count) counts distinct values of dimension %q, and this record has none", r.MetricKey, dim)}
 }

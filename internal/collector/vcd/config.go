@@ -61,6 +61,12 @@ type Config struct {
 	Customers       CustomerRules `yaml:"customers"`
 	DefaultCustomer string        `yaml:"default_customer"`
 
+	// VDCUsage sends vdc.cpu_used_ghz and vdc.memory_used_gb of each
+	// allocation VDC, where VCD reports them, for rules such as
+	// max(allocation, used). Off by default: billingd refuses records of
+	// metrics its catalog lacks, so define those two metrics first.
+	VDCUsage bool `yaml:"vdc_usage"`
+
 	Notifications *NotificationConfig `yaml:"notifications"`
 }
 

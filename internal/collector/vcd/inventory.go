@@ -71,6 +71,11 @@ type vdcRecord struct {
 	CPUAllocationMhz   optInt `json:"cpuAllocationMhz"`
 	MemoryAllocationMB optInt `json:"memoryAllocationMB"`
 	StorageLimitMB     optInt `json:"storageLimitMB"`
+	// What the VDC's VMs use of its allocation: in the adminOrgVdc query
+	// record of the VCD versions billingd was tried against (API 36–38);
+	// a VCD that leaves them out gets no usage records, only allocation.
+	CPUUsedMhz   optInt `json:"cpuUsedMhz"`
+	MemoryUsedMB optInt `json:"memoryUsedMB"`
 }
 
 type vmRecord struct {

@@ -23,6 +23,8 @@ const (
 	MetricVdcCPU      = "vdc.cpu_allocation_ghz"   // CPU allocation of a non-PAYG VDC, GHz
 	MetricVdcMemory   = "vdc.memory_allocation_gb" // memory allocation of a non-PAYG VDC, GB
 	MetricVdcStorage  = "vdc.storage_limit_gb"     // storage limit of a non-PAYG VDC, GB
+	MetricVdcCPUUsed  = "vdc.cpu_used_ghz"         // CPU its VMs use of a non-PAYG VDC, GHz (when VCD reports it)
+	MetricVdcMemUsed  = "vdc.memory_used_gb"       // memory its VMs use of a non-PAYG VDC, GB (when VCD reports it)
 	MetricEdgeGateway = "network.edge_gateway"     // 1 per edge gateway
 	MetricPublicIPs   = "network.public_ips"       // allocated external IP addresses of an org
 )
@@ -453,6 +455,20 @@ func (s *Source) vdcRecords(out []collector.Record, skips []collector.Skip, w wi
 				skip(res, SkipNegative, "%s is %d", a.field, a.n.V)
 			default:
 				out = append(out, s.record(id, a.metric, a.conv(a.n.V), w.start, w.end, cust, orgID, id, map[string]string{"allocation_model": m}))
+			}
+		}
+		// usage of the allocation, for rules such as max(allocation, used),
+		// when asked for; a VCD that does not report it is not an error
+		for _, u := range []struct {
+			metric string
+			n      optInt
+			conv   func(int64) decimal.Decimal
+		}{
+			{MetricVdcCPUUsed, v.CPUUsedMhz, func(x int64) decimal.Decimal { return decimal.NewFromInt(x).Div(thousand) }},
+			{MetricVdcMemUsed, v.MemoryUsedMB, collector.MiBToGB},
+		} {
+			if s.cfg.VDCUsage && u.n.OK && u.n.V >= 0 {
+				out = append(out, s.record(id, u.metric, u.conv(u.n.V), w.start, w.end, cust, orgID, id, map[string]string{"allocation_model": m}))
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package vcd
 import (
 	"context"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -306,4 +307,30 @@ func indent(s string) string {
 		b.WriteString("      " + l + "\n")
 	}
 	return b.String()
+}
+
+// TestVDCUsage: with vdc_usage on, an allocation pool VDC also sends what
+// its VMs use of the allocation (the fake reports 4000 MHz and 8192 MB).
+func TestVDCUsage(t *testing.T) {
+	t.Parallel()
+	f := newFakeVCD(t)
+	f.seed()
+	cfg := testConfig(f)
+	cfg.VDCUsage = true
+	s := newSource(t, cfg)
+	b0 := collect(t, s, "", t0)
+	b1 := collect(t, s, b0.Next, t0.Add(time.Hour))
+	var got []string
+	for _, l := range lines(b1.Records) {
+		if strings.Contains(l, "_used_") {
+			got = append(got, l[strings.Index(l, " ")+1:])
+		}
+	}
+	want := []string{
+		"vdc.cpu_used_ghz=4 00:00-01:00 globex 6b71 0002 allocation_model=allocation_pool",
+		"vdc.memory_used_gb=8 00:00-01:00 globex 6b71 0002 allocation_model=allocation_pool",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("usage records %q, want %q", got, want)
+	}
 }

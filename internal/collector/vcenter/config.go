@@ -58,6 +58,12 @@ type Config struct {
 	// licence.<product> record of 1.
 	LicenceAttribute string `yaml:"licence_attribute"`
 
+	// Reservations sends each VM's vm.memory_reservation_gb and
+	// vm.cpu_reservation_mhz, for rules such as the vRAM rule. Off by
+	// default: billingd refuses records of metrics its catalog lacks, so
+	// define those two metrics first.
+	Reservations bool `yaml:"reservations"`
+
 	// Tenants are tried in order; the first that matches gives the customer.
 	Tenants         []TenantRule `yaml:"tenants"`
 	DefaultCustomer string       `yaml:"default_customer"`

@@ -16,6 +16,7 @@ var vmProperties = []string{
 	"name", "parent", "parentVApp", "resourcePool",
 	"config.template", "config.instanceUuid",
 	"config.hardware.numCPU", "config.hardware.memoryMB",
+	"config.memoryAllocation.reservation", "config.cpuAllocation.reservation",
 	"config.guestId", "guest.guestFamily",
 	"runtime.powerState",
 	"storage.perDatastoreUsage",
@@ -38,18 +39,21 @@ type entity struct {
 // vmInfo is one VM as read. The has* flags tell a missing property from a
 // zero value: an inaccessible or orphaned VM has no config.
 type vmInfo struct {
-	ref                  types.ManagedObjectReference
-	name                 string
-	parent, pool         types.ManagedObjectReference
-	template             bool
-	instanceUUID         string
-	numCPU, memoryMB     int32
-	hasCPU, hasMemory    bool
-	guestID, guestFamily string
-	powerState           types.VirtualMachinePowerState
-	storage              []types.VirtualMachineUsageOnDatastore
-	customValues         map[int32]string
-	problems             []string // properties of an unexpected type
+	ref               types.ManagedObjectReference
+	name              string
+	parent, pool      types.ManagedObjectReference
+	template          bool
+	instanceUUID      string
+	numCPU, memoryMB  int32
+	hasCPU, hasMemory bool
+	// reservations: memory in MB, CPU in MHz; has* false where vSphere gave none
+	memoryReservationMB, cpuReservationMHz  int64
+	hasMemoryReservation, hasCPUReservation bool
+	guestID, guestFamily                    string
+	powerState                              types.VirtualMachinePowerState
+	storage                                 []types.VirtualMachineUsageOnDatastore
+	customValues                            map[int32]string
+	problems                                []string // properties of an unexpected type
 }
 
 // snapshot is the inventory one poll read.
@@ -155,6 +159,12 @@ func parseVM(oc types.ObjectContent) vmInfo {
 		case "config.hardware.memoryMB":
 			vm.memoryMB, ok = p.Val.(int32)
 			vm.hasMemory = ok
+		case "config.memoryAllocation.reservation":
+			vm.memoryReservationMB, ok = p.Val.(int64)
+			vm.hasMemoryReservation = ok
+		case "config.cpuAllocation.reservation":
+			vm.cpuReservationMHz, ok = p.Val.(int64)
+			vm.hasCPUReservation = ok
 		case "config.guestId":
 			vm.guestID, ok = p.Val.(string)
 		case "guest.guestFamily":

@@ -18,13 +18,18 @@ import (
 // Metric keys the vCenter source emits. Each record is an interval gauge
 // (see records): the level over [previous poll, this poll).
 const (
-	MetricVCPU          = "vm.vcpu"         // vCPUs allocated
-	MetricMemoryGB      = "vm.memory_gb"    // memory allocated, GB (GiB)
-	MetricPoweredOn     = "vm.powered_on"   // 1 powered on, 0 otherwise: time-weighted, it gives powered-on hours
-	MetricStorageGB     = "storage.gb"      // provisioned per datastore (committed + uncommitted), GB
-	MetricStorageUsedGB = "storage.used_gb" // used per datastore (committed), GB
-	MetricWindows       = "licence.windows" // 1 per VM whose guest OS is Windows
-	licencePrefix       = "licence."
+	MetricVCPU      = "vm.vcpu"       // vCPUs allocated
+	MetricMemoryGB  = "vm.memory_gb"  // memory allocated, GB (GiB)
+	MetricPoweredOn = "vm.powered_on" // 1 powered on, 0 otherwise: time-weighted, it gives powered-on hours
+	// Reservations, for rules such as the vRAM rule max(50 % of configured,
+	// reserved); sent with Config.Reservations, for VMs whose config has
+	// them (0 when none is set).
+	MetricMemoryReservationGB = "vm.memory_reservation_gb" // memory reserved, GB (GiB)
+	MetricCPUReservationMHz   = "vm.cpu_reservation_mhz"   // CPU reserved, MHz
+	MetricStorageGB           = "storage.gb"               // provisioned per datastore (committed + uncommitted), GB
+	MetricStorageUsedGB       = "storage.used_gb"          // used per datastore (committed), GB
+	MetricWindows             = "licence.windows"          // 1 per VM whose guest OS is Windows
+	licencePrefix             = "licence."
 )
 
 // Skip reasons (metric label values).
@@ -138,6 +143,12 @@ func (s *Source) records(snap *snapshot, start, end time.Time) ([]collector.Reco
 			powered = one
 		}
 		add(MetricPoweredOn, powered, nil)
+		if s.cfg.Reservations && vm.hasMemoryReservation && vm.memoryReservationMB >= 0 {
+			add(MetricMemoryReservationGB, collector.MiBToGB(vm.memoryReservationMB), nil)
+		}
+		if s.cfg.Reservations && vm.hasCPUReservation && vm.cpuReservationMHz >= 0 {
+			add(MetricCPUReservationMHz, decimal.NewFromInt(vm.cpuReservationMHz), nil)
+		}
 		for _, l := range s.licences(vm, attrs, skip) {
 			add(licencePrefix+l, one, nil)
 		}

@@ -83,3 +83,47 @@ func TestBadSourceDataIsSkippedWithAReason(t *testing.T) {
 }
 
 func t0() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }
+
+// TestReservationsAreSentWhereVSphereHasThem: the vRAM rule needs the
+// memory reserved (GB) and the CPU reserved (MHz); a VM without them in its
+// config sends neither.
+func TestReservationsAreSentWhereVSphereHasThem(t *testing.T) {
+	t.Parallel()
+	cfg := Config{URL: "https://vc/sdk", Username: "u", Password: collector.NewSecret("p", "t"), DefaultCustomer: "acme", Reservations: true}
+	src, err := New("vc01", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm := func(name string, memMB, mhz int64, has bool) vmInfo {
+		return vmInfo{ref: types.ManagedObjectReference{Type: "VirtualMachine", Value: "vm-" + name}, name: name,
+			instanceUUID: "u-" + name, numCPU: 2, memoryMB: 16384, hasCPU: true, hasMemory: true, customValues: map[int32]string{},
+			memoryReservationMB: memMB, cpuReservationMHz: mhz, hasMemoryReservation: has, hasCPUReservation: has}
+	}
+	snap := &snapshot{entities: map[types.ManagedObjectReference]entity{}, fields: map[int32]string{},
+		vms: []vmInfo{vm("reserved", 4096, 2000, true), vm("plain", 0, 0, false)}}
+	recs, skips := src.records(snap, t0(), t0().Add(time.Hour))
+	if len(skips) != 0 {
+		t.Fatalf("skips %v", skips)
+	}
+	var got []string
+	for _, r := range recs {
+		if r.Metric == MetricMemoryReservationGB || r.Metric == MetricCPUReservationMHz {
+			got = append(got, r.ResourceID+" "+r.Metric+"="+r.Quantity.String())
+		}
+	}
+	slices.Sort(got)
+	want := []string{"u-reserved vm.cpu_reservation_mhz=2000", "u-reserved vm.memory_reservation_gb=4"}
+	if !slices.Equal(got, want) {
+		t.Errorf("reservation records %q, want %q", got, want)
+	}
+	cfg.Reservations = false // the default: none
+	if src, err = New("vc01", cfg); err != nil {
+		t.Fatal(err)
+	}
+	recs, _ = src.records(snap, t0(), t0().Add(time.Hour))
+	for _, r := range recs {
+		if r.Metric == MetricMemoryReservationGB || r.Metric == MetricCPUReservationMHz {
+			t.Errorf("reservations off, yet %s", r.Key)
+		}
+	}
+}

@@ -145,6 +145,9 @@ func (b billingReader) ScanUsage(ctx context.Context, w billing.UsageWindow, fn 
 	if len(w.Metrics) == 0 {
 		return nil
 	}
+	if w.Raw {
+		return b.scan(ctx, sqlScanUsage, w, fn)
+	}
 	ok, err := b.hourAligned(ctx, w)
 	if err != nil {
 		return err

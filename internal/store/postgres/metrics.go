@@ -9,7 +9,7 @@ import (
 )
 
 const (
-	sqlInsertMetric = "INSERT INTO " + tableMetrics + " (" + colsMetric + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+	sqlInsertMetric = "INSERT INTO " + tableMetrics + " (" + colsMetric + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
 	sqlGetMetric    = "SELECT " + colsMetric + " FROM " + tableMetrics + " WHERE key = $1"
 	sqlListMetrics  = "SELECT " + colsMetric + " FROM " + tableMetrics + " WHERE key > $1 ORDER BY key LIMIT $2"
 	sqlUpdateMetric = "UPDATE " + tableMetrics + ` SET display_name = $2, description = $3, unit = $4,
@@ -20,7 +20,7 @@ const (
 func scanMetric(row pgx.CollectableRow) (catalog.Metric, error) {
 	var m catalog.Metric
 	var agg string
-	err := row.Scan(&m.Key, &m.DisplayName, &m.Description, &m.Unit, &agg, &m.UniqueDimension, &m.CreateTime, &m.UpdateTime)
+	err := row.Scan(&m.Key, &m.DisplayName, &m.Description, &m.Unit, &agg, &m.UniqueDimension, &m.CreateTime, &m.UpdateTime, &m.Expression)
 	if err != nil {
 		return m, err
 	}
@@ -35,7 +35,7 @@ func scanMetric(row pgx.CollectableRow) (catalog.Metric, error) {
 // CreateMetric inserts a metric.
 func (r *repo) CreateMetric(ctx context.Context, m catalog.Metric) error {
 	return r.exec(ctx, opWrite, target{"metric", m.Key}, sqlInsertMetric,
-		m.Key, m.DisplayName, m.Description, m.Unit, m.Aggregation.String(), m.UniqueDimension, m.CreateTime, m.UpdateTime)
+		m.Key, m.DisplayName, m.Description, m.Unit, m.Aggregation.String(), m.UniqueDimension, m.CreateTime, m.UpdateTime, m.Expression)
 }
 
 // GetMetric reads a metric by key.

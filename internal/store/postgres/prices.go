@@ -12,14 +12,14 @@ import (
 )
 
 const (
-	sqlInsertPrice = "INSERT INTO " + tablePrices + " (" + colsPrice + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+	sqlInsertPrice = "INSERT INTO " + tablePrices + " (" + colsPrice + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
 	sqlGetPrice    = "SELECT " + colsPrice + " FROM " + tablePrices + " WHERE price_list_id = $1 AND id = $2"
 	sqlListPrices  = "SELECT " + colsPrice + " FROM " + tablePrices + `
 		WHERE price_list_id = $3 AND id > $1 AND ($4 = '' OR product_id = $4)
 		  AND ($5::timestamptz IS NULL OR tstzrange(valid_from, valid_to) @> $5::timestamptz)
 		ORDER BY id LIMIT $2`
 	sqlUpdatePrice = "UPDATE " + tablePrices + ` SET unit_price = $3, granularity = $4, valid_from = $5, valid_to = $6,
-		tier_mode = $7, tiers = $8, update_time = $9 WHERE price_list_id = $1 AND id = $2`
+		tier_mode = $7, tiers = $8, update_time = $9, minimum_charge = $10 WHERE price_list_id = $1 AND id = $2`
 	sqlDeletePrice      = "DELETE FROM " + tablePrices + " WHERE price_list_id = $1 AND id = $2"
 	sqlOverlappingPrice = "SELECT " + colsPrice + " FROM " + tablePrices + `
 		WHERE price_list_id = $1 AND product_id = $2 AND id <> $3
@@ -74,7 +74,7 @@ func scanPrice(row pgx.CollectableRow) (pricing.Price, error) {
 		tiers          []tierJSON
 		okGran, okMode bool
 	)
-	err := row.Scan(&p.PriceListID, &p.ID, &p.ProductID, &p.UnitPrice, &gran, &p.ValidFrom, &validTo, &mode, &tiers, &p.CreateTime, &p.UpdateTime)
+	err := row.Scan(&p.PriceListID, &p.ID, &p.ProductID, &p.UnitPrice, &gran, &p.ValidFrom, &validTo, &mode, &tiers, &p.CreateTime, &p.UpdateTime, &p.MinimumCharge)
 	if err != nil {
 		return p, err
 	}
@@ -98,7 +98,7 @@ func priceTarget(listID, id string) target { return target{"price", listID + "/"
 func (r *repo) CreatePrice(ctx context.Context, p pricing.Price) error {
 	return r.exec(ctx, opWrite, priceTarget(p.PriceListID, p.ID), sqlInsertPrice,
 		p.PriceListID, p.ID, p.ProductID, p.UnitPrice, p.Granularity.String(), p.ValidFrom, nullTime(p.ValidTo),
-		p.TierMode.String(), tiersToJSON(p.Tiers), p.CreateTime, p.UpdateTime)
+		p.TierMode.String(), tiersToJSON(p.Tiers), p.CreateTime, p.UpdateTime, p.MinimumCharge)
 }
 
 // GetPrice reads one price of a list.
@@ -122,7 +122,7 @@ func (r *repo) ListPrices(ctx context.Context, p pricing.ListPricesParams) ([]pr
 func (r *repo) UpdatePrice(ctx context.Context, p pricing.Price) error {
 	return r.exec(ctx, opWrite, priceTarget(p.PriceListID, p.ID), sqlUpdatePrice,
 		p.PriceListID, p.ID, p.UnitPrice, p.Granularity.String(), p.ValidFrom, nullTime(p.ValidTo),
-		p.TierMode.String(), tiersToJSON(p.Tiers), p.UpdateTime)
+		p.TierMode.String(), tiersToJSON(p.Tiers), p.UpdateTime, p.MinimumCharge)
 }
 
 // DeletePrice deletes one price of a list.

@@ -2,20 +2,21 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/billingd/billingd/internal/catalog"
 	"github.com/jackc/pgx/v5"
 )
 
 const (
-	sqlInsertProduct = "INSERT INTO " + tableProducts + " (" + colsProduct + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+	sqlInsertProduct = "INSERT INTO " + tableProducts + " (" + colsProduct + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
 	sqlGetProduct    = "SELECT " + colsProduct + " FROM " + tableProducts + " WHERE id = $1"
 	// Empty filters match every row, so one statement serves all filter combinations.
 	sqlListProducts = "SELECT " + colsProduct + " FROM " + tableProducts + `
 		WHERE id > $1 AND ($3 = '' OR product_group_id = $3) AND ($4 = '' OR metric_key = $4)
 		ORDER BY id LIMIT $2`
 	sqlUpdateProduct = "UPDATE " + tableProducts + ` SET product_group_id = $2, dimension_filter = $3, unit = $4,
-		display_name = $5, description = $6, update_time = $7 WHERE id = $1`
+		display_name = $5, description = $6, update_time = $7, peak_basis = $8 WHERE id = $1`
 	sqlDeleteProduct = "DELETE FROM " + tableProducts + " WHERE id = $1"
 	// One referrer is enough for the error message.
 	sqlProductReferrer = `
@@ -27,9 +28,17 @@ const (
 
 func scanProduct(row pgx.CollectableRow) (catalog.Product, error) {
 	var p catalog.Product
-	err := row.Scan(&p.ID, &p.GroupID, &p.MetricKey, &p.DimensionFilter, &p.Unit, &p.DisplayName, &p.Description, &p.CreateTime, &p.UpdateTime)
+	var basis string
+	err := row.Scan(&p.ID, &p.GroupID, &p.MetricKey, &p.DimensionFilter, &p.Unit, &p.DisplayName, &p.Description, &p.CreateTime, &p.UpdateTime, &basis)
+	if err != nil {
+		return p, err
+	}
+	var ok bool
+	if p.PeakBasis, ok = catalog.ParsePeakBasis(basis); !ok {
+		return p, fmt.Errorf("product %q: unknown peak basis %q in database", p.ID, basis)
+	}
 	p.CreateTime, p.UpdateTime = p.CreateTime.UTC(), p.UpdateTime.UTC()
-	return p, err
+	return p, nil
 }
 
 func filterOrEmpty(m map[string]string) map[string]string {
@@ -42,7 +51,7 @@ func filterOrEmpty(m map[string]string) map[string]string {
 // CreateProduct inserts a product; a missing group or metric is NotFound.
 func (r *repo) CreateProduct(ctx context.Context, p catalog.Product) error {
 	return r.exec(ctx, opWrite, target{"product", p.ID}, sqlInsertProduct,
-		p.ID, p.GroupID, p.MetricKey, filterOrEmpty(p.DimensionFilter), p.Unit, p.DisplayName, p.Description, p.CreateTime, p.UpdateTime)
+		p.ID, p.GroupID, p.MetricKey, filterOrEmpty(p.DimensionFilter), p.Unit, p.DisplayName, p.Description, p.CreateTime, p.UpdateTime, p.PeakBasis.String())
 }
 
 // GetProduct reads a product by id.
@@ -65,7 +74,7 @@ func (r *repo) ListProducts(ctx context.Context, p catalog.ListProductsParams) (
 // UpdateProduct writes every mutable column of p.
 func (r *repo) UpdateProduct(ctx context.Context, p catalog.Product) error {
 	return r.exec(ctx, opWrite, target{"product", p.ID}, sqlUpdateProduct,
-		p.ID, p.GroupID, filterOrEmpty(p.DimensionFilter), p.Unit, p.DisplayName, p.Description, p.UpdateTime)
+		p.ID, p.GroupID, filterOrEmpty(p.DimensionFilter), p.Unit, p.DisplayName, p.Description, p.UpdateTime, p.PeakBasis.String())
 }
 
 // DeleteProduct deletes a product; a price, campaign or contract using it

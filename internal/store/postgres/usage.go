@@ -24,8 +24,8 @@ const (
 )
 
 const (
-	sqlKnownCustomers     = "SELECT id FROM " + tableCustomers + " WHERE id = ANY($1)"
-	sqlMetricAggregations = "SELECT key, aggregation FROM " + tableMetrics + " WHERE key = ANY($1)"
+	sqlKnownCustomers = "SELECT id FROM " + tableCustomers + " WHERE id = ANY($1)"
+	sqlMetricRules    = "SELECT key, aggregation, unique_dimension FROM " + tableMetrics + " WHERE key = ANY($1) AND expression = ''"
 
 	// sqlKnownRecords returns the positions (from 1, ascending) of the
 	// identities $2…$5 that are stored; $1 lists their customers. On Citus
@@ -81,17 +81,18 @@ func (u *usageRepo) KnownCustomers(ctx context.Context, ids []string) (map[strin
 	return out, nil
 }
 
-// MetricAggregations returns the aggregation of each of keys that exists.
-func (u *usageRepo) MetricAggregations(ctx context.Context, keys []string) (map[string]catalog.Aggregation, error) {
-	rows, _ := u.store.pool.Query(ctx, sqlMetricAggregations, keys)
-	out := make(map[string]catalog.Aggregation, len(keys))
-	var key, agg string
-	_, err := pgx.ForEachRow(rows, []any{&key, &agg}, func() error {
+// MetricRules returns the aggregation and unique dimension of each of keys
+// that exists.
+func (u *usageRepo) MetricRules(ctx context.Context, keys []string) (map[string]usage.MetricRule, error) {
+	rows, _ := u.store.pool.Query(ctx, sqlMetricRules, keys)
+	out := make(map[string]usage.MetricRule, len(keys))
+	var key, agg, dim string
+	_, err := pgx.ForEachRow(rows, []any{&key, &agg, &dim}, func() error {
 		a, ok := catalog.ParseAggregation(agg)
 		if !ok {
 			return fmt.Errorf("metric %q: unknown aggregation %q in database", key, agg)
 		}
-		out[key] = a
+		out[key] = usage.MetricRule{Aggregation: a, UniqueDimension: dim}
 		return nil
 	})
 	if err != nil {

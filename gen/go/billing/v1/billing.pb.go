@@ -147,14 +147,82 @@ func (AdjustmentCause) EnumDescriptor() ([]byte, []int) {
 	return file_billing_v1_billing_proto_rawDescGZIP(), []int{1}
 }
 
-// BillingQuery is what to rate and how to present it.
+// UnpricedReason says why usage produced no billing line.
+type UnpricedReason int32
+
+const (
+	UnpricedReason_UNPRICED_REASON_UNSPECIFIED UnpricedReason = 0
+	// A product sells the usage, but no price (list, campaign or contract)
+	// was in force over the interval.
+	UnpricedReason_UNPRICED_REASON_NO_PRICE UnpricedReason = 1
+	// No product of the catalog sells the metric.
+	UnpricedReason_UNPRICED_REASON_NO_PRODUCT UnpricedReason = 2
+	// Products sell the metric, but none whose dimension filter matches the
+	// series' dimensions (e.g. a storage policy no product names).
+	UnpricedReason_UNPRICED_REASON_NO_MATCHING_PRODUCT UnpricedReason = 3
+)
+
+// Enum value maps for UnpricedReason.
+var (
+	UnpricedReason_name = map[int32]string{
+		0: "UNPRICED_REASON_UNSPECIFIED",
+		1: "UNPRICED_REASON_NO_PRICE",
+		2: "UNPRICED_REASON_NO_PRODUCT",
+		3: "UNPRICED_REASON_NO_MATCHING_PRODUCT",
+	}
+	UnpricedReason_value = map[string]int32{
+		"UNPRICED_REASON_UNSPECIFIED":         0,
+		"UNPRICED_REASON_NO_PRICE":            1,
+		"UNPRICED_REASON_NO_PRODUCT":          2,
+		"UNPRICED_REASON_NO_MATCHING_PRODUCT": 3,
+	}
+)
+
+func (x UnpricedReason) Enum() *UnpricedReason {
+	p := new(UnpricedReason)
+	*p = x
+	return p
+}
+
+func (x UnpricedReason) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (UnpricedReason) Descriptor() protoreflect.EnumDescriptor {
+	return file_billing_v1_billing_proto_enumTypes[2].Descriptor()
+}
+
+func (UnpricedReason) Type() protoreflect.EnumType {
+	return &file_billing_v1_billing_proto_enumTypes[2]
+}
+
+func (x UnpricedReason) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use UnpricedReason.Descriptor instead.
+func (UnpricedReason) EnumDescriptor() ([]byte, []int) {
+	return file_billing_v1_billing_proto_rawDescGZIP(), []int{2}
+}
+
+// BillingQuery is what to rate and how to present it. The period is either
+// a month by name (month), each customer's own month in its billing time
+// zone, or a window of instants (start_time and end_time), the same for
+// every customer; giving both, or neither, is INVALID_ARGUMENT on month or
+// start_time.
 type BillingQuery struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Customers to bill; empty means all customers.
-	CustomerIds []string               `protobuf:"bytes,1,rep,name=customer_ids,json=customerIds,proto3" json:"customer_ids,omitempty"`
-	StartTime   *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
-	// Exclusive.
+	CustomerIds []string `protobuf:"bytes,1,rep,name=customer_ids,json=customerIds,proto3" json:"customer_ids,omitempty"`
+	// Start of a custom window, inclusive; with end_time, instead of month.
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	// End of a custom window, exclusive; with start_time, instead of month.
 	EndTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	// A month by name, "YYYY-MM": each customer is rated over its own month,
+	// from midnight on the 1st in its billing time zone, so one query of
+	// customers in several zones covers different instants per customer.
+	// Instead of start_time and end_time.
+	Month string `protobuf:"bytes,7,opt,name=month,proto3" json:"month,omitempty"`
 	// Length of a line's period; unspecified means the whole period.
 	Granularity Granularity `protobuf:"varint,4,opt,name=granularity,proto3,enum=billing.v1.Granularity" json:"granularity,omitempty"`
 	GroupBy     []GroupBy   `protobuf:"varint,5,rep,packed,name=group_by,json=groupBy,proto3,enum=billing.v1.GroupBy" json:"group_by,omitempty"`
@@ -213,6 +281,13 @@ func (x *BillingQuery) GetEndTime() *timestamppb.Timestamp {
 		return x.EndTime
 	}
 	return nil
+}
+
+func (x *BillingQuery) GetMonth() string {
+	if x != nil {
+		return x.Month
+	}
+	return ""
 }
 
 func (x *BillingQuery) GetGranularity() Granularity {
@@ -549,15 +624,35 @@ func (x *CurrencyTotal) GetLineCount() int64 {
 	return 0
 }
 
-// UnpricedUsage is usage of a product that no price covered. It is reported,
-// never billed silently at zero.
+// UnpricedUsage is usage that produced no billing line: a series (metric,
+// resource, dimensions) no product sells, or usage of a product that no
+// price covered over [start_time, end_time). It is reported, never billed
+// silently at zero.
 type UnpricedUsage struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	CustomerId    string                 `protobuf:"bytes,1,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
-	ProductId     string                 `protobuf:"bytes,2,opt,name=product_id,json=productId,proto3" json:"product_id,omitempty"`
-	StartTime     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
-	EndTime       *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
-	Quantity      string                 `protobuf:"bytes,5,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	CustomerId string                 `protobuf:"bytes,1,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	// The product whose price is missing; empty when no product sells the usage.
+	ProductId string                 `protobuf:"bytes,2,opt,name=product_id,json=productId,proto3" json:"product_id,omitempty"`
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	EndTime   *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	// The quantity the product would bill (for gauges the time-weighted
+	// average over the interval), in the metric's unit.
+	Quantity string `protobuf:"bytes,5,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	// The metric measured, e.g. "vm.powered_on".
+	MetricKey  string `protobuf:"bytes,6,opt,name=metric_key,json=metricKey,proto3" json:"metric_key,omitempty"`
+	ResourceId string `protobuf:"bytes,7,opt,name=resource_id,json=resourceId,proto3" json:"resource_id,omitempty"`
+	// The series' dimensions (organisation, VDC and site included as
+	// "organisation", "vdc", "site"), which products match by their filters.
+	Dimensions map[string]string `protobuf:"bytes,8,rep,name=dimensions,proto3" json:"dimensions,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Reason     UnpricedReason    `protobuf:"varint,9,opt,name=reason,proto3,enum=billing.v1.UnpricedReason" json:"reason,omitempty"`
+	// Set when the usage is the excess over a commitment of this contract
+	// that no overage or list price covered.
+	ContractId string `protobuf:"bytes,10,opt,name=contract_id,json=contractId,proto3" json:"contract_id,omitempty"`
+	// Why, in words, e.g. "no product sells metric vm.powered_on", "no
+	// product of storage.gb matches these dimensions" or "no price of product
+	// vcpu covers 2025-12-31 00:00 to 2026-01-01 00:00 UTC" (in the
+	// customer's billing time zone).
+	Description   string `protobuf:"bytes,11,opt,name=description,proto3" json:"description,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -623,6 +718,48 @@ func (x *UnpricedUsage) GetEndTime() *timestamppb.Timestamp {
 func (x *UnpricedUsage) GetQuantity() string {
 	if x != nil {
 		return x.Quantity
+	}
+	return ""
+}
+
+func (x *UnpricedUsage) GetMetricKey() string {
+	if x != nil {
+		return x.MetricKey
+	}
+	return ""
+}
+
+func (x *UnpricedUsage) GetResourceId() string {
+	if x != nil {
+		return x.ResourceId
+	}
+	return ""
+}
+
+func (x *UnpricedUsage) GetDimensions() map[string]string {
+	if x != nil {
+		return x.Dimensions
+	}
+	return nil
+}
+
+func (x *UnpricedUsage) GetReason() UnpricedReason {
+	if x != nil {
+		return x.Reason
+	}
+	return UnpricedReason_UNPRICED_REASON_UNSPECIFIED
+}
+
+func (x *UnpricedUsage) GetContractId() string {
+	if x != nil {
+		return x.ContractId
+	}
+	return ""
+}
+
+func (x *UnpricedUsage) GetDescription() string {
+	if x != nil {
+		return x.Description
 	}
 	return ""
 }
@@ -1420,17 +1557,18 @@ var File_billing_v1_billing_proto protoreflect.FileDescriptor
 const file_billing_v1_billing_proto_rawDesc = "" +
 	"\n" +
 	"\x18billing/v1/billing.proto\x12\n" +
-	"billing.v1\x1a\x17billing/v1/common.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8f\x06\n" +
+	"billing.v1\x1a\x17billing/v1/common.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x99\a\n" +
 	"\fBillingQuery\x12W\n" +
-	"\fcustomer_ids\x18\x01 \x03(\tB4\xbaH1\x92\x01.\x10\xe8\a\x18\x01\"'r%2#^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$R\vcustomerIds\x12A\n" +
+	"\fcustomer_ids\x18\x01 \x03(\tB4\xbaH1\x92\x01.\x10\xe8\a\x18\x01\"'r%2#^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$R\vcustomerIds\x129\n" +
 	"\n" +
-	"start_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampB\x06\xbaH\x03\xc8\x01\x01R\tstartTime\x12=\n" +
-	"\bend_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampB\x06\xbaH\x03\xc8\x01\x01R\aendTime\x12C\n" +
+	"start_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
+	"\bend_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x127\n" +
+	"\x05month\x18\a \x01(\tB!\xbaH\x1e\xd8\x01\x01r\x192\x17^\\d{4}-(0[1-9]|1[0-2])$R\x05month\x12C\n" +
 	"\vgranularity\x18\x04 \x01(\x0e2\x17.billing.v1.GranularityB\b\xbaH\x05\x82\x01\x02\x10\x01R\vgranularity\x12C\n" +
 	"\bgroup_by\x18\x05 \x03(\x0e2\x13.billing.v1.GroupByB\x13\xbaH\x10\x92\x01\r\x10\b\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\agroupBy\x12_\n" +
-	"\x13group_by_dimensions\x18\x06 \x03(\tB/\xbaH,\x92\x01)\x10\b\x18\x01\"#r!2\x1f^[A-Za-z_][A-Za-z0-9_.-]{0,63}$R\x11groupByDimensions:\xb8\x02\xbaH\xb4\x02\x1aZ\n" +
-	"\x14billing_query.window\x12!end_time must be after start_time\x1a\x1fthis.end_time > this.start_time\x1a\xd5\x01\n" +
-	"\x14billing_query.length\x12'the period may be at most 366 days long\x1a\x93\x01this.end_time <= this.start_time || (int(this.end_time) - int(this.start_time) <= 31622400 && this.end_time - this.start_time <= duration('8784h'))\"\x85\b\n" +
+	"\x13group_by_dimensions\x18\x06 \x03(\tB/\xbaH,\x92\x01)\x10\b\x18\x01\"#r!2\x1f^[A-Za-z_][A-Za-z0-9_.-]{0,63}$R\x11groupByDimensions:\x99\x03\xbaH\x95\x03\x1a\x8a\x01\n" +
+	"\x14billing_query.window\x12!end_time must be after start_time\x1aO!has(this.start_time) || !has(this.end_time) || this.end_time > this.start_time\x1a\x85\x02\n" +
+	"\x14billing_query.length\x12'the period may be at most 366 days long\x1a\xc3\x01!has(this.start_time) || !has(this.end_time) || this.end_time <= this.start_time || (int(this.end_time) - int(this.start_time) <= 31622400 && this.end_time - this.start_time <= duration('8784h'))\"\x85\b\n" +
 	"\vBillingLine\x12\x1f\n" +
 	"\vcustomer_id\x18\x01 \x01(\tR\n" +
 	"customerId\x12'\n" +
@@ -1475,7 +1613,7 @@ const file_billing_v1_billing_proto_rawDesc = "" +
 	"\bcurrency\x18\x01 \x01(\tR\bcurrency\x12\x16\n" +
 	"\x06amount\x18\x02 \x01(\tR\x06amount\x12\x1d\n" +
 	"\n" +
-	"line_count\x18\x03 \x01(\x03R\tlineCount\"\xdd\x01\n" +
+	"line_count\x18\x03 \x01(\x03R\tlineCount\"\x9e\x04\n" +
 	"\rUnpricedUsage\x12\x1f\n" +
 	"\vcustomer_id\x18\x01 \x01(\tR\n" +
 	"customerId\x12\x1d\n" +
@@ -1484,7 +1622,22 @@ const file_billing_v1_billing_proto_rawDesc = "" +
 	"\n" +
 	"start_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
 	"\bend_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12\x1a\n" +
-	"\bquantity\x18\x05 \x01(\tR\bquantity\"\x9f\x01\n" +
+	"\bquantity\x18\x05 \x01(\tR\bquantity\x12\x1d\n" +
+	"\n" +
+	"metric_key\x18\x06 \x01(\tR\tmetricKey\x12\x1f\n" +
+	"\vresource_id\x18\a \x01(\tR\n" +
+	"resourceId\x12I\n" +
+	"\n" +
+	"dimensions\x18\b \x03(\v2).billing.v1.UnpricedUsage.DimensionsEntryR\n" +
+	"dimensions\x122\n" +
+	"\x06reason\x18\t \x01(\x0e2\x1a.billing.v1.UnpricedReasonR\x06reason\x12\x1f\n" +
+	"\vcontract_id\x18\n" +
+	" \x01(\tR\n" +
+	"contractId\x12 \n" +
+	"\vdescription\x18\v \x01(\tR\vdescription\x1a=\n" +
+	"\x0fDimensionsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9f\x01\n" +
 	"\x13QueryBillingRequest\x126\n" +
 	"\x05query\x18\x01 \x01(\v2\x18.billing.v1.BillingQueryB\x06\xbaH\x03\xc8\x01\x01R\x05query\x12'\n" +
 	"\tpage_size\x18\x02 \x01(\x05B\n" +
@@ -1561,7 +1714,12 @@ const file_billing_v1_billing_proto_rawDesc = "" +
 	"\x0fAdjustmentCause\x12 \n" +
 	"\x1cADJUSTMENT_CAUSE_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bADJUSTMENT_CAUSE_LATE_USAGE\x10\x01\x12!\n" +
-	"\x1dADJUSTMENT_CAUSE_PRICE_CHANGE\x10\x022\xb7\x06\n" +
+	"\x1dADJUSTMENT_CAUSE_PRICE_CHANGE\x10\x02*\x98\x01\n" +
+	"\x0eUnpricedReason\x12\x1f\n" +
+	"\x1bUNPRICED_REASON_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18UNPRICED_REASON_NO_PRICE\x10\x01\x12\x1e\n" +
+	"\x1aUNPRICED_REASON_NO_PRODUCT\x10\x02\x12'\n" +
+	"#UNPRICED_REASON_NO_MATCHING_PRODUCT\x10\x032\xb7\x06\n" +
 	"\x0eBillingService\x12\x84\x01\n" +
 	"\fQueryBilling\x12\x1f.billing.v1.QueryBillingRequest\x1a .billing.v1.QueryBillingResponse\"1\x82\xd3\xe4\x93\x02+Z\x16:\x01*\"\x11/v1/billing:query\x12\x11/v1/billing:query\x12u\n" +
 	"\rStreamBilling\x12 .billing.v1.StreamBillingRequest\x1a!.billing.v1.StreamBillingResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/billing:stream0\x01\x12u\n" +
@@ -1582,77 +1740,81 @@ func file_billing_v1_billing_proto_rawDescGZIP() []byte {
 	return file_billing_v1_billing_proto_rawDescData
 }
 
-var file_billing_v1_billing_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_billing_v1_billing_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_billing_v1_billing_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_billing_v1_billing_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_billing_v1_billing_proto_goTypes = []any{
 	(GroupBy)(0),                      // 0: billing.v1.GroupBy
 	(AdjustmentCause)(0),              // 1: billing.v1.AdjustmentCause
-	(*BillingQuery)(nil),              // 2: billing.v1.BillingQuery
-	(*BillingLine)(nil),               // 3: billing.v1.BillingLine
-	(*CurrencyTotal)(nil),             // 4: billing.v1.CurrencyTotal
-	(*UnpricedUsage)(nil),             // 5: billing.v1.UnpricedUsage
-	(*QueryBillingRequest)(nil),       // 6: billing.v1.QueryBillingRequest
-	(*QueryBillingResponse)(nil),      // 7: billing.v1.QueryBillingResponse
-	(*StreamBillingRequest)(nil),      // 8: billing.v1.StreamBillingRequest
-	(*StreamBillingResponse)(nil),     // 9: billing.v1.StreamBillingResponse
-	(*GetBillingStatsRequest)(nil),    // 10: billing.v1.GetBillingStatsRequest
-	(*GetBillingStatsResponse)(nil),   // 11: billing.v1.GetBillingStatsResponse
-	(*ClosedPeriod)(nil),              // 12: billing.v1.ClosedPeriod
-	(*ClosePeriodRequest)(nil),        // 13: billing.v1.ClosePeriodRequest
-	(*ClosePeriodResponse)(nil),       // 14: billing.v1.ClosePeriodResponse
-	(*ReopenPeriodRequest)(nil),       // 15: billing.v1.ReopenPeriodRequest
-	(*ReopenPeriodResponse)(nil),      // 16: billing.v1.ReopenPeriodResponse
-	(*ListClosedPeriodsRequest)(nil),  // 17: billing.v1.ListClosedPeriodsRequest
-	(*ListClosedPeriodsResponse)(nil), // 18: billing.v1.ListClosedPeriodsResponse
-	nil,                               // 19: billing.v1.BillingLine.DimensionsEntry
-	(*timestamppb.Timestamp)(nil),     // 20: google.protobuf.Timestamp
-	(Granularity)(0),                  // 21: billing.v1.Granularity
-	(BillingModel)(0),                 // 22: billing.v1.BillingModel
+	(UnpricedReason)(0),               // 2: billing.v1.UnpricedReason
+	(*BillingQuery)(nil),              // 3: billing.v1.BillingQuery
+	(*BillingLine)(nil),               // 4: billing.v1.BillingLine
+	(*CurrencyTotal)(nil),             // 5: billing.v1.CurrencyTotal
+	(*UnpricedUsage)(nil),             // 6: billing.v1.UnpricedUsage
+	(*QueryBillingRequest)(nil),       // 7: billing.v1.QueryBillingRequest
+	(*QueryBillingResponse)(nil),      // 8: billing.v1.QueryBillingResponse
+	(*StreamBillingRequest)(nil),      // 9: billing.v1.StreamBillingRequest
+	(*StreamBillingResponse)(nil),     // 10: billing.v1.StreamBillingResponse
+	(*GetBillingStatsRequest)(nil),    // 11: billing.v1.GetBillingStatsRequest
+	(*GetBillingStatsResponse)(nil),   // 12: billing.v1.GetBillingStatsResponse
+	(*ClosedPeriod)(nil),              // 13: billing.v1.ClosedPeriod
+	(*ClosePeriodRequest)(nil),        // 14: billing.v1.ClosePeriodRequest
+	(*ClosePeriodResponse)(nil),       // 15: billing.v1.ClosePeriodResponse
+	(*ReopenPeriodRequest)(nil),       // 16: billing.v1.ReopenPeriodRequest
+	(*ReopenPeriodResponse)(nil),      // 17: billing.v1.ReopenPeriodResponse
+	(*ListClosedPeriodsRequest)(nil),  // 18: billing.v1.ListClosedPeriodsRequest
+	(*ListClosedPeriodsResponse)(nil), // 19: billing.v1.ListClosedPeriodsResponse
+	nil,                               // 20: billing.v1.BillingLine.DimensionsEntry
+	nil,                               // 21: billing.v1.UnpricedUsage.DimensionsEntry
+	(*timestamppb.Timestamp)(nil),     // 22: google.protobuf.Timestamp
+	(Granularity)(0),                  // 23: billing.v1.Granularity
+	(BillingModel)(0),                 // 24: billing.v1.BillingModel
 }
 var file_billing_v1_billing_proto_depIdxs = []int32{
-	20, // 0: billing.v1.BillingQuery.start_time:type_name -> google.protobuf.Timestamp
-	20, // 1: billing.v1.BillingQuery.end_time:type_name -> google.protobuf.Timestamp
-	21, // 2: billing.v1.BillingQuery.granularity:type_name -> billing.v1.Granularity
+	22, // 0: billing.v1.BillingQuery.start_time:type_name -> google.protobuf.Timestamp
+	22, // 1: billing.v1.BillingQuery.end_time:type_name -> google.protobuf.Timestamp
+	23, // 2: billing.v1.BillingQuery.granularity:type_name -> billing.v1.Granularity
 	0,  // 3: billing.v1.BillingQuery.group_by:type_name -> billing.v1.GroupBy
-	19, // 4: billing.v1.BillingLine.dimensions:type_name -> billing.v1.BillingLine.DimensionsEntry
-	22, // 5: billing.v1.BillingLine.model:type_name -> billing.v1.BillingModel
-	21, // 6: billing.v1.BillingLine.granularity:type_name -> billing.v1.Granularity
-	20, // 7: billing.v1.BillingLine.start_time:type_name -> google.protobuf.Timestamp
-	20, // 8: billing.v1.BillingLine.end_time:type_name -> google.protobuf.Timestamp
+	20, // 4: billing.v1.BillingLine.dimensions:type_name -> billing.v1.BillingLine.DimensionsEntry
+	24, // 5: billing.v1.BillingLine.model:type_name -> billing.v1.BillingModel
+	23, // 6: billing.v1.BillingLine.granularity:type_name -> billing.v1.Granularity
+	22, // 7: billing.v1.BillingLine.start_time:type_name -> google.protobuf.Timestamp
+	22, // 8: billing.v1.BillingLine.end_time:type_name -> google.protobuf.Timestamp
 	1,  // 9: billing.v1.BillingLine.adjustment_cause:type_name -> billing.v1.AdjustmentCause
-	20, // 10: billing.v1.UnpricedUsage.start_time:type_name -> google.protobuf.Timestamp
-	20, // 11: billing.v1.UnpricedUsage.end_time:type_name -> google.protobuf.Timestamp
-	2,  // 12: billing.v1.QueryBillingRequest.query:type_name -> billing.v1.BillingQuery
-	3,  // 13: billing.v1.QueryBillingResponse.lines:type_name -> billing.v1.BillingLine
-	4,  // 14: billing.v1.QueryBillingResponse.totals:type_name -> billing.v1.CurrencyTotal
-	5,  // 15: billing.v1.QueryBillingResponse.unpriced_usage:type_name -> billing.v1.UnpricedUsage
-	2,  // 16: billing.v1.StreamBillingRequest.query:type_name -> billing.v1.BillingQuery
-	3,  // 17: billing.v1.StreamBillingResponse.lines:type_name -> billing.v1.BillingLine
-	4,  // 18: billing.v1.StreamBillingResponse.totals:type_name -> billing.v1.CurrencyTotal
-	5,  // 19: billing.v1.StreamBillingResponse.unpriced_usage:type_name -> billing.v1.UnpricedUsage
-	20, // 20: billing.v1.ClosedPeriod.close_time:type_name -> google.protobuf.Timestamp
-	4,  // 21: billing.v1.ClosedPeriod.totals:type_name -> billing.v1.CurrencyTotal
-	20, // 22: billing.v1.ClosedPeriod.start_time:type_name -> google.protobuf.Timestamp
-	20, // 23: billing.v1.ClosedPeriod.end_time:type_name -> google.protobuf.Timestamp
-	12, // 24: billing.v1.ClosePeriodResponse.closed_period:type_name -> billing.v1.ClosedPeriod
-	12, // 25: billing.v1.ListClosedPeriodsResponse.closed_periods:type_name -> billing.v1.ClosedPeriod
-	6,  // 26: billing.v1.BillingService.QueryBilling:input_type -> billing.v1.QueryBillingRequest
-	8,  // 27: billing.v1.BillingService.StreamBilling:input_type -> billing.v1.StreamBillingRequest
-	10, // 28: billing.v1.BillingService.GetBillingStats:input_type -> billing.v1.GetBillingStatsRequest
-	13, // 29: billing.v1.BillingService.ClosePeriod:input_type -> billing.v1.ClosePeriodRequest
-	15, // 30: billing.v1.BillingService.ReopenPeriod:input_type -> billing.v1.ReopenPeriodRequest
-	17, // 31: billing.v1.BillingService.ListClosedPeriods:input_type -> billing.v1.ListClosedPeriodsRequest
-	7,  // 32: billing.v1.BillingService.QueryBilling:output_type -> billing.v1.QueryBillingResponse
-	9,  // 33: billing.v1.BillingService.StreamBilling:output_type -> billing.v1.StreamBillingResponse
-	11, // 34: billing.v1.BillingService.GetBillingStats:output_type -> billing.v1.GetBillingStatsResponse
-	14, // 35: billing.v1.BillingService.ClosePeriod:output_type -> billing.v1.ClosePeriodResponse
-	16, // 36: billing.v1.BillingService.ReopenPeriod:output_type -> billing.v1.ReopenPeriodResponse
-	18, // 37: billing.v1.BillingService.ListClosedPeriods:output_type -> billing.v1.ListClosedPeriodsResponse
-	32, // [32:38] is the sub-list for method output_type
-	26, // [26:32] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	22, // 10: billing.v1.UnpricedUsage.start_time:type_name -> google.protobuf.Timestamp
+	22, // 11: billing.v1.UnpricedUsage.end_time:type_name -> google.protobuf.Timestamp
+	21, // 12: billing.v1.UnpricedUsage.dimensions:type_name -> billing.v1.UnpricedUsage.DimensionsEntry
+	2,  // 13: billing.v1.UnpricedUsage.reason:type_name -> billing.v1.UnpricedReason
+	3,  // 14: billing.v1.QueryBillingRequest.query:type_name -> billing.v1.BillingQuery
+	4,  // 15: billing.v1.QueryBillingResponse.lines:type_name -> billing.v1.BillingLine
+	5,  // 16: billing.v1.QueryBillingResponse.totals:type_name -> billing.v1.CurrencyTotal
+	6,  // 17: billing.v1.QueryBillingResponse.unpriced_usage:type_name -> billing.v1.UnpricedUsage
+	3,  // 18: billing.v1.StreamBillingRequest.query:type_name -> billing.v1.BillingQuery
+	4,  // 19: billing.v1.StreamBillingResponse.lines:type_name -> billing.v1.BillingLine
+	5,  // 20: billing.v1.StreamBillingResponse.totals:type_name -> billing.v1.CurrencyTotal
+	6,  // 21: billing.v1.StreamBillingResponse.unpriced_usage:type_name -> billing.v1.UnpricedUsage
+	22, // 22: billing.v1.ClosedPeriod.close_time:type_name -> google.protobuf.Timestamp
+	5,  // 23: billing.v1.ClosedPeriod.totals:type_name -> billing.v1.CurrencyTotal
+	22, // 24: billing.v1.ClosedPeriod.start_time:type_name -> google.protobuf.Timestamp
+	22, // 25: billing.v1.ClosedPeriod.end_time:type_name -> google.protobuf.Timestamp
+	13, // 26: billing.v1.ClosePeriodResponse.closed_period:type_name -> billing.v1.ClosedPeriod
+	13, // 27: billing.v1.ListClosedPeriodsResponse.closed_periods:type_name -> billing.v1.ClosedPeriod
+	7,  // 28: billing.v1.BillingService.QueryBilling:input_type -> billing.v1.QueryBillingRequest
+	9,  // 29: billing.v1.BillingService.StreamBilling:input_type -> billing.v1.StreamBillingRequest
+	11, // 30: billing.v1.BillingService.GetBillingStats:input_type -> billing.v1.GetBillingStatsRequest
+	14, // 31: billing.v1.BillingService.ClosePeriod:input_type -> billing.v1.ClosePeriodRequest
+	16, // 32: billing.v1.BillingService.ReopenPeriod:input_type -> billing.v1.ReopenPeriodRequest
+	18, // 33: billing.v1.BillingService.ListClosedPeriods:input_type -> billing.v1.ListClosedPeriodsRequest
+	8,  // 34: billing.v1.BillingService.QueryBilling:output_type -> billing.v1.QueryBillingResponse
+	10, // 35: billing.v1.BillingService.StreamBilling:output_type -> billing.v1.StreamBillingResponse
+	12, // 36: billing.v1.BillingService.GetBillingStats:output_type -> billing.v1.GetBillingStatsResponse
+	15, // 37: billing.v1.BillingService.ClosePeriod:output_type -> billing.v1.ClosePeriodResponse
+	17, // 38: billing.v1.BillingService.ReopenPeriod:output_type -> billing.v1.ReopenPeriodResponse
+	19, // 39: billing.v1.BillingService.ListClosedPeriods:output_type -> billing.v1.ListClosedPeriodsResponse
+	34, // [34:40] is the sub-list for method output_type
+	28, // [28:34] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_billing_v1_billing_proto_init() }
@@ -1666,8 +1828,8 @@ func file_billing_v1_billing_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_billing_v1_billing_proto_rawDesc), len(file_billing_v1_billing_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   18,
+			NumEnums:      3,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -90,6 +90,61 @@ func (Aggregation) EnumDescriptor() ([]byte, []int) {
 	return file_billing_v1_catalog_proto_rawDescGZIP(), []int{0}
 }
 
+// PeakBasis says whose peak a max product charges.
+type PeakBasis int32
+
+const (
+	PeakBasis_PEAK_BASIS_UNSPECIFIED PeakBasis = 0
+	// Each resource at its own peak in the granule, summed (the default):
+	// two 100 GB disks one after the other in a month are 200 GB-month.
+	PeakBasis_PEAK_BASIS_RESOURCE PeakBasis = 1
+	// The customer's peak: the highest total of its resources' levels at any
+	// instant of the granule (the same two disks are 100 GB-month). Lines
+	// carry no resource.
+	PeakBasis_PEAK_BASIS_CUSTOMER PeakBasis = 2
+)
+
+// Enum value maps for PeakBasis.
+var (
+	PeakBasis_name = map[int32]string{
+		0: "PEAK_BASIS_UNSPECIFIED",
+		1: "PEAK_BASIS_RESOURCE",
+		2: "PEAK_BASIS_CUSTOMER",
+	}
+	PeakBasis_value = map[string]int32{
+		"PEAK_BASIS_UNSPECIFIED": 0,
+		"PEAK_BASIS_RESOURCE":    1,
+		"PEAK_BASIS_CUSTOMER":    2,
+	}
+)
+
+func (x PeakBasis) Enum() *PeakBasis {
+	p := new(PeakBasis)
+	*p = x
+	return p
+}
+
+func (x PeakBasis) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PeakBasis) Descriptor() protoreflect.EnumDescriptor {
+	return file_billing_v1_catalog_proto_enumTypes[1].Descriptor()
+}
+
+func (PeakBasis) Type() protoreflect.EnumType {
+	return &file_billing_v1_catalog_proto_enumTypes[1]
+}
+
+func (x PeakBasis) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PeakBasis.Descriptor instead.
+func (PeakBasis) EnumDescriptor() ([]byte, []int) {
+	return file_billing_v1_catalog_proto_rawDescGZIP(), []int{1}
+}
+
 // Metric is a product atom: something a collector measures, e.g. vm.vcpu.
 type Metric struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -106,7 +161,17 @@ type Metric struct {
 	// Output only.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// Output only.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// Makes the metric derived: its level at every instant is this
+	// expression over the levels of other metrics of the same resource, e.g.
+	// "vm.vcpu * vm.powered_on" or "max(vm.memory_gb * 0.5,
+	// vm.memory_reservation_gb)". CEL syntax, evaluated over exact decimals:
+	// + - * / (a quotient to 12 places; by zero gives 0), max(…), min(…),
+	// comparisons, && || ! and ? :. Inputs are gauge or derived metrics; a
+	// missing input counts as 0 and a result below 0 as 0. The aggregation
+	// must be time_weighted_avg, max or latest. Usage is never ingested for
+	// a derived metric. Immutable.
+	Expression    string `protobuf:"bytes,9,opt,name=expression,proto3" json:"expression,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -195,6 +260,13 @@ func (x *Metric) GetUpdateTime() *timestamppb.Timestamp {
 		return x.UpdateTime
 	}
 	return nil
+}
+
+func (x *Metric) GetExpression() string {
+	if x != nil {
+		return x.Expression
+	}
+	return ""
 }
 
 type CreateMetricRequest struct {
@@ -1229,7 +1301,10 @@ type Product struct {
 	// Output only.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// Output only.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// For a max metric: whose peak a granule charges. Unspecified is
+	// PEAK_BASIS_RESOURCE.
+	PeakBasis     PeakBasis `protobuf:"varint,10,opt,name=peak_basis,json=peakBasis,proto3,enum=billing.v1.PeakBasis" json:"peak_basis,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1325,6 +1400,13 @@ func (x *Product) GetUpdateTime() *timestamppb.Timestamp {
 		return x.UpdateTime
 	}
 	return nil
+}
+
+func (x *Product) GetPeakBasis() PeakBasis {
+	if x != nil {
+		return x.PeakBasis
+	}
+	return PeakBasis_PEAK_BASIS_UNSPECIFIED
 }
 
 type CreateProductRequest struct {
@@ -1814,7 +1896,7 @@ var File_billing_v1_catalog_proto protoreflect.FileDescriptor
 const file_billing_v1_catalog_proto_rawDesc = "" +
 	"\n" +
 	"\x18billing/v1/catalog.proto\x12\n" +
-	"billing.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x88\x05\n" +
+	"billing.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb2\x05\n" +
 	"\x06Metric\x12;\n" +
 	"\x03key\x18\x01 \x01(\tB)\xbaH&r$\x18d2 ^[a-z][a-z0-9_]*(\\.[a-z0-9_]+)*$R\x03key\x12+\n" +
 	"\fdisplay_name\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\vdisplayName\x12*\n" +
@@ -1826,7 +1908,10 @@ const file_billing_v1_catalog_proto_rawDesc = "" +
 	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime:\xaf\x01\xbaH\xab\x01\x1a\xa8\x01\n" +
+	"updateTime\x12(\n" +
+	"\n" +
+	"expression\x18\t \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\n" +
+	"expression:\xaf\x01\xbaH\xab\x01\x1a\xa8\x01\n" +
 	"\x17metric.unique_dimension\x12Sunique_dimension is required for AGGREGATION_UNIQUE_COUNT and not allowed otherwise\x1a8(this.aggregation == 5) == (this.unique_dimension != '')\"u\n" +
 	"\x13CreateMetricRequest\x122\n" +
 	"\x06metric\x18\x01 \x01(\v2\x12.billing.v1.MetricB\x06\xbaH\x03\xc8\x01\x01R\x06metric\x12*\n" +
@@ -1892,7 +1977,7 @@ const file_billing_v1_catalog_proto_rawDesc = "" +
 	"\rproduct_group\x18\x01 \x01(\v2\x18.billing.v1.ProductGroupR\fproductGroup\"q\n" +
 	"\x19DeleteProductGroupRequest\x12T\n" +
 	"\x10product_group_id\x18\x01 \x01(\tB*\xbaH'r%2#^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$R\x0eproductGroupId\"\x1c\n" +
-	"\x1aDeleteProductGroupResponse\"\xaa\x05\n" +
+	"\x1aDeleteProductGroupResponse\"\xea\x05\n" +
 	"\aProduct\x12=\n" +
 	"\x02id\x18\x01 \x01(\tB-\xbaH*\xd8\x01\x01r%2#^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$R\x02id\x12T\n" +
 	"\x10product_group_id\x18\x02 \x01(\tB*\xbaH'r%2#^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$R\x0eproductGroupId\x12H\n" +
@@ -1906,7 +1991,10 @@ const file_billing_v1_catalog_proto_rawDesc = "" +
 	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\x1aB\n" +
+	"updateTime\x12>\n" +
+	"\n" +
+	"peak_basis\x18\n" +
+	" \x01(\x0e2\x15.billing.v1.PeakBasisB\b\xbaH\x05\x82\x01\x02\x10\x01R\tpeakBasis\x1aB\n" +
 	"\x14DimensionFilterEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"y\n" +
@@ -1948,7 +2036,11 @@ const file_billing_v1_catalog_proto_rawDesc = "" +
 	"\x0fAGGREGATION_MAX\x10\x02\x12!\n" +
 	"\x1dAGGREGATION_TIME_WEIGHTED_AVG\x10\x03\x12\x16\n" +
 	"\x12AGGREGATION_LATEST\x10\x04\x12\x1c\n" +
-	"\x18AGGREGATION_UNIQUE_COUNT\x10\x052\xdc\x0e\n" +
+	"\x18AGGREGATION_UNIQUE_COUNT\x10\x05*Y\n" +
+	"\tPeakBasis\x12\x1a\n" +
+	"\x16PEAK_BASIS_UNSPECIFIED\x10\x00\x12\x17\n" +
+	"\x13PEAK_BASIS_RESOURCE\x10\x01\x12\x17\n" +
+	"\x13PEAK_BASIS_CUSTOMER\x10\x022\xdc\x0e\n" +
 	"\x0eCatalogService\x12n\n" +
 	"\fCreateMetric\x12\x1f.billing.v1.CreateMetricRequest\x1a .billing.v1.CreateMetricResponse\"\x1b\x82\xd3\xe4\x93\x02\x15:\x06metric\"\v/v1/metrics\x12j\n" +
 	"\tGetMetric\x12\x1c.billing.v1.GetMetricRequest\x1a\x1d.billing.v1.GetMetricResponse\" \x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/metrics/{metric_key}\x12c\n" +
@@ -1979,112 +2071,114 @@ func file_billing_v1_catalog_proto_rawDescGZIP() []byte {
 	return file_billing_v1_catalog_proto_rawDescData
 }
 
-var file_billing_v1_catalog_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_billing_v1_catalog_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
 var file_billing_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_billing_v1_catalog_proto_goTypes = []any{
 	(Aggregation)(0),                   // 0: billing.v1.Aggregation
-	(*Metric)(nil),                     // 1: billing.v1.Metric
-	(*CreateMetricRequest)(nil),        // 2: billing.v1.CreateMetricRequest
-	(*CreateMetricResponse)(nil),       // 3: billing.v1.CreateMetricResponse
-	(*GetMetricRequest)(nil),           // 4: billing.v1.GetMetricRequest
-	(*GetMetricResponse)(nil),          // 5: billing.v1.GetMetricResponse
-	(*ListMetricsRequest)(nil),         // 6: billing.v1.ListMetricsRequest
-	(*ListMetricsResponse)(nil),        // 7: billing.v1.ListMetricsResponse
-	(*UpdateMetricRequest)(nil),        // 8: billing.v1.UpdateMetricRequest
-	(*UpdateMetricResponse)(nil),       // 9: billing.v1.UpdateMetricResponse
-	(*DeleteMetricRequest)(nil),        // 10: billing.v1.DeleteMetricRequest
-	(*DeleteMetricResponse)(nil),       // 11: billing.v1.DeleteMetricResponse
-	(*ProductGroup)(nil),               // 12: billing.v1.ProductGroup
-	(*CreateProductGroupRequest)(nil),  // 13: billing.v1.CreateProductGroupRequest
-	(*CreateProductGroupResponse)(nil), // 14: billing.v1.CreateProductGroupResponse
-	(*GetProductGroupRequest)(nil),     // 15: billing.v1.GetProductGroupRequest
-	(*GetProductGroupResponse)(nil),    // 16: billing.v1.GetProductGroupResponse
-	(*ListProductGroupsRequest)(nil),   // 17: billing.v1.ListProductGroupsRequest
-	(*ListProductGroupsResponse)(nil),  // 18: billing.v1.ListProductGroupsResponse
-	(*UpdateProductGroupRequest)(nil),  // 19: billing.v1.UpdateProductGroupRequest
-	(*UpdateProductGroupResponse)(nil), // 20: billing.v1.UpdateProductGroupResponse
-	(*DeleteProductGroupRequest)(nil),  // 21: billing.v1.DeleteProductGroupRequest
-	(*DeleteProductGroupResponse)(nil), // 22: billing.v1.DeleteProductGroupResponse
-	(*Product)(nil),                    // 23: billing.v1.Product
-	(*CreateProductRequest)(nil),       // 24: billing.v1.CreateProductRequest
-	(*CreateProductResponse)(nil),      // 25: billing.v1.CreateProductResponse
-	(*GetProductRequest)(nil),          // 26: billing.v1.GetProductRequest
-	(*GetProductResponse)(nil),         // 27: billing.v1.GetProductResponse
-	(*ListProductsRequest)(nil),        // 28: billing.v1.ListProductsRequest
-	(*ListProductsResponse)(nil),       // 29: billing.v1.ListProductsResponse
-	(*UpdateProductRequest)(nil),       // 30: billing.v1.UpdateProductRequest
-	(*UpdateProductResponse)(nil),      // 31: billing.v1.UpdateProductResponse
-	(*DeleteProductRequest)(nil),       // 32: billing.v1.DeleteProductRequest
-	(*DeleteProductResponse)(nil),      // 33: billing.v1.DeleteProductResponse
-	nil,                                // 34: billing.v1.Product.DimensionFilterEntry
-	(*timestamppb.Timestamp)(nil),      // 35: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),      // 36: google.protobuf.FieldMask
+	(PeakBasis)(0),                     // 1: billing.v1.PeakBasis
+	(*Metric)(nil),                     // 2: billing.v1.Metric
+	(*CreateMetricRequest)(nil),        // 3: billing.v1.CreateMetricRequest
+	(*CreateMetricResponse)(nil),       // 4: billing.v1.CreateMetricResponse
+	(*GetMetricRequest)(nil),           // 5: billing.v1.GetMetricRequest
+	(*GetMetricResponse)(nil),          // 6: billing.v1.GetMetricResponse
+	(*ListMetricsRequest)(nil),         // 7: billing.v1.ListMetricsRequest
+	(*ListMetricsResponse)(nil),        // 8: billing.v1.ListMetricsResponse
+	(*UpdateMetricRequest)(nil),        // 9: billing.v1.UpdateMetricRequest
+	(*UpdateMetricResponse)(nil),       // 10: billing.v1.UpdateMetricResponse
+	(*DeleteMetricRequest)(nil),        // 11: billing.v1.DeleteMetricRequest
+	(*DeleteMetricResponse)(nil),       // 12: billing.v1.DeleteMetricResponse
+	(*ProductGroup)(nil),               // 13: billing.v1.ProductGroup
+	(*CreateProductGroupRequest)(nil),  // 14: billing.v1.CreateProductGroupRequest
+	(*CreateProductGroupResponse)(nil), // 15: billing.v1.CreateProductGroupResponse
+	(*GetProductGroupRequest)(nil),     // 16: billing.v1.GetProductGroupRequest
+	(*GetProductGroupResponse)(nil),    // 17: billing.v1.GetProductGroupResponse
+	(*ListProductGroupsRequest)(nil),   // 18: billing.v1.ListProductGroupsRequest
+	(*ListProductGroupsResponse)(nil),  // 19: billing.v1.ListProductGroupsResponse
+	(*UpdateProductGroupRequest)(nil),  // 20: billing.v1.UpdateProductGroupRequest
+	(*UpdateProductGroupResponse)(nil), // 21: billing.v1.UpdateProductGroupResponse
+	(*DeleteProductGroupRequest)(nil),  // 22: billing.v1.DeleteProductGroupRequest
+	(*DeleteProductGroupResponse)(nil), // 23: billing.v1.DeleteProductGroupResponse
+	(*Product)(nil),                    // 24: billing.v1.Product
+	(*CreateProductRequest)(nil),       // 25: billing.v1.CreateProductRequest
+	(*CreateProductResponse)(nil),      // 26: billing.v1.CreateProductResponse
+	(*GetProductRequest)(nil),          // 27: billing.v1.GetProductRequest
+	(*GetProductResponse)(nil),         // 28: billing.v1.GetProductResponse
+	(*ListProductsRequest)(nil),        // 29: billing.v1.ListProductsRequest
+	(*ListProductsResponse)(nil),       // 30: billing.v1.ListProductsResponse
+	(*UpdateProductRequest)(nil),       // 31: billing.v1.UpdateProductRequest
+	(*UpdateProductResponse)(nil),      // 32: billing.v1.UpdateProductResponse
+	(*DeleteProductRequest)(nil),       // 33: billing.v1.DeleteProductRequest
+	(*DeleteProductResponse)(nil),      // 34: billing.v1.DeleteProductResponse
+	nil,                                // 35: billing.v1.Product.DimensionFilterEntry
+	(*timestamppb.Timestamp)(nil),      // 36: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),      // 37: google.protobuf.FieldMask
 }
 var file_billing_v1_catalog_proto_depIdxs = []int32{
 	0,  // 0: billing.v1.Metric.aggregation:type_name -> billing.v1.Aggregation
-	35, // 1: billing.v1.Metric.create_time:type_name -> google.protobuf.Timestamp
-	35, // 2: billing.v1.Metric.update_time:type_name -> google.protobuf.Timestamp
-	1,  // 3: billing.v1.CreateMetricRequest.metric:type_name -> billing.v1.Metric
-	1,  // 4: billing.v1.CreateMetricResponse.metric:type_name -> billing.v1.Metric
-	1,  // 5: billing.v1.GetMetricResponse.metric:type_name -> billing.v1.Metric
-	1,  // 6: billing.v1.ListMetricsResponse.metrics:type_name -> billing.v1.Metric
-	1,  // 7: billing.v1.UpdateMetricRequest.metric:type_name -> billing.v1.Metric
-	36, // 8: billing.v1.UpdateMetricRequest.update_mask:type_name -> google.protobuf.FieldMask
-	1,  // 9: billing.v1.UpdateMetricResponse.metric:type_name -> billing.v1.Metric
-	35, // 10: billing.v1.ProductGroup.create_time:type_name -> google.protobuf.Timestamp
-	35, // 11: billing.v1.ProductGroup.update_time:type_name -> google.protobuf.Timestamp
-	12, // 12: billing.v1.CreateProductGroupRequest.product_group:type_name -> billing.v1.ProductGroup
-	12, // 13: billing.v1.CreateProductGroupResponse.product_group:type_name -> billing.v1.ProductGroup
-	12, // 14: billing.v1.GetProductGroupResponse.product_group:type_name -> billing.v1.ProductGroup
-	12, // 15: billing.v1.ListProductGroupsResponse.product_groups:type_name -> billing.v1.ProductGroup
-	12, // 16: billing.v1.UpdateProductGroupRequest.product_group:type_name -> billing.v1.ProductGroup
-	36, // 17: billing.v1.UpdateProductGroupRequest.update_mask:type_name -> google.protobuf.FieldMask
-	12, // 18: billing.v1.UpdateProductGroupResponse.product_group:type_name -> billing.v1.ProductGroup
-	34, // 19: billing.v1.Product.dimension_filter:type_name -> billing.v1.Product.DimensionFilterEntry
-	35, // 20: billing.v1.Product.create_time:type_name -> google.protobuf.Timestamp
-	35, // 21: billing.v1.Product.update_time:type_name -> google.protobuf.Timestamp
-	23, // 22: billing.v1.CreateProductRequest.product:type_name -> billing.v1.Product
-	23, // 23: billing.v1.CreateProductResponse.product:type_name -> billing.v1.Product
-	23, // 24: billing.v1.GetProductResponse.product:type_name -> billing.v1.Product
-	23, // 25: billing.v1.ListProductsResponse.products:type_name -> billing.v1.Product
-	23, // 26: billing.v1.UpdateProductRequest.product:type_name -> billing.v1.Product
-	36, // 27: billing.v1.UpdateProductRequest.update_mask:type_name -> google.protobuf.FieldMask
-	23, // 28: billing.v1.UpdateProductResponse.product:type_name -> billing.v1.Product
-	2,  // 29: billing.v1.CatalogService.CreateMetric:input_type -> billing.v1.CreateMetricRequest
-	4,  // 30: billing.v1.CatalogService.GetMetric:input_type -> billing.v1.GetMetricRequest
-	6,  // 31: billing.v1.CatalogService.ListMetrics:input_type -> billing.v1.ListMetricsRequest
-	8,  // 32: billing.v1.CatalogService.UpdateMetric:input_type -> billing.v1.UpdateMetricRequest
-	10, // 33: billing.v1.CatalogService.DeleteMetric:input_type -> billing.v1.DeleteMetricRequest
-	13, // 34: billing.v1.CatalogService.CreateProductGroup:input_type -> billing.v1.CreateProductGroupRequest
-	15, // 35: billing.v1.CatalogService.GetProductGroup:input_type -> billing.v1.GetProductGroupRequest
-	17, // 36: billing.v1.CatalogService.ListProductGroups:input_type -> billing.v1.ListProductGroupsRequest
-	19, // 37: billing.v1.CatalogService.UpdateProductGroup:input_type -> billing.v1.UpdateProductGroupRequest
-	21, // 38: billing.v1.CatalogService.DeleteProductGroup:input_type -> billing.v1.DeleteProductGroupRequest
-	24, // 39: billing.v1.CatalogService.CreateProduct:input_type -> billing.v1.CreateProductRequest
-	26, // 40: billing.v1.CatalogService.GetProduct:input_type -> billing.v1.GetProductRequest
-	28, // 41: billing.v1.CatalogService.ListProducts:input_type -> billing.v1.ListProductsRequest
-	30, // 42: billing.v1.CatalogService.UpdateProduct:input_type -> billing.v1.UpdateProductRequest
-	32, // 43: billing.v1.CatalogService.DeleteProduct:input_type -> billing.v1.DeleteProductRequest
-	3,  // 44: billing.v1.CatalogService.CreateMetric:output_type -> billing.v1.CreateMetricResponse
-	5,  // 45: billing.v1.CatalogService.GetMetric:output_type -> billing.v1.GetMetricResponse
-	7,  // 46: billing.v1.CatalogService.ListMetrics:output_type -> billing.v1.ListMetricsResponse
-	9,  // 47: billing.v1.CatalogService.UpdateMetric:output_type -> billing.v1.UpdateMetricResponse
-	11, // 48: billing.v1.CatalogService.DeleteMetric:output_type -> billing.v1.DeleteMetricResponse
-	14, // 49: billing.v1.CatalogService.CreateProductGroup:output_type -> billing.v1.CreateProductGroupResponse
-	16, // 50: billing.v1.CatalogService.GetProductGroup:output_type -> billing.v1.GetProductGroupResponse
-	18, // 51: billing.v1.CatalogService.ListProductGroups:output_type -> billing.v1.ListProductGroupsResponse
-	20, // 52: billing.v1.CatalogService.UpdateProductGroup:output_type -> billing.v1.UpdateProductGroupResponse
-	22, // 53: billing.v1.CatalogService.DeleteProductGroup:output_type -> billing.v1.DeleteProductGroupResponse
-	25, // 54: billing.v1.CatalogService.CreateProduct:output_type -> billing.v1.CreateProductResponse
-	27, // 55: billing.v1.CatalogService.GetProduct:output_type -> billing.v1.GetProductResponse
-	29, // 56: billing.v1.CatalogService.ListProducts:output_type -> billing.v1.ListProductsResponse
-	31, // 57: billing.v1.CatalogService.UpdateProduct:output_type -> billing.v1.UpdateProductResponse
-	33, // 58: billing.v1.CatalogService.DeleteProduct:output_type -> billing.v1.DeleteProductResponse
-	44, // [44:59] is the sub-list for method output_type
-	29, // [29:44] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	36, // 1: billing.v1.Metric.create_time:type_name -> google.protobuf.Timestamp
+	36, // 2: billing.v1.Metric.update_time:type_name -> google.protobuf.Timestamp
+	2,  // 3: billing.v1.CreateMetricRequest.metric:type_name -> billing.v1.Metric
+	2,  // 4: billing.v1.CreateMetricResponse.metric:type_name -> billing.v1.Metric
+	2,  // 5: billing.v1.GetMetricResponse.metric:type_name -> billing.v1.Metric
+	2,  // 6: billing.v1.ListMetricsResponse.metrics:type_name -> billing.v1.Metric
+	2,  // 7: billing.v1.UpdateMetricRequest.metric:type_name -> billing.v1.Metric
+	37, // 8: billing.v1.UpdateMetricRequest.update_mask:type_name -> google.protobuf.FieldMask
+	2,  // 9: billing.v1.UpdateMetricResponse.metric:type_name -> billing.v1.Metric
+	36, // 10: billing.v1.ProductGroup.create_time:type_name -> google.protobuf.Timestamp
+	36, // 11: billing.v1.ProductGroup.update_time:type_name -> google.protobuf.Timestamp
+	13, // 12: billing.v1.CreateProductGroupRequest.product_group:type_name -> billing.v1.ProductGroup
+	13, // 13: billing.v1.CreateProductGroupResponse.product_group:type_name -> billing.v1.ProductGroup
+	13, // 14: billing.v1.GetProductGroupResponse.product_group:type_name -> billing.v1.ProductGroup
+	13, // 15: billing.v1.ListProductGroupsResponse.product_groups:type_name -> billing.v1.ProductGroup
+	13, // 16: billing.v1.UpdateProductGroupRequest.product_group:type_name -> billing.v1.ProductGroup
+	37, // 17: billing.v1.UpdateProductGroupRequest.update_mask:type_name -> google.protobuf.FieldMask
+	13, // 18: billing.v1.UpdateProductGroupResponse.product_group:type_name -> billing.v1.ProductGroup
+	35, // 19: billing.v1.Product.dimension_filter:type_name -> billing.v1.Product.DimensionFilterEntry
+	36, // 20: billing.v1.Product.create_time:type_name -> google.protobuf.Timestamp
+	36, // 21: billing.v1.Product.update_time:type_name -> google.protobuf.Timestamp
+	1,  // 22: billing.v1.Product.peak_basis:type_name -> billing.v1.PeakBasis
+	24, // 23: billing.v1.CreateProductRequest.product:type_name -> billing.v1.Product
+	24, // 24: billing.v1.CreateProductResponse.product:type_name -> billing.v1.Product
+	24, // 25: billing.v1.GetProductResponse.product:type_name -> billing.v1.Product
+	24, // 26: billing.v1.ListProductsResponse.products:type_name -> billing.v1.Product
+	24, // 27: billing.v1.UpdateProductRequest.product:type_name -> billing.v1.Product
+	37, // 28: billing.v1.UpdateProductRequest.update_mask:type_name -> google.protobuf.FieldMask
+	24, // 29: billing.v1.UpdateProductResponse.product:type_name -> billing.v1.Product
+	3,  // 30: billing.v1.CatalogService.CreateMetric:input_type -> billing.v1.CreateMetricRequest
+	5,  // 31: billing.v1.CatalogService.GetMetric:input_type -> billing.v1.GetMetricRequest
+	7,  // 32: billing.v1.CatalogService.ListMetrics:input_type -> billing.v1.ListMetricsRequest
+	9,  // 33: billing.v1.CatalogService.UpdateMetric:input_type -> billing.v1.UpdateMetricRequest
+	11, // 34: billing.v1.CatalogService.DeleteMetric:input_type -> billing.v1.DeleteMetricRequest
+	14, // 35: billing.v1.CatalogService.CreateProductGroup:input_type -> billing.v1.CreateProductGroupRequest
+	16, // 36: billing.v1.CatalogService.GetProductGroup:input_type -> billing.v1.GetProductGroupRequest
+	18, // 37: billing.v1.CatalogService.ListProductGroups:input_type -> billing.v1.ListProductGroupsRequest
+	20, // 38: billing.v1.CatalogService.UpdateProductGroup:input_type -> billing.v1.UpdateProductGroupRequest
+	22, // 39: billing.v1.CatalogService.DeleteProductGroup:input_type -> billing.v1.DeleteProductGroupRequest
+	25, // 40: billing.v1.CatalogService.CreateProduct:input_type -> billing.v1.CreateProductRequest
+	27, // 41: billing.v1.CatalogService.GetProduct:input_type -> billing.v1.GetProductRequest
+	29, // 42: billing.v1.CatalogService.ListProducts:input_type -> billing.v1.ListProductsRequest
+	31, // 43: billing.v1.CatalogService.UpdateProduct:input_type -> billing.v1.UpdateProductRequest
+	33, // 44: billing.v1.CatalogService.DeleteProduct:input_type -> billing.v1.DeleteProductRequest
+	4,  // 45: billing.v1.CatalogService.CreateMetric:output_type -> billing.v1.CreateMetricResponse
+	6,  // 46: billing.v1.CatalogService.GetMetric:output_type -> billing.v1.GetMetricResponse
+	8,  // 47: billing.v1.CatalogService.ListMetrics:output_type -> billing.v1.ListMetricsResponse
+	10, // 48: billing.v1.CatalogService.UpdateMetric:output_type -> billing.v1.UpdateMetricResponse
+	12, // 49: billing.v1.CatalogService.DeleteMetric:output_type -> billing.v1.DeleteMetricResponse
+	15, // 50: billing.v1.CatalogService.CreateProductGroup:output_type -> billing.v1.CreateProductGroupResponse
+	17, // 51: billing.v1.CatalogService.GetProductGroup:output_type -> billing.v1.GetProductGroupResponse
+	19, // 52: billing.v1.CatalogService.ListProductGroups:output_type -> billing.v1.ListProductGroupsResponse
+	21, // 53: billing.v1.CatalogService.UpdateProductGroup:output_type -> billing.v1.UpdateProductGroupResponse
+	23, // 54: billing.v1.CatalogService.DeleteProductGroup:output_type -> billing.v1.DeleteProductGroupResponse
+	26, // 55: billing.v1.CatalogService.CreateProduct:output_type -> billing.v1.CreateProductResponse
+	28, // 56: billing.v1.CatalogService.GetProduct:output_type -> billing.v1.GetProductResponse
+	30, // 57: billing.v1.CatalogService.ListProducts:output_type -> billing.v1.ListProductsResponse
+	32, // 58: billing.v1.CatalogService.UpdateProduct:output_type -> billing.v1.UpdateProductResponse
+	34, // 59: billing.v1.CatalogService.DeleteProduct:output_type -> billing.v1.DeleteProductResponse
+	45, // [45:60] is the sub-list for method output_type
+	30, // [30:45] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_billing_v1_catalog_proto_init() }
@@ -2097,7 +2191,7 @@ func file_billing_v1_catalog_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_billing_v1_catalog_proto_rawDesc), len(file_billing_v1_catalog_proto_rawDesc)),
-			NumEnums:      1,
+			NumEnums:      2,
 			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,

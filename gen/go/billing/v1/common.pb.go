@@ -94,6 +94,9 @@ const (
 	BillingModel_BILLING_MODEL_OVERAGE BillingModel = 3
 	// Adjustment: a correction posted to an open period for a change that touched a closed one.
 	BillingModel_BILLING_MODEL_ADJUSTMENT BillingModel = 4
+	// Minimum: tops a product's month up to the minimum charge of its price
+	// (quantity 1, unit price = the top-up).
+	BillingModel_BILLING_MODEL_MINIMUM BillingModel = 5
 )
 
 // Enum value maps for BillingModel.
@@ -104,6 +107,7 @@ var (
 		2: "BILLING_MODEL_COMMITTED",
 		3: "BILLING_MODEL_OVERAGE",
 		4: "BILLING_MODEL_ADJUSTMENT",
+		5: "BILLING_MODEL_MINIMUM",
 	}
 	BillingModel_value = map[string]int32{
 		"BILLING_MODEL_UNSPECIFIED": 0,
@@ -111,6 +115,7 @@ var (
 		"BILLING_MODEL_COMMITTED":   2,
 		"BILLING_MODEL_OVERAGE":     3,
 		"BILLING_MODEL_ADJUSTMENT":  4,
+		"BILLING_MODEL_MINIMUM":     5,
 	}
 )
 
@@ -152,13 +157,14 @@ const file_billing_v1_common_proto_rawDesc = "" +
 	"\x10GRANULARITY_HOUR\x10\x01\x12\x13\n" +
 	"\x0fGRANULARITY_DAY\x10\x02\x12\x15\n" +
 	"\x11GRANULARITY_MONTH\x10\x03\x12\x16\n" +
-	"\x12GRANULARITY_PERIOD\x10\x04*\x9b\x01\n" +
+	"\x12GRANULARITY_PERIOD\x10\x04*\xb6\x01\n" +
 	"\fBillingModel\x12\x1d\n" +
 	"\x19BILLING_MODEL_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12BILLING_MODEL_PAYG\x10\x01\x12\x1b\n" +
 	"\x17BILLING_MODEL_COMMITTED\x10\x02\x12\x19\n" +
 	"\x15BILLING_MODEL_OVERAGE\x10\x03\x12\x1c\n" +
-	"\x18BILLING_MODEL_ADJUSTMENT\x10\x04B\x91\x03\x92A\xd3\x02\x12\xdb\x01\n" +
+	"\x18BILLING_MODEL_ADJUSTMENT\x10\x04\x12\x19\n" +
+	"\x15BILLING_MODEL_MINIMUM\x10\x05B\x91\x03\x92A\xd3\x02\x12\xdb\x01\n" +
 	"\fbillingd API\x12\xb8\x01Headless billing for VMware-based cloud and backup providers: catalog, price lists, campaigns, contracts, usage ingestion and billing queries. Money and quantities are decimal strings.*\f\n" +
 	"\n" +
 	"Apache-2.02\x02v1*\x02\x01\x022\x10application/json:\x10application/jsonZ=\n" +

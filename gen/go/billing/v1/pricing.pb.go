@@ -831,7 +831,13 @@ type Price struct {
 	// Output only.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// Output only.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// The least the customer pays for the product per calendar month (in its
+	// billing time zone) while this price is in force, e.g. "50.00"; empty:
+	// none. A month whose lines of the product add up to less gets a
+	// BILLING_MODEL_MINIMUM line for the difference. The minimum is prorated
+	// by the days of the month the price is in force.
+	MinimumCharge string `protobuf:"bytes,12,opt,name=minimum_charge,json=minimumCharge,proto3" json:"minimum_charge,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -941,6 +947,13 @@ func (x *Price) GetUpdateTime() *timestamppb.Timestamp {
 		return x.UpdateTime
 	}
 	return nil
+}
+
+func (x *Price) GetMinimumCharge() string {
+	if x != nil {
+		return x.MinimumCharge
+	}
+	return ""
 }
 
 type CreatePriceRequest struct {
@@ -2822,7 +2835,7 @@ const file_billing_v1_pricing_proto_rawDesc = "" +
 	"\x04Tier\x12,\n" +
 	"\x05up_to\x18\x01 \x01(\tB\x17\xbaH\x14r\x122\x10^$|^\\d+(\\.\\d+)?$R\x04upTo\x123\n" +
 	"\n" +
-	"unit_price\x18\x02 \x01(\tB\x14\xbaH\x11r\x0f2\r^\\d+(\\.\\d+)?$R\tunitPrice\"\xeb\a\n" +
+	"unit_price\x18\x02 \x01(\tB\x14\xbaH\x11r\x0f2\r^\\d+(\\.\\d+)?$R\tunitPrice\"\xab\b\n" +
 	"\x05Price\x12=\n" +
 	"\x02id\x18\x01 \x01(\tB-\xbaH*\xd8\x01\x01r%2#^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$R\x02id\x12\"\n" +
 	"\rprice_list_id\x18\x02 \x01(\tR\vpriceListId\x12I\n" +
@@ -2840,7 +2853,8 @@ const file_billing_v1_pricing_proto_rawDesc = "" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime:\xcd\x02\xbaH\xc9\x02\x1a\x82\x01\n" +
+	"updateTime\x12>\n" +
+	"\x0eminimum_charge\x18\f \x01(\tB\x17\xbaH\x14r\x122\x10^$|^\\d+(\\.\\d+)?$R\rminimumCharge:\xcd\x02\xbaH\xc9\x02\x1a\x82\x01\n" +
 	"\fprice.window\x12!valid_to must be after valid_from\x1aO!has(this.valid_to) || !has(this.valid_from) || this.valid_to > this.valid_from\x1a\xc1\x01\n" +
 	"\vprice.tiers\x129set either unit_price or tiers with a tier_mode, not both\x1awsize(this.tiers) == 0 ? (this.unit_price != '' && this.tier_mode == 0) : (this.unit_price == '' && this.tier_mode != 0)\"\xc1\x01\n" +
 	"\x12CreatePriceRequest\x12N\n" +

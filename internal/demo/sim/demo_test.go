@@ -1,4 +1,4 @@
-package demo_test
+package sim_test
 
 import (
 	"bytes"
@@ -20,13 +20,13 @@ import (
 	"github.com/billingd/billingd/internal/app"
 	"github.com/billingd/billingd/internal/collector"
 	"github.com/billingd/billingd/internal/config"
-	"github.com/billingd/billingd/internal/demo"
+	"github.com/billingd/billingd/internal/demo/sim"
 	"github.com/billingd/billingd/internal/store/postgres/pgtest"
 )
 
 const adminKey = "demo-test-admin-key-0123456789abcdef0123"
 
-// startBillingd runs billingd as `billingd demo` does, API keys on, on a
+// startBillingd runs billingd as billingd-demo does, API keys on, on a
 // fresh database, and returns its gRPC address.
 func startBillingd(t *testing.T, edit ...func(*config.Config)) string {
 	t.Helper()
@@ -89,8 +89,8 @@ func TestShortDemo(t *testing.T) {
 	}
 	dir := t.TempDir()
 	var out bytes.Buffer
-	opts := demo.Options{Out: &out, Days: 2, Small: true, ReportDir: dir, Dial: dial}
-	res, err := demo.Run(ctx, admin, opts)
+	opts := sim.Options{Out: &out, Days: 2, Small: true, ReportDir: dir, Dial: dial}
+	res, err := sim.Run(ctx, admin, opts)
 	if err != nil {
 		t.Fatalf("Run: %v\n%s", err, out.String())
 	}
@@ -146,6 +146,18 @@ func TestShortDemo(t *testing.T) {
 		t.Error("ACME's vCPU line is not 632 vCPU-hour × 0.015 = 9.48 EUR from list acme-eur")
 	}
 
+	// What is measured but not billed is named, with why: the collector's
+	// vm.powered_on and storage.used_gb, which no product sells.
+	for _, re := range []string{
+		`(?m)^\s+Not billed: \d+ usage series`,
+		`(?m)^\s+vm\.powered_on\s+acme \d+, globex \d+, initech \d+\s+no product sells metric vm\.powered_on$`,
+		`(?m)^\s+storage\.used_gb\s+acme \d+, globex \d+, initech \d+\s+no product sells metric storage\.used_gb$`,
+	} {
+		if !regexp.MustCompile(re).MatchString(printed) {
+			t.Errorf("demo output lacks %s", re)
+		}
+	}
+
 	// The five reports, each what its format says it is.
 	if len(res.Reports) != 5 {
 		t.Fatalf("reports = %v, want 5", res.Reports)
@@ -175,7 +187,7 @@ func TestShortDemo(t *testing.T) {
 
 	// A second run (the next `make run`): same keys, all duplicates, same bill.
 	out.Reset()
-	again, err := demo.Run(ctx, admin, opts)
+	again, err := sim.Run(ctx, admin, opts)
 	if err != nil {
 		t.Fatalf("second Run: %v\n%s", err, out.String())
 	}
@@ -203,7 +215,7 @@ func TestRefusedUsageEndsTheDemo(t *testing.T) {
 	wrongKey := func(string) (grpc.ClientConnInterface, error) { return dial("not-a-key-of-billingd-0123456789abcdef") }
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	_, err = demo.Run(ctx, admin, demo.Options{Days: 1, Small: true, Dial: wrongKey})
+	_, err = sim.Run(ctx, admin, sim.Options{Days: 1, Small: true, Dial: wrongKey})
 	if err == nil || !strings.Contains(err.Error(), "refused the usage") || !strings.Contains(err.Error(), "Unauthenticated") {
 		t.Fatalf("Run = %v, want billingd's refusal", err)
 	}
@@ -219,7 +231,7 @@ func TestShortDemoWithoutKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	res, err := demo.Run(context.Background(), conn, demo.Options{Out: &out, Days: 2, Small: true})
+	res, err := sim.Run(context.Background(), conn, sim.Options{Out: &out, Days: 2, Small: true})
 	if err != nil {
 		t.Fatalf("Run: %v\n%s", err, out.String())
 	}

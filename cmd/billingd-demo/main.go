@@ -1,3 +1,10 @@
+// Command billingd-demo is the demo behind `make run`: billingd on its
+// embedded PostgreSQL, a month of vCenter usage measured by the real
+// collector on a simulated vCenter (govmomi's vcsim), its bill and its
+// reports; then it keeps serving until Ctrl-C.
+//
+// It is a command of its own, not `billingd demo`, so that the production
+// server binary links neither the simulator nor the demo's estate.
 package main
 
 import (
@@ -9,8 +16,10 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"google.golang.org/grpc"
@@ -20,23 +29,34 @@ import (
 	"github.com/billingd/billingd/internal/collector"
 	"github.com/billingd/billingd/internal/config"
 	"github.com/billingd/billingd/internal/demo"
+	"github.com/billingd/billingd/internal/demo/sim"
 )
 
 // demoKeyFile keeps the demo's admin key beside the embedded PostgreSQL,
 // so that the key printed by one `make run` still works at the next.
 const demoKeyFile = "demo-admin-key"
 
-// runDemo is `billingd demo`: billingd on its embedded PostgreSQL with a
-// simulated month of usage, its bill and its reports; then it keeps serving
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "billingd-demo:", err)
+		os.Exit(1)
+	}
+}
+
+// run starts billingd on its embedded PostgreSQL with a simulated month of
+// usage, prints its bill and writes its reports; then it keeps serving
 // until ctx ends.
-func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("billingd demo", flag.ContinueOnError)
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("billingd-demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	out := fs.String("out", "demo-out", "folder the five reports (csv, xlsx, pdf, json, xml) are written to")
 	month := fs.String("month", "2026-10", "month to simulate, YYYY-MM in the demo customers' time zone ("+demo.TimeZone+")")
 	days := fs.Int("days", 0, "simulate only the first N days of the month (0: all of it)")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: billingd demo [flags]
+		fmt.Fprint(stderr, `Usage: billingd-demo [flags]   (make run ARGS='...')
 
 Starts billingd (on its embedded PostgreSQL unless --database-url is set),
 loads the demo catalog, price lists, campaigns and contract, runs the vCenter
@@ -46,6 +66,8 @@ month's bill, writes its reports and keeps serving until Ctrl-C.
 With API keys on (the default) the demo uses --bootstrap-admin-key, or a key
 it makes once and keeps in <data-dir>/demo-admin-key, and prints it.
 Per-key rate limits are off unless --rate-limit is given.
+
+Besides --out, --month and --days it takes every flag of billingd serve.
 
 Flags:
 `)
@@ -99,12 +121,12 @@ Flags:
 		return err
 	}
 	defer conn.Close()
-	opts := demo.Options{Out: stdout, Live: isTerminal(stdout), Month: *month, Days: *days, ReportDir: *out,
+	opts := sim.Options{Out: stdout, Live: isTerminal(stdout), Month: *month, Days: *days, ReportDir: *out,
 		Log: log.With("component", "demo collector")}
 	if cfg.Auth {
 		opts.Dial = func(token string) (grpc.ClientConnInterface, error) { return dial(token) }
 	}
-	res, err := demo.Run(ctx, conn, opts)
+	res, err := sim.Run(ctx, conn, opts)
 	if err != nil {
 		if ctx.Err() != nil {
 			return <-ran
@@ -152,7 +174,7 @@ func demoKey(dataDir string) (string, error) {
 }
 
 // printTry ends the demo with what to try against the running billingd.
-func printTry(w io.Writer, cfg config.Config, keyFile, grpcAddr, httpAddr string, res demo.Result) {
+func printTry(w io.Writer, cfg config.Config, keyFile, grpcAddr, httpAddr string, res sim.Result) {
 	scheme, curl := "http", "curl -fsS"
 	if cfg.TLSCert != "" {
 		scheme, curl = "https", "curl -fsS --cacert "+cfg.TLSCert
@@ -171,15 +193,23 @@ func printTry(w io.Writer, cfg config.Config, keyFile, grpcAddr, httpAddr string
 	} else {
 		fmt.Fprint(w, "API keys are off (--auth=off): every caller is admin.\n\n")
 	}
+	// The period as the demo billed it: the month by name (each customer's
+	// own month), or the instants of a part of one (--days).
 	from, to := res.From.UTC().Format(time.RFC3339), res.To.UTC().Format(time.RFC3339)
+	query, report, ctl := "query.startTime="+from+"&query.endTime="+to, "from="+from+"&to="+to, "--from "+from+" --to "+to
+	if m := res.Query.GetMonth(); m != "" {
+		query, report, ctl = "query.month="+m, "month="+m, "--month "+m
+	}
 	fmt.Fprintf(w, "Try it while billingd runs:\n\n")
 	fmt.Fprintf(w, "  %s%s %s/v1/products\n", curl, auth, base)
-	fmt.Fprintf(w, "  %s%s '%s/v1/billing:query?query.startTime=%s&query.endTime=%s&query.groupBy=GROUP_BY_CUSTOMER'\n", curl, auth, base, from, to)
-	fmt.Fprintf(w, "  %s%s -OJ '%s/v1/reports/billing?customer=acme&from=%s&to=%s&group_by=product&format=pdf'\n", curl, auth, base, from, to)
+	fmt.Fprintf(w, "  %s%s '%s/v1/billing:query?%s&query.groupBy=GROUP_BY_CUSTOMER'\n", curl, auth, base, query)
+	fmt.Fprintf(w, "  %s%s -OJ '%s/v1/reports/billing?customer=acme&%s&group_by=product&format=pdf'\n", curl, auth, base, report)
 	fmt.Fprintf(w, "  %s %s/openapi.json\n", curl, base)
 	fmt.Fprintf(w, "  %s %s/metrics | grep grpc_server_handled_total\n", curl, base)
-	fmt.Fprintf(w, "  go run ./cmd/billingctl --addr %s bill --month %s --tz %s --group-by customer,product\n",
-		loopback(grpcAddr), res.From.Format("2006-01"), demo.TimeZone)
+	fmt.Fprintf(w, "  go run ./cmd/billingctl --addr %s bill %s --group-by customer,product\n", loopback(grpcAddr), ctl)
+	if m := res.Query.GetMonth(); m != "" {
+		fmt.Fprintf(w, "  go run ./examples/go-client --addr %s --month %s\n", loopback(grpcAddr), m)
+	}
 	fmt.Fprintf(w, "\nbillingd keeps running; stop it with Ctrl-C.\n")
 }
 
@@ -194,6 +224,14 @@ func loopback(addr string) string {
 		host = "127.0.0.1"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 func isTerminal(w io.Writer) bool {

@@ -1,4 +1,4 @@
-package demo
+package sim
 
 import (
 	"context"
@@ -54,13 +54,7 @@ func writeBill(w io.Writer, bill *billingv1.QueryBillingResponse) (map[string]ma
 		rows = append(rows, []string{"", "", "", "", "", "TOTAL", t.GetAmount(), t.GetCurrency(), fmt.Sprintf("%d lines", t.GetLineCount())})
 	}
 	writeTable(w, rows, right, blank)
-	// Usage of a metric no product sells (vm.powered_on, storage.used_gb)
-	// comes back with no product id: measured, deliberately not billed.
-	for _, u := range bill.GetUnpricedUsage() {
-		if u.GetProductId() != "" {
-			fmt.Fprintf(w, "  unpriced: %s %s %s (no price covers it; not billed)\n", u.GetCustomerId(), u.GetProductId(), u.GetQuantity())
-		}
-	}
+	writeUnpriced(w, bill.GetUnpricedUsage())
 
 	out := map[string]map[string]string{}
 	for c, m := range subtotals {
@@ -70,6 +64,36 @@ func writeBill(w io.Writer, bill *billingv1.QueryBillingResponse) (map[string]ma
 		}
 	}
 	return out, order
+}
+
+// writeUnpriced says what was measured but not billed, one row per metric
+// and reason with its series per customer. In the demo that is the
+// collector's vm.powered_on and storage.used_gb, which no product sells.
+func writeUnpriced(w io.Writer, us []*billingv1.UnpricedUsage) {
+	if len(us) == 0 {
+		return
+	}
+	type key struct{ metric, why string }
+	series := map[key]map[string]int{}
+	var order []key
+	for _, u := range us {
+		k := key{u.GetMetricKey(), u.GetDescription()}
+		if series[k] == nil {
+			series[k] = map[string]int{}
+			order = append(order, k)
+		}
+		series[k][u.GetCustomerId()]++
+	}
+	fmt.Fprintf(w, "\n  Not billed: %d usage series measured but not rated\n", len(us))
+	rows := [][]string{{"METRIC", "SERIES PER CUSTOMER", "WHY"}}
+	for _, k := range order {
+		var per []string
+		for _, c := range sortedKeys(series[k]) {
+			per = append(per, fmt.Sprintf("%s %d", c, series[k][c]))
+		}
+		rows = append(rows, []string{k.metric, strings.Join(per, ", "), k.why})
+	}
+	writeTable(w, rows, nil, nil)
 }
 
 func model(m billingv1.BillingModel) string {

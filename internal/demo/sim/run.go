@@ -1,4 +1,4 @@
-package demo
+package sim
 
 import (
 	"context"
@@ -9,9 +9,11 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	billingv1 "github.com/billingd/billingd/gen/go/billing/v1"
 	"github.com/billingd/billingd/internal/collector"
+	"github.com/billingd/billingd/internal/demo"
 )
 
 // Options tune Run.
@@ -78,11 +80,11 @@ func Run(ctx context.Context, conn grpc.ClientConnInterface, o Options) (Result,
 	started := time.Now()
 
 	vms, created, events := estate(o.Small)
-	p.say("billingd demo: %s for %d customers, %d VMs on a simulated vCenter, hour by hour\n\n",
-		monthLabel(from, to), len(customers), len(vms)+len(created))
+	p.say("billingd-demo: %s for %d customers, %d VMs on a simulated vCenter, hour by hour\n\n",
+		monthLabel(from, to), len(demo.CustomerIDs()), len(vms)+len(created))
 
 	p.step(1, "Catalog, price lists, campaigns and contract")
-	n, err := load(ctx, conn)
+	n, err := demo.LoadCounting(ctx, conn)
 	if err != nil {
 		return res, err
 	}
@@ -167,8 +169,15 @@ func Run(ctx context.Context, conn grpc.ClientConnInterface, o Options) (Result,
 	p.step(4, "The bill: BillingService.QueryBilling")
 	p.say("\n\n")
 	res.Query = &billingv1.BillingQuery{
-		StartTime: ts(from), EndTime: ts(to), Granularity: billingv1.Granularity_GRANULARITY_PERIOD,
-		GroupBy: []billingv1.GroupBy{billingv1.GroupBy_GROUP_BY_CUSTOMER, billingv1.GroupBy_GROUP_BY_PRODUCT},
+		Granularity: billingv1.Granularity_GRANULARITY_PERIOD,
+		GroupBy:     []billingv1.GroupBy{billingv1.GroupBy_GROUP_BY_CUSTOMER, billingv1.GroupBy_GROUP_BY_PRODUCT},
+	}
+	if to.Equal(from.AddDate(0, 1, 0)) {
+		// The month by name, as billingctl and the API take it: each
+		// customer's own month in its billing time zone.
+		res.Query.Month = from.Format("2006-01")
+	} else {
+		res.Query.StartTime, res.Query.EndTime = timestamppb.New(from), timestamppb.New(to)
 	}
 	bill, err := queryAll(ctx, billingv1.NewBillingServiceClient(conn), res.Query)
 	if err != nil {
@@ -194,7 +203,7 @@ func window(month string, days int) (time.Time, time.Time, error) {
 	if month == "" {
 		month = "2026-10"
 	}
-	loc, err := time.LoadLocation(TimeZone)
+	loc, err := time.LoadLocation(demo.TimeZone)
 	if err != nil {
 		return time.Time{}, time.Time{}, fmt.Errorf("demo: %w", err)
 	}
@@ -206,8 +215,8 @@ func window(month string, days int) (time.Time, time.Time, error) {
 	if days > 0 && m.AddDate(0, 0, days).Before(to) {
 		to = m.AddDate(0, 0, days)
 	}
-	if m.Before(Epoch) {
-		return time.Time{}, time.Time{}, fmt.Errorf("demo: month %s is before the demo prices start (%s)", month, Epoch.Format("2006-01"))
+	if m.Before(demo.Epoch) {
+		return time.Time{}, time.Time{}, fmt.Errorf("demo: month %s is before the demo prices start (%s)", month, demo.Epoch.Format("2006-01"))
 	}
 	return m, to, nil
 }

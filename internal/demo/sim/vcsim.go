@@ -1,4 +1,4 @@
-package demo
+package sim
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/billingd/billingd/internal/collector"
 	"github.com/billingd/billingd/internal/collector/vcenter"
+	"github.com/billingd/billingd/internal/demo"
 )
 
 // Simulated vCenter layout: govmomi's vcsim VPX model with three local
@@ -99,8 +100,8 @@ func startVCenter(ctx context.Context) (_ *simVCenter, err error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, c := range customers {
-		if v.folders[c.GetId()], err = tenants.CreateFolder(ctx, c.GetId()); err != nil {
+	for _, id := range demo.CustomerIDs() {
+		if v.folders[id], err = tenants.CreateFolder(ctx, id); err != nil {
 			return nil, err
 		}
 	}
@@ -118,7 +119,7 @@ func (v *simVCenter) source() (*vcenter.Source, error) {
 	}
 	return vcenter.New(vcSite, vcenter.Config{
 		URL: u.String(), Username: vcUser, Password: collector.NewSecret(vcPassword, "demo"),
-		Site: vcSite, StoragePolicies: policies,
+		Site: vcSite, StoragePolicies: policies, Reservations: true,
 		Tenants: []vcenter.TenantRule{{Folder: tenantFolder + "/{customer}"}},
 	})
 }
@@ -138,8 +139,8 @@ func (v *simVCenter) create(ctx context.Context, s vmSpec) error {
 	}
 	task, err := v.folders[s.customer].CreateVM(ctx, types.VirtualMachineConfigSpec{
 		Name: s.name, GuestId: string(guest), NumCPUs: s.cpu, MemoryMB: int64(s.memGB) * 1024,
-		InstanceUuid: instanceUUID(s.name),
-		Files:        &types.VirtualMachineFileInfo{VmPathName: "[" + datastores[s.policy] + "]"},
+		InstanceUuid: instanceUUID(s.name), MemoryAllocation: &types.ResourceAllocationInfo{Reservation: types.NewInt64(s.reservedGB * 1024)},
+		Files: &types.VirtualMachineFileInfo{VmPathName: "[" + datastores[s.policy] + "]"},
 	}, v.pool, v.host)
 	if err != nil {
 		return fmt.Errorf("create %s: %w", s.name, err)

@@ -1,4 +1,4 @@
-package demo
+package sim
 
 import (
 	"fmt"
@@ -16,6 +16,7 @@ type vmSpec struct {
 	diskGB, usedGB int64  // provisioned and used
 	backup         bool   // protected by the simulated backup product
 	publicIPs      int    // public IPv4 addresses routed to it
+	reservedGB     int64  // memory reserved (the vRAM rule bills the higher of this and half the memory)
 	off            bool   // powered off
 }
 
@@ -37,7 +38,7 @@ func day(d int, hours int) time.Duration {
 func estate(small bool) (vms []vmSpec, created map[string]vmSpec, events []event) {
 	vms = []vmSpec{
 		{name: "acme-web-01", customer: "acme", cpu: 4, memGB: 16, policy: "Gold", diskGB: 300, usedGB: 150, backup: true, publicIPs: 1},
-		{name: "acme-db-01", customer: "acme", cpu: 8, memGB: 64, windows: true, policy: "Gold", diskGB: 500, usedGB: 420, backup: true},
+		{name: "acme-db-01", customer: "acme", cpu: 8, memGB: 64, windows: true, policy: "Gold", diskGB: 500, usedGB: 420, backup: true, reservedGB: 40},
 		{name: "globex-app-01", customer: "globex", cpu: 2, memGB: 8, policy: "Silver", diskGB: 200, usedGB: 60, publicIPs: 1},
 		{name: "initech-fs-01", customer: "initech", cpu: 2, memGB: 8, windows: true, policy: "Bronze", diskGB: 2000, usedGB: 1500, backup: true},
 	}
@@ -83,5 +84,9 @@ func (v vmSpec) String() string {
 	if v.windows {
 		os = "Windows"
 	}
-	return fmt.Sprintf("%s: %d vCPU, %d GB, %s, %d GB %s", v.name, v.cpu, v.memGB, os, v.diskGB, v.policy)
+	mem := fmt.Sprintf("%d GB", v.memGB)
+	if v.reservedGB > 0 {
+		mem += fmt.Sprintf(" (%d GB reserved)", v.reservedGB)
+	}
+	return fmt.Sprintf("%s: %d vCPU, %s, %s, %d GB %s", v.name, v.cpu, mem, os, v.diskGB, v.policy)
 }
