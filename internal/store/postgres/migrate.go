@@ -85,7 +85,7 @@ func MigrationsDigest() string {
 // gets the lock second finds nothing left to do.
 //
 // On a database with the citus extension, Migrate then lays the tables out
-// as schema_layout records them (migration 0012): usage and rollup tables
+// as schema_layout records them (migration 0013): usage and rollup tables
 // distributed by customer_id and co-located, the small ones reference
 // tables. Tables already laid out are left alone, so this also moves a
 // database that got the extension after it was migrated.
@@ -180,11 +180,11 @@ func hasCitus(ctx context.Context, q querier) (bool, error) {
 }
 
 // applyCitusLayout distributes the tables schema_layout lists and Citus
-// does not know yet (billingd_apply_layout, migration 0012).
+// does not know yet (billingd_apply_layout, migration 0013).
 func applyCitusLayout(ctx context.Context, conn *pgxpool.Conn) error {
 	var ok bool
 	if err := conn.QueryRow(ctx, sqlHasLayout).Scan(&ok); err != nil || !ok {
-		return err // migrated only up to before 0012 (upgrade tests)
+		return err // migrated only up to before 0013 (upgrade tests)
 	}
 	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, sqlCitusSequential); err != nil {

@@ -208,7 +208,7 @@ const (
 
 // markLate lists in usage_late the stored records that a closed month
 // reads (they start in it or up to billing.Lookback before it), so that
-// the month stays as it was closed (migration 0010). It runs after the
+// the month stays as it was closed (migration 0011). It runs after the
 // records were written, so tx holds ROW EXCLUSIVE on usage_records: a
 // close (which takes SHARE) either committed before, and this read sees
 // it, or waits for this transaction, and its month has the records.

@@ -1,4 +1,4 @@
--- 0011_usage_hourly_per_customer: the rollup worker's functions work one
+-- 0012_usage_hourly_per_customer: the rollup worker's functions work one
 -- customer at a time, in PL/pgSQL.
 --
 -- usage_hourly_drain and usage_hourly_recompute (0008, 0009) were SQL

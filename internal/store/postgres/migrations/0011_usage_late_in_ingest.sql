@@ -1,4 +1,4 @@
--- 0010_usage_late_in_ingest: the ingest transaction lists late records
+-- 0011_usage_late_in_ingest: the ingest transaction lists late records
 -- itself; the trigger that did goes.
 --
 -- usage_records_mark_late (0005, 0007) was a statement trigger with a

@@ -1,4 +1,4 @@
--- 0012_citus_layout: how each table is laid out on Citus, recorded here
+-- 0013_citus_layout: how each table is laid out on Citus, recorded here
 -- and applied wherever the citus extension exists.
 --
 -- schema_layout lists every table with how Citus should hold it:
