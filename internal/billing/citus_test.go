@@ -24,5 +24,9 @@ func TestCitus(t *testing.T) {
 		"RollupReaderEqualsRawReader":       TestRollupReaderEqualsRawReader,
 		"EachCustomerIsBilledInOneCurrency": TestEachCustomerIsBilledInOneCurrency,
 		"AmbiguousBillingCurrency":          TestAmbiguousBillingCurrencyIsFailedPrecondition,
+		"MergedLinesSplitAcrossIdleDays":    TestMergedLinesSplitAcrossAResourcesIdleDays,
+		"MergedLinesSplitAtAnotherPrice":    TestMergedLinesSplitWhereAnotherPriceApplied,
+		"MonthIsEachCustomersLocalMonth":    TestMonthIsEachCustomersLocalMonth,
+		"MonthValidation":                   TestMonthValidation,
 	})
 }

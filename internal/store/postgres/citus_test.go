@@ -48,10 +48,10 @@ func testCitusLayout(t *testing.T) {
 	db := newUsageDB(t)
 	conn := db.conn
 	read := func() map[string]string {
-		rows, _ := conn.Query(ctx, `SELECT logicalrelid::text,
-			CASE partmethod WHEN 'h' THEN 'customer:' || column_to_column_name(logicalrelid, partkey) || ':' || colocationid
-			                WHEN 'n' THEN 'reference' ELSE partmethod::text END
-			FROM pg_dist_partition WHERE logicalrelid::text NOT LIKE 'usage\_records\_%'`)
+		rows, _ := conn.Query(ctx, `SELECT t.table_name::text,
+			CASE t.citus_table_type WHEN 'distributed' THEN 'customer:' || t.distribution_column || ':' || t.colocation_id
+			ELSE t.citus_table_type END
+			FROM citus_tables t WHERE t.table_name::text NOT LIKE 'usage\\_records\\_%'`)
 		got := map[string]string{}
 		var table, how string
 		if _, err := pgx.ForEachRow(rows, []any{&table, &how}, func() error { got[table] = how; return nil }); err != nil {

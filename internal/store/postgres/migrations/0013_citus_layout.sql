@@ -34,12 +34,19 @@ BEGIN
     IF how = 'local' OR NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
         RETURN false;
     END IF;
-    IF EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = t::regclass) THEN
-        RETURN false;
-    END IF;
     IF how = 'reference' THEN
+        -- A table with a foreign key to a reference table was made a
+        -- "Citus local table" (on the coordinator only, repmodel 's') when
+        -- that table became one: make it a reference table (repmodel 't')
+        -- too, or statements joining it with usage run in several steps.
+        IF EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = t::regclass AND repmodel = 't') THEN
+            RETURN false;
+        END IF;
         PERFORM create_reference_table(t::regclass);
         RETURN true;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = t::regclass AND partmethod = 'h') THEN
+        RETURN false;
     END IF;
     SELECT table_name INTO anchor FROM schema_layout WHERE schema_layout.how = 'customer' ORDER BY seq LIMIT 1;
     IF anchor IS NULL OR anchor = t THEN

@@ -40,3 +40,28 @@ func TestScanFrozenLeavesLateOutOfEveryBranch(t *testing.T) {
 		t.Errorf("%d branches leave late records out, want 3:\n%s", n, sqlScanFrozen)
 	}
 }
+
+// TestCitusSessionSQLLeavesURLSettingsAlone: billingd's Citus settings
+// apply to every session unless the database URL sets them itself.
+func TestCitusSessionSQLLeavesURLSettingsAlone(t *testing.T) {
+	all := citusSessionSQL(map[string]string{})
+	for _, kv := range citusSettings {
+		if !strings.Contains(all, "'"+kv[0]+"', '"+kv[1]+"'") {
+			t.Errorf("%s is not set: %s", kv[0], all)
+		}
+	}
+	if !strings.Contains(all, "WHERE extname = 'citus'") {
+		t.Errorf("the settings are not limited to databases with Citus: %s", all)
+	}
+	some := citusSessionSQL(map[string]string{"citus.max_adaptive_executor_pool_size": "4"})
+	if strings.Contains(some, "max_adaptive_executor_pool_size") || !strings.Contains(some, "max_cached_conns_per_worker") {
+		t.Errorf("with the pool size in the URL: %s", some)
+	}
+	none := map[string]string{}
+	for _, kv := range citusSettings {
+		none[kv[0]] = "x"
+	}
+	if got := citusSessionSQL(none); got != "" {
+		t.Errorf("with every setting in the URL: %q, want none", got)
+	}
+}
