@@ -30,6 +30,7 @@ func main() {
 	flag.StringVar(&cfg.Billingd, "billingd", "", "billingd binary to benchmark as a subprocess (empty: billingd runs in this process)")
 	flag.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of this process during the gRPC phase to this file (billingd's only when in process)")
 	flag.BoolVar(&cfg.Keep, "keep", false, "keep the benchmark database")
+	flag.StringVar(&cfg.CitusURL, "citus-url", "", "also run on a Citus cluster (its coordinator's postgres database, e.g. $BILLINGD_TEST_CITUS_URL), after the single node, and print both")
 	flag.BoolVar(&cfg.SequentialKeys, "sequential-keys", false, `keys "bench-<i>" in load order instead of collector-shaped ones (a faster baseline b)`)
 	flag.Parse()
 	if cfg.Records <= 0 || cfg.Clients <= 0 || cfg.Batch <= 0 || cfg.Batch > 10000 || cfg.Window <= 0 {
@@ -38,10 +39,25 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	res, err := usagebench.Run(ctx, cfg, os.Stderr)
+	single := cfg
+	single.CitusURL = ""
+	res, err := usagebench.Run(ctx, single, os.Stderr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "usagebench:", err)
 		os.Exit(1)
 	}
-	res.Print(os.Stdout, cfg)
+	res.Print(os.Stdout, single)
+	if cfg.CitusURL == "" {
+		return
+	}
+	fmt.Println()
+	cit, err := usagebench.Run(ctx, cfg, os.Stderr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "usagebench on Citus:", err)
+		os.Exit(1)
+	}
+	cit.Print(os.Stdout, cfg)
+	fmt.Printf("\nCitus / single node, same run: ingest (c) %.2f×, rollups current %.2f×, resend (d) time %.2f×, month query %.2f×\n",
+		res.Ingest.Seconds()/cit.Ingest.Seconds(), res.RollupsCurrent.Seconds()/cit.RollupsCurrent.Seconds(),
+		cit.Resend.Seconds()/res.Resend.Seconds(), cit.MonthQuery.Seconds()/res.MonthQuery.Seconds())
 }

@@ -77,12 +77,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		return nil, err
 	}
 	a.db.store.SetAuditEncoder(rpc.AuditJSON)
+	a.db.store.SetLogger(log)
 	if a.sec, err = newSecurity(ctx, cfg, a.db, log, a.stderr); err != nil {
 		return nil, err
 	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(a.db.store.Collectors()...) // the rollup worker's drains and failures
 	if a.grpcSrv, a.health, err = newGRPCServer(a.db, reg, log, a.sec); err != nil {
 		return nil, err
 	}

@@ -23,6 +23,7 @@ import (
 	billingv1 "github.com/billingd/billingd/gen/go/billing/v1"
 
 	"github.com/billingd/billingd/internal/store/postgres"
+	"github.com/billingd/billingd/internal/store/postgres/citusdb"
 )
 
 // Config says how big a run is and where PostgreSQL is.
@@ -36,6 +37,11 @@ type Config struct {
 	Billingd   string // billingd binary to run as a subprocess; empty: billingd in this process
 	CPUProfile string // write a CPU profile of this process during phase (c) here when set
 	Keep       bool   // keep the database for inspection
+	// CitusURL, when set, runs on a database created on every node of the
+	// Citus cluster whose coordinator it points at (citusdb.Create),
+	// which billingd lays out when it migrates; the baselines COPY into
+	// tables on the coordinator. AdminURL is not used then.
+	CitusURL string
 	// SequentialKeys uses keys "bench-<i>", whose order follows the
 	// load's, instead of collector-shaped ones ("vcenter:vc01:<VM
 	// UUID>:<metric>:<time>"), whose order is scattered: a unique index on
@@ -65,9 +71,16 @@ type Result struct {
 	MonthQueryDirty, MonthQuery time.Duration
 	MonthLines                  int
 	MonthTotal                  string
-	CPU                         [3]cpuUsed // CPU time of phases (a), (b), (c) (c until rollups are current)
-	WAL                         [3]int64   // WAL bytes written in phases (a), (b), (c)
+	// Resend is phase (d): the first ResendRecords records sent again,
+	// every one a duplicate, until the last acknowledgement.
+	Resend        time.Duration
+	ResendRecords int
+	CPU           [3]cpuUsed // CPU time of phases (a), (b), (c) (c until rollups are current)
+	WAL           [3]int64   // WAL bytes written in phases (a), (b), (c)
 }
+
+// maxResend bounds phase (d).
+const maxResend = 100_000
 
 func rate(n int, d time.Duration) float64 { return float64(n) / d.Seconds() }
 
@@ -82,13 +95,21 @@ func (r Result) Print(w io.Writer, cfg Config) {
 	if inProcess {
 		where = "in this process"
 	}
-	fmt.Fprintf(w, "records: %d, clients: %d, batch: %d, billingd %s, hourly rollups on\n", r.Records, cfg.Clients, cfg.Batch, where)
+	backend := "single PostgreSQL"
+	if cfg.CitusURL != "" {
+		backend = "Citus coordinator + workers (CPU below: this host's coordinator processes only)"
+	}
+	fmt.Fprintf(w, "records: %d, clients: %d, batch: %d, billingd %s, hourly rollups on, %s\n", r.Records, cfg.Clients, cfg.Batch, where, backend)
 	fmt.Fprintf(w, "(a) COPY, no index:                 %8.2fs %10.0f rows/s\n", r.Plain.Seconds(), a)
 	fmt.Fprintf(w, "(b) COPY, unique key index:         %8.2fs %10.0f rows/s\n", r.Unique.Seconds(), b)
 	fmt.Fprintf(w, "(c) gRPC ingest, idempotent, acked: %8.2fs %10.0f records/s   ratio c/a: %.2f   c/b: %.2f\n",
 		r.Ingest.Seconds(), c, c/a, c/b)
 	fmt.Fprintf(w, "    … and hourly rollups current:   %8.2fs %10.0f records/s   ratio    : %.2f      : %.2f\n",
 		r.RollupsCurrent.Seconds(), e, e/a, e/b)
+	if r.ResendRecords > 0 {
+		fmt.Fprintf(w, "(d) resend of %d stored records:    %8.2fs %10.0f records/s   (all duplicates)\n",
+			r.ResendRecords, r.Resend.Seconds(), rate(r.ResendRecords, r.Resend))
+	}
 	fmt.Fprintf(w, "CPU time and WAL per row (%d CPUs shared by everything):\n", runtime.NumCPU())
 	for i, name := range []string{"(a)", "(b)", "(c)"} {
 		u := r.CPU[i]
@@ -119,23 +140,35 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (Result, error) {
 		fmt.Fprintln(progress, "hourly rollups OFF (USAGEBENCH_SKIP_ROLLUPS=1): billing would miss this usage")
 	}
 	name := "usagebench_" + randomHex(6)
-	admin, err := pgx.Connect(ctx, cfg.AdminURL)
+	adminURL := cfg.AdminURL
+	if cfg.CitusURL != "" {
+		adminURL = cfg.CitusURL
+	}
+	admin, err := pgx.Connect(ctx, adminURL)
 	if err != nil {
-		return res, fmt.Errorf("connect %s: %w", redact(cfg.AdminURL), err)
+		return res, fmt.Errorf("connect %s: %w", redact(adminURL), err)
 	}
 	defer admin.Close(context.WithoutCancel(ctx))
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+	drop := func(ctx context.Context) error {
+		_, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		return err
+	}
+	dbURL := ""
+	if cfg.CitusURL != "" {
+		if dbURL, drop, err = citusdb.Create(ctx, cfg.CitusURL, name); err != nil {
+			return res, fmt.Errorf("database on the Citus cluster: %w", err)
+		}
+	} else if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
 		return res, err
+	} else {
+		dbURL = cfg.AdminURL
 	}
 	if !cfg.Keep {
-		defer func() {
-			_, _ = admin.Exec(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		}()
+		defer func() { _ = drop(context.WithoutCancel(ctx)) }()
 	} else {
 		fmt.Fprintf(progress, "database %s is kept\n", name)
 	}
-	dbURL, err := withDatabase(cfg.AdminURL, name, cfg.PoolConns)
-	if err != nil {
+	if dbURL, err = withDatabase(dbURL, name, cfg.PoolConns); err != nil {
 		return res, err
 	}
 
@@ -215,6 +248,18 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (Result, error) {
 	}
 	if err := verify(ctx, conn, cfg.Records); err != nil {
 		return res, err
+	}
+	// (d) a collector resending what is stored already, e.g. after it lost
+	// the acknowledgements: every record is a duplicate.
+	resend := cfg
+	resend.Records = min(cfg.Records, maxResend)
+	fmt.Fprintf(progress, "(d) resending %d stored records…\n", resend.Records)
+	if res.Resend, err = stream(ctx, srv.grpcAddr, resend); err != nil {
+		return res, fmt.Errorf("resend: %w", err)
+	}
+	res.ResendRecords = resend.Records
+	if err := verify(ctx, conn, cfg.Records); err != nil {
+		return res, fmt.Errorf("after the resend: %w", err)
 	}
 	if skipRollups {
 		res.MaxRSSBytes = srv.maxRSS()

@@ -15,8 +15,8 @@ import (
 )
 
 // Closed periods (migration 0005_closed_periods): the months, their frozen
-// books, the usage inserted after closing (usage_late, filled by a trigger
-// on usage_records) and the adjustments frozen with them.
+// books, the usage inserted after closing (usage_late, filled by the ingest
+// transaction: markLate in usage.go) and the adjustments frozen with them.
 const (
 	colsClosedPeriod = `p.id::text, p.customer_id, p.month, p.time_zone, p.start_time, p.end_time, p.close_time,
 		p.closed_by, p.book_hash, p.totals, (SELECT count(*) FROM usage_late l WHERE l.period_id = p.id)`
@@ -47,9 +47,14 @@ const (
 )
 
 // sqlScanFrozen is sqlScanUsage without the records listed late for the
-// closed period $7.
-var sqlScanFrozen = strings.ReplaceAll(sqlScanUsage, "WHERE customer_id = $1",
-	"WHERE NOT EXISTS (SELECT 1 FROM usage_late l WHERE l.period_id = $7 AND l.metric_key = "+billingUsageTable+".metric_key\n\t\t\tAND l.start_time = "+billingUsageTable+".start_time AND l.idempotency_key = "+billingUsageTable+".idempotency_key)\n\t\tAND customer_id = $1")
+// closed period $7: each branch reads usage_records through an anti-join
+// with usage_late. (Citus refuses the correlated NOT EXISTS over the
+// reference table usage_late that this was; the join runs on the worker
+// that holds the customer's records, in one snapshot there.)
+var sqlScanFrozen = strings.ReplaceAll(sqlScanUsage, "FROM "+billingUsageTable+"\n",
+	"FROM (SELECT r.* FROM "+billingUsageTable+" r LEFT JOIN usage_late l ON l.period_id = $7 AND l.metric_key = r.metric_key\n"+
+		"\t\t\tAND l.start_time = r.start_time AND l.idempotency_key = r.idempotency_key\n"+
+		"\t\t\tWHERE l.period_id IS NULL AND r.customer_id = $1) AS "+billingUsageTable+"\n")
 
 // storedTotal is a total as closed_periods.totals holds it.
 type storedTotal struct {

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/billingd/billingd/internal/billing"
 	"github.com/billingd/billingd/internal/catalog"
 	"github.com/billingd/billingd/internal/usage"
 )
@@ -26,11 +28,15 @@ const (
 	sqlMetricRules    = "SELECT key, aggregation, unique_dimension FROM " + tableMetrics + " WHERE key = ANY($1) AND expression = ''"
 
 	// sqlKnownRecords returns the positions (from 1, ascending) of the
-	// identities $1…$4 that are stored.
-	sqlKnownRecords = `SELECT t.i FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[]) WITH ORDINALITY AS t(c, m, s, k, i)
+	// identities $2…$5 that are stored; $1 lists their customers. On Citus
+	// the customers are of one shard, and "customer_id = ANY($1)" lets it
+	// send the statement to that shard alone.
+	sqlKnownRecords = `SELECT t.i FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::text[]) WITH ORDINALITY AS t(c, m, s, k, i)
 		JOIN ` + tableUsageRecords + ` r ON r.customer_id = t.c AND r.metric_key = t.m AND r.start_time = t.s AND r.idempotency_key = t.k
-		WHERE r.start_time >= $5 AND r.start_time <= $6
+		WHERE r.customer_id = ANY($1) AND r.start_time >= $6 AND r.start_time <= $7
 		ORDER BY t.i`
+	// sqlShardsOf returns the shard of usage_records each customer's rows are in (Citus only).
+	sqlShardsOf = "SELECT c, get_shard_id_for_distribution_column('" + tableUsageRecords + "', c) FROM unnest($1::text[]) AS c"
 	// sqlStageUsage is the last way's staging table, dropped at commit.
 	sqlStageUsage = "CREATE TEMP TABLE usage_stage (LIKE " + tableUsageRecords + " INCLUDING DEFAULTS) ON COMMIT DROP"
 	// sqlCopyStage loads the batch into usage_stage.
@@ -47,7 +53,7 @@ const (
 // result: it remembers which monthly partitions exist.
 // It also starts draining the hourly rollup log that earlier runs left.
 func (s *Store) Usage() usage.Repository {
-	u := &usageRepo{store: s, rollups: &rollupWorker{pool: s.pool}}
+	u := &usageRepo{store: s, rollups: &rollupWorker{pool: s.pool, log: s.log, metrics: s.metrics, closed: &s.closed}}
 	u.rollups.kick()
 	return u
 }
@@ -55,6 +61,7 @@ func (s *Store) Usage() usage.Repository {
 type usageRepo struct {
 	store   *Store
 	parts   partitions
+	shards  shardCache
 	rollups *rollupWorker
 }
 
@@ -166,13 +173,16 @@ func (u *usageRepo) insertOnce(ctx context.Context, records []usage.Record, way 
 		case copyAll:
 			stored, err = records, copyRecords(ctx, tx, records)
 		case copyUnknown:
-			if stored, err = unknown(ctx, tx, records); err == nil {
+			if stored, err = u.unknown(ctx, tx, records); err == nil {
 				err = copyRecords(ctx, tx, stored)
 			}
 		default:
 			stored, err = insertStaged(ctx, tx, records)
 		}
 		if err != nil || len(stored) == 0 {
+			return err
+		}
+		if err := markLate(ctx, tx, stored); err != nil {
 			return err
 		}
 		return markDirty(ctx, tx, stored)
@@ -184,6 +194,67 @@ func (u *usageRepo) insertOnce(ctx context.Context, records []usage.Record, way 
 		return 0, ingestErr(err, conn.Conn().IsClosed())
 	}
 	return len(stored), nil
+}
+
+const (
+	// sqlClosedFor reads the closed months of customers $1 that records
+	// starting in [$2, $3] can be late for (billing.Lookback before them).
+	sqlClosedFor = `SELECT id::text, customer_id, start_time, end_time FROM closed_periods
+		WHERE customer_id = ANY($1) AND end_time > $2 AND start_time <= $3::timestamptz + $4::interval`
+	sqlInsertLate = `INSERT INTO usage_late (period_id, metric_key, start_time, idempotency_key)
+		SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[]) ORDER BY 1, 2, 3, 4
+		ON CONFLICT DO NOTHING`
+)
+
+// markLate lists in usage_late the stored records that a closed month
+// reads (they start in it or up to billing.Lookback before it), so that
+// the month stays as it was closed (migration 0011). It runs after the
+// records were written, so tx holds ROW EXCLUSIVE on usage_records: a
+// close (which takes SHARE) either committed before, and this read sees
+// it, or waits for this transaction, and its month has the records.
+func markLate(ctx context.Context, tx pgx.Tx, records []usage.Record) error {
+	var customers []string
+	lo, hi := records[0].Start, records[0].Start
+	for i := range records {
+		r := &records[i]
+		if len(customers) == 0 || customers[len(customers)-1] != r.CustomerID {
+			customers = append(customers, r.CustomerID) // billing order: a customer's records are neighbours
+		}
+		if r.Start.Before(lo) {
+			lo = r.Start
+		}
+		if r.Start.After(hi) {
+			hi = r.Start
+		}
+	}
+	type closed struct {
+		id, customer string
+		from, to     time.Time
+	}
+	rows, _ := tx.Query(ctx, sqlClosedFor, customers, lo, hi, billing.Lookback)
+	periods, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (closed, error) {
+		var p closed
+		err := row.Scan(&p.id, &p.customer, &p.from, &p.to)
+		return p, err
+	})
+	if err != nil || len(periods) == 0 {
+		return err
+	}
+	var ids, metrics, keys []string
+	var starts []time.Time
+	for i := range records {
+		r := &records[i]
+		for _, p := range periods {
+			if p.customer == r.CustomerID && !r.Start.Before(p.from.Add(-billing.Lookback)) && r.Start.Before(p.to) {
+				ids, metrics, starts, keys = append(ids, p.id), append(metrics, r.MetricKey), append(starts, r.Start), append(keys, r.Key)
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err = tx.Exec(ctx, sqlInsertLate, ids, metrics, starts, keys)
+	return err
 }
 
 // copyRecords COPYs records into usage_records; one that is stored already
@@ -200,29 +271,112 @@ func copyRecords(ctx context.Context, tx pgx.Tx, records []usage.Record) error {
 }
 
 // unknown returns the records whose identity is not stored (as tx sees it),
-// in their order.
-func unknown(ctx context.Context, tx pgx.Tx, records []usage.Record) ([]usage.Record, error) {
-	n := len(records)
-	customers, metrics, keys := make([]string, n), make([]string, n), make([]string, n)
-	starts := make([]time.Time, n)
-	for i := range records {
-		r := &records[i]
-		customers[i], metrics[i], starts[i], keys[i] = r.CustomerID, r.MetricKey, r.Start, r.Key
-	}
-	lo, hi := slices.MinFunc(starts, time.Time.Compare), slices.MaxFunc(starts, time.Time.Compare)
-	rows, _ := tx.Query(ctx, sqlKnownRecords, customers, metrics, starts, keys, lo, hi)
-	known, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+// in their order. It looks the identities up with one statement per shard
+// (on one node: one in all), all sent in one round trip: on Citus one
+// statement over the whole batch would join it with every shard.
+func (u *usageRepo) unknown(ctx context.Context, tx pgx.Tx, records []usage.Record) ([]usage.Record, error) {
+	shardOf, err := u.shards.of(ctx, tx, records, u.store.citus)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]usage.Record, 0, n-len(known))
-	next := 0 // known is ascending
+	type group struct {
+		customers, cs, metrics, keys []string
+		starts                       []time.Time
+		at                           []int // positions in records
+	}
+	var groups []*group
+	byShard := map[int64]*group{}
 	for i := range records {
-		if next < len(known) && known[next] == int64(i+1) {
-			next++
+		r := &records[i]
+		g := byShard[shardOf[r.CustomerID]]
+		if g == nil {
+			g = &group{}
+			byShard[shardOf[r.CustomerID]] = g
+			groups = append(groups, g)
+		}
+		if n := len(g.customers); n == 0 || g.customers[n-1] != r.CustomerID { // billing order: a customer's records are neighbours
+			g.customers = append(g.customers, r.CustomerID)
+		}
+		g.cs, g.metrics, g.starts, g.keys = append(g.cs, r.CustomerID), append(g.metrics, r.MetricKey), append(g.starts, r.Start), append(g.keys, r.Key)
+		g.at = append(g.at, i)
+	}
+	var batch pgx.Batch
+	for _, g := range groups {
+		lo, hi := slices.MinFunc(g.starts, time.Time.Compare), slices.MaxFunc(g.starts, time.Time.Compare)
+		batch.Queue(sqlKnownRecords, g.customers, g.cs, g.metrics, g.starts, g.keys, lo, hi)
+	}
+	results := tx.SendBatch(ctx, &batch)
+	defer results.Close()
+	known := make([]bool, len(records))
+	for _, g := range groups {
+		rows, _ := results.Query()
+		pos, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range pos {
+			known[g.at[p-1]] = true
+		}
+	}
+	if err := results.Close(); err != nil {
+		return nil, err
+	}
+	out := make([]usage.Record, 0, len(records))
+	for i := range records {
+		if !known[i] {
+			out = append(out, records[i])
+		}
+	}
+	return out, nil
+}
+
+// shardCache remembers the Citus shard of each customer's usage, to group
+// a resend's lookups by shard. A stale entry (after shards were split or
+// moved) costs only speed: the lookup is exact whichever shards it reads.
+type shardCache struct {
+	mu    sync.Mutex
+	known map[string]int64
+}
+
+// of returns the shard of each customer of records (all 0 without Citus).
+func (c *shardCache) of(ctx context.Context, tx pgx.Tx, records []usage.Record, citus bool) (map[string]int64, error) {
+	out := map[string]int64{}
+	if !citus {
+		return out, nil
+	}
+	c.mu.Lock()
+	var missing []string
+	for i := range records {
+		id := records[i].CustomerID
+		if _, done := out[id]; done {
 			continue
 		}
-		out = append(out, records[i])
+		if s, ok := c.known[id]; ok {
+			out[id] = s
+		} else if !slices.Contains(missing, id) {
+			missing = append(missing, id)
+		}
+	}
+	c.mu.Unlock()
+	if len(missing) == 0 {
+		return out, nil
+	}
+	rows, _ := tx.Query(ctx, sqlShardsOf, missing)
+	var (
+		id    string
+		shard int64
+	)
+	_, err := pgx.ForEachRow(rows, []any{&id, &shard}, func() error { out[id] = shard; return nil })
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.known == nil {
+		c.known = map[string]int64{}
+	}
+	for _, id := range missing {
+		c.known[id] = out[id]
 	}
 	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
 	"syscall"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -73,13 +74,26 @@ func retryInTx(err error) bool {
 }
 
 // isNoPartition reports a row routed to a month without a partition: the
-// partition cache is stale (someone detached or dropped the month).
+// partition cache is stale (someone detached or dropped the month). It is
+// recognised by what it is, not by SQLSTATE alone: Citus's COPY reports a
+// worker's error as XX000 with the message of the shard (whose name is
+// usage_records_<shard id>).
 func isNoPartition(err error) bool {
 	var pg *pgconn.PgError
-	return errors.As(err, &pg) && pg.Code == codeNoPartition && pg.TableName == tableUsageRecords
+	if !errors.As(err, &pg) {
+		return false
+	}
+	return pg.Code == codeNoPartition && pg.TableName == tableUsageRecords ||
+		strings.HasPrefix(pg.Message, `no partition of relation "`+tableUsageRecords)
 }
 
+// isUniqueViolation reports a duplicate key. Citus's COPY reports the
+// shard's unique violation as XX000 with PostgreSQL's message, so the
+// message counts as well as SQLSTATE 23505.
 func isUniqueViolation(err error) bool {
 	var pg *pgconn.PgError
-	return errors.As(err, &pg) && pg.Code == codeUniqueViolation
+	if !errors.As(err, &pg) {
+		return false
+	}
+	return pg.Code == codeUniqueViolation || strings.HasPrefix(pg.Message, "duplicate key value violates unique constraint")
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -189,6 +190,9 @@ func markDirty(ctx context.Context, tx pgx.Tx, records []usage.Record) error {
 // commit kicks it again).
 type rollupWorker struct {
 	pool    *pgxpool.Pool
+	log     *slog.Logger
+	metrics *storeMetrics
+	closed  *atomic.Bool // the store was closed: stop
 	running atomic.Bool
 	pending atomic.Bool
 }
@@ -226,17 +230,28 @@ func (w *rollupWorker) drain() {
 		err := w.pool.QueryRow(ctx, sqlTryDrain, rollupLockKey, drainChunk).Scan(&n)
 		cancel()
 		switch {
+		case err != nil && w.closed.Load():
+			return
 		case err != nil:
 			failures++
+			w.metrics.drainFailures.Inc()
+			w.log.Warn("usage: draining the hourly rollup log failed; the hours stay dirty (billing reads their records)",
+				slog.Int("attempt", failures), slog.Any("error", err))
 			time.Sleep(time.Duration(failures) * 200 * time.Millisecond)
 		case n == 0:
+			w.metrics.drains.Inc()
 			return
 		case n < 0: // another replica's worker is draining
 			busy++
 			time.Sleep(100 * time.Millisecond)
 		default:
+			w.metrics.drains.Inc()
+			w.metrics.drainedRuns.Add(float64(n))
 			failures, busy = 0, 0
 		}
+	}
+	if failures > 0 {
+		w.log.Error("usage: the hourly rollup worker gives up until the next ingest", slog.Int("failures", failures))
 	}
 }
 

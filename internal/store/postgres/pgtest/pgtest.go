@@ -36,8 +36,15 @@ var template = sync.OnceValues(ensureTemplate)
 // NewDatabase creates an empty database with every migration applied,
 // drops it when the test ends, and returns its URL. The URL caps the pool at
 // four connections so parallel tests stay under max_connections.
+//
+// In a test named TestCitus… (see RunOnCitus) the database is on the Citus
+// cluster of BILLINGD_TEST_CITUS_URL instead, migrated into the Citus
+// layout.
 func NewDatabase(t testing.TB) string {
 	t.Helper()
+	if onCitus(t) {
+		return newCitusDatabase(t, true)
+	}
 	tpl, err := template()
 	if err != nil {
 		t.Fatalf("pgtest: template database: %v", err)
@@ -73,6 +80,9 @@ func NewEmptyStore(t testing.TB) *postgres.Store {
 // NewEmptyDatabase is NewDatabase without any migration applied.
 func NewEmptyDatabase(t testing.TB) string {
 	t.Helper()
+	if onCitus(t) {
+		return newCitusDatabase(t, false)
+	}
 	return newDatabase(t, "template0")
 }
 

@@ -1,0 +1,32 @@
+package billing_test
+
+import (
+	"testing"
+
+	"github.com/billingd/billingd/internal/store/postgres/pgtest"
+)
+
+// TestCitus runs the billing scenarios on a Citus coordinator with workers
+// (BILLINGD_TEST_CITUS_URL; skipped without it): the same lines and totals
+// as on one node, from raw records and from hourly rollups.
+func TestCitus(t *testing.T) {
+	pgtest.RunOnCitus(t, map[string]func(*testing.T){
+		"WorkedExamples":                    TestWorkedExamples,
+		"CutGranuleExamples":                TestCutGranuleExamples,
+		"DSTDayHasTwentyFiveHourlyLines":    TestDSTDayHasTwentyFiveHourlyLines,
+		"LateUsageChangesTheNextQuery":      TestLateUsageChangesTheNextQuery,
+		"PagesCoverTheResultAndKeepTotals":  TestPagesCoverTheResultAndKeepTotals,
+		"GroupByVariants":                   TestGroupByVariants,
+		"Errors":                            TestErrors,
+		"ReaderSemantics":                   TestReaderSemantics,
+		"Stats":                             TestStats,
+		"LinesOfSeveralCustomersMerge":      TestLinesOfSeveralCustomersMerge,
+		"RollupReaderEqualsRawReader":       TestRollupReaderEqualsRawReader,
+		"EachCustomerIsBilledInOneCurrency": TestEachCustomerIsBilledInOneCurrency,
+		"AmbiguousBillingCurrency":          TestAmbiguousBillingCurrencyIsFailedPrecondition,
+		"MergedLinesSplitAcrossIdleDays":    TestMergedLinesSplitAcrossAResourcesIdleDays,
+		"MergedLinesSplitAtAnotherPrice":    TestMergedLinesSplitWhereAnotherPriceApplied,
+		"MonthIsEachCustomersLocalMonth":    TestMonthIsEachCustomersLocalMonth,
+		"MonthValidation":                   TestMonthValidation,
+	})
+}
