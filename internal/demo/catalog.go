@@ -33,7 +33,7 @@ var metrics = []*billingv1.Metric{
 	{Key: "licence.windows", DisplayName: "Windows Server VMs", Unit: "VM", Aggregation: twa},
 	{Key: "network.public_ip", DisplayName: "Public IPv4 addresses", Unit: "IP", Aggregation: twa},
 	{Key: "backup.protected_vm", DisplayName: "Protected VMs", Unit: "VM", Aggregation: unique, UniqueDimension: "vm_id"},
-	{Key: "backup.stored_gb", DisplayName: "Backup storage used", Unit: "GB", Aggregation: twa},
+	{Key: "backup.stored_gb", DisplayName: "Backup storage used", Unit: "GB", Aggregation: billingv1.Aggregation_AGGREGATION_MAX},
 }
 
 var groups = []*billingv1.ProductGroup{
@@ -53,7 +53,10 @@ var products = []*billingv1.Product{
 	{Id: "windows-server", ProductGroupId: "licences", MetricKey: "licence.windows", DisplayName: "Windows Server licence", Unit: "VM-month"},
 	{Id: "public-ip", ProductGroupId: "network", MetricKey: "network.public_ip", DisplayName: "Public IPv4", Unit: "IP-month"},
 	{Id: "backup-vm", ProductGroupId: "backup", MetricKey: "backup.protected_vm", DisplayName: "Protected VM", Unit: "VM-month"},
-	{Id: "backup-tb", ProductGroupId: "backup", MetricKey: "backup.stored_gb", DisplayName: "Backup storage", Unit: "GB-month"},
+	// backup storage at the month's peak of the customer's total, as cloud
+	// backup is often licensed
+	{Id: "backup-tb", ProductGroupId: "backup", MetricKey: "backup.stored_gb", DisplayName: "Backup storage (peak)", Unit: "GB-month",
+		PeakBasis: billingv1.PeakBasis_PEAK_BASIS_CUSTOMER},
 }
 
 // customers are the demo's tenants. They share one billing time zone, so
