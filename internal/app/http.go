@@ -123,7 +123,15 @@ const streamPath = "/v1/usage:stream"
 func boundBodyTime(h http.Handler, timeout time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body != nil && r.Body != http.NoBody {
-			b := &timedBody{ReadCloser: r.Body, rc: http.NewResponseController(w), timeout: timeout, perRead: r.URL.Path == streamPath}
+			rc := http.NewResponseController(w)
+			stream := r.URL.Path == streamPath
+			if stream {
+				// Acks go out while records still come in: without full
+				// duplex, HTTP/1.1 may close the request body at the first
+				// flushed ack and the stream's later batches are lost.
+				_ = rc.EnableFullDuplex()
+			}
+			b := &timedBody{ReadCloser: r.Body, rc: rc, timeout: timeout, perRead: stream}
 			b.extend()
 			r.Body = b
 		}

@@ -63,7 +63,9 @@ func TestSlowBodiesAreBounded(t *testing.T) {
 }
 
 // TestUsageStreamOverRESTMayPause: the body timeout of a usage stream is
-// per read, so a collector may stream for longer than it, pausing less.
+// per read, so a collector may stream for longer than it, pausing less;
+// and every batch sent after the first ack is read and acknowledged (over
+// HTTP/1.1 the body is kept open while acks are flushed: full duplex).
 func TestUsageStreamOverRESTMayPause(t *testing.T) {
 	t.Parallel()
 	cfg := config.Default()
@@ -71,9 +73,11 @@ func TestUsageStreamOverRESTMayPause(t *testing.T) {
 	a := launch(t, cfg, app.WithBodyTimeout(2*time.Second))
 	pr, pw := io.Pipe()
 	go func() {
-		for seq := 1; seq <= 3; seq++ {
+		// 3 s in all, longer than the 2 s timeout, but 0.6 s between reads:
+		// a wide margin below the timeout, so a loaded machine does not trip it
+		for seq := 1; seq <= 5; seq++ {
 			fmt.Fprintf(pw, `{"sequence":"%d","records":[{"idempotencyKey":"k%d","customerId":"acme","metricKey":"vm.vcpu","quantity":"1","time":"2026-10-01T00:00:00Z"}]}`+"\n", seq, seq)
-			time.Sleep(1500 * time.Millisecond) // 4.5 s in all, 1.5 s between reads
+			time.Sleep(600 * time.Millisecond)
 		}
 		pw.Close()
 	}()
@@ -83,7 +87,7 @@ func TestUsageStreamOverRESTMayPause(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if n := strings.Count(string(body), `"result"`); resp.StatusCode != http.StatusOK || n != 3 {
-		t.Errorf("stream = %d with %d acks: %s; want 3", resp.StatusCode, n, body)
+	if n := strings.Count(string(body), `"result"`); resp.StatusCode != http.StatusOK || n != 5 {
+		t.Errorf("stream = %d with %d acks: %s; want 5", resp.StatusCode, n, body)
 	}
 }
