@@ -450,3 +450,58 @@ test("a bill of 10,000+ lines renders virtualised (first render reported)", asyn
   await shot(page, "10-bill-10k-lines");
   await page.context().close();
 });
+
+/** patchBody waits for the next PATCH to path and returns its JSON body. */
+async function patchBody(page, pathPart, action) {
+  const [req] = await Promise.all([
+    page.waitForRequest((r) => r.method() === "PATCH" && r.url().includes(pathPart)),
+    action(),
+  ]);
+  return JSON.parse(req.postData() ?? "{}");
+}
+
+test("catalog edits: metric, group and product dimension filter PATCH only the changed fields; a refused filter shows at its field", async () => {
+  await restOK("POST", "/v1/metrics", { key: "e2e.disk", displayName: "Disk", unit: "GB", aggregation: "AGGREGATION_MAX" });
+  await restOK("POST", "/v1/productGroups", { id: "storage", displayName: "Storage" });
+  await restOK("POST", "/v1/products", { id: "disk-gold", displayName: "Gold disk", productGroupId: "storage", metricKey: "e2e.disk", dimensionFilter: { policy: "Gold" } });
+  const page = await newPage();
+  await signIn(page, adminKey);
+  await page.getByRole("link", { name: "Catalog" }).click();
+
+  await page.getByRole("button", { name: "Edit e2e.disk" }).click();
+  await page.getByLabel("Description of e2e.disk", { exact: true }).fill("Provisioned disk");
+  await page.getByLabel("Unit of e2e.disk", { exact: true }).fill("GiB");
+  const metricBody = await patchBody(page, "/v1/metrics/e2e.disk", () => page.getByRole("button", { name: "Save" }).click());
+  assert.deepEqual(metricBody, { description: "Provisioned disk", unit: "GiB" }, "only the changed fields are sent");
+  await page.getByRole("cell", { name: /Provisioned disk/ }).waitFor();
+  const metric = (await restOK("GET", "/v1/metrics/e2e.disk")).metric;
+  assert.deepEqual([metric.displayName, metric.description, metric.unit], ["Disk", "Provisioned disk", "GiB"]);
+
+  await page.getByRole("button", { name: "Edit storage" }).click();
+  await page.getByLabel("Name of storage", { exact: true }).fill("Storage and backup");
+  await page.getByLabel("Description of storage", { exact: true }).fill("Disks, snapshots");
+  const groupBody = await patchBody(page, "/v1/productGroups/storage", () => page.getByRole("button", { name: "Save" }).click());
+  assert.deepEqual(groupBody, { displayName: "Storage and backup", description: "Disks, snapshots" });
+  await page.getByText("Storage and backup", { exact: true }).waitFor();
+
+  // A bad filter key is refused at the filter's field and changes nothing.
+  await page.getByRole("button", { name: "Edit disk-gold" }).click();
+  const filter = page.getByLabel("Dimension filter of disk-gold", { exact: true });
+  assert.equal(await filter.inputValue(), "policy=Gold");
+  await filter.fill("Bad Key!=x");
+  await page.getByRole("button", { name: "Save" }).click();
+  const err = fieldError(page, "Dimension filter of disk-gold");
+  await err.waitFor();
+  assert.match(await err.innerText(), /key "Bad Key!" must match/);
+  assert.equal(await filter.getAttribute("aria-invalid"), "true");
+  assert.deepEqual((await restOK("GET", "/v1/products/disk-gold")).product.dimensionFilter, { policy: "Gold" }, "the refused filter was not stored");
+  await shot(page, "02c-catalog-filter-refused");
+  await checkA11y(page, "catalog edit form");
+  await filter.fill("policy=Gold, site=ams");
+  const productBody = await patchBody(page, "/v1/products/disk-gold", () => page.getByRole("button", { name: "Save" }).click());
+  assert.deepEqual(productBody, { dimensionFilter: { policy: "Gold", site: "ams" } });
+  await page.getByText(/where policy=Gold, site=ams/).waitFor();
+  assert.deepEqual((await restOK("GET", "/v1/products/disk-gold")).product.dimensionFilter, { policy: "Gold", site: "ams" });
+  await shot(page, "02b-catalog-edited");
+  await page.context().close();
+});

@@ -76,3 +76,14 @@ export async function download(query: URLSearchParams): Promise<string> {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
   return name;
 }
+
+/** changed keeps the fields of next that differ from before: a PATCH body.
+ *  The gateway derives update_mask from the body's keys, so sending only
+ *  these changes exactly them. Maps (a dimension filter) compare by value. */
+export function changed<T extends Record<string, unknown>>(before: T, next: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const k of Object.keys(next) as (keyof T)[]) {
+    if (JSON.stringify(next[k] ?? "") !== JSON.stringify(before[k] ?? "")) out[k] = next[k];
+  }
+  return out;
+}
