@@ -98,9 +98,9 @@ async function checkA11y(page, screen) {
 async function shot(page, name) {
   await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
 }
-function fieldError(page, label) {
+function fieldError(page, label, scope = page) {
   // The message sits in the same .field as the labelled control.
-  return page.locator(".field", { has: page.getByLabel(label, { exact: true }) }).locator(".field-error");
+  return scope.locator(".field", { has: page.getByLabel(label, { exact: true }) }).locator(".field-error");
 }
 
 test("sign-in refuses an empty and an unknown key, then signs in and out", async () => {
@@ -503,5 +503,96 @@ test("catalog edits: metric, group and product dimension filter PATCH only the c
   await page.getByText(/where policy=Gold, site=ams/).waitFor();
   assert.deepEqual((await restOK("GET", "/v1/products/disk-gold")).product.dimensionFilter, { policy: "Gold", site: "ams" });
   await shot(page, "02b-catalog-edited");
+  await page.context().close();
+});
+
+test("derived metrics and peak basis are shown and set on create; tiered prices with a minimum charge created and edited, PATCHing only the changed fields", async () => {
+  const page = await newPage();
+  await signIn(page, adminKey);
+  await page.getByRole("link", { name: "Catalog" }).click();
+  // A derived metric over e2e.disk (a max gauge), made in the UI.
+  await page.getByLabel("Metric key", { exact: true }).fill("e2e.disk_double");
+  await page.getByLabel("Metric name", { exact: true }).fill("Disk, twice");
+  await page.getByLabel("Metric unit", { exact: true }).fill("GB");
+  await page.getByLabel("Aggregation", { exact: true }).selectOption("AGGREGATION_MAX");
+  await page.getByLabel("Expression", { exact: true }).fill("e2e.disk * 2");
+  await page.getByRole("button", { name: "Create metric" }).click();
+  const derived = page.getByRole("cell", { name: /e2e\.disk_double/ });
+  await derived.waitFor();
+  assert.match(await derived.innerText(), /= e2e\.disk \* 2 \(derived\)/);
+  assert.equal((await restOK("GET", "/v1/metrics/e2e.disk_double")).metric.expression, "e2e.disk * 2");
+  // A product charging the customer's peak.
+  await page.getByLabel("Product id", { exact: true }).fill("disk-peak");
+  await page.getByLabel("Product name", { exact: true }).fill("Disk at peak");
+  await page.getByLabel("Group", { exact: true }).selectOption("storage");
+  await page.getByLabel("Metric", { exact: true }).selectOption("e2e.disk");
+  await page.getByLabel("Peak basis", { exact: true }).selectOption("PEAK_BASIS_CUSTOMER");
+  await page.getByRole("button", { name: "Create product" }).click();
+  await page.locator("li", { hasText: "Disk at peak" }).getByText("peak: customer's total").waitFor();
+  assert.equal((await restOK("GET", "/v1/products/disk-peak")).product.peakBasis, "PEAK_BASIS_CUSTOMER");
+  await shot(page, "02d-catalog-derived-peak");
+
+  await restOK("POST", "/v1/priceLists", { id: "storage-usd", displayName: "Storage USD", currency: "USD" });
+  await page.goto(base + "/console/pricing?list=storage-usd");
+  await page.getByRole("heading", { name: /New price in storage-usd/ }).waitFor();
+  await page.getByLabel("Priced product", { exact: true }).selectOption("disk-peak");
+  await page.getByLabel("Pricing", { exact: true }).selectOption("TIER_MODE_GRADUATED");
+  await page.getByRole("button", { name: "Add tier" }).click();
+  await page.getByRole("button", { name: "Add tier" }).click();
+  await page.getByLabel("Tier 1 up to", { exact: true }).fill("100");
+  await page.getByLabel("Tier 1 unit price", { exact: true }).fill("0.02");
+  await page.getByLabel("Tier 2 up to", { exact: true }).fill("1000");
+  await page.getByLabel("Tier 2 unit price", { exact: true }).fill("0.015");
+  await page.getByLabel("Tier 3 unit price", { exact: true }).fill("0.01");
+  await page.getByLabel("Per", { exact: true }).selectOption("GRANULARITY_MONTH");
+  await page.getByLabel("Valid from (UTC)", { exact: true }).fill("2026-10-01");
+  await page.getByLabel("Minimum monthly charge", { exact: true }).fill("50");
+  await page.getByRole("button", { name: "Add price" }).click();
+  const bar = page.locator(".bar.price", { hasText: "graduated" });
+  await bar.waitFor();
+  assert.match(await bar.innerText(), /graduated: ≤100 at 0\.02, ≤1000 at 0\.015, above at 0\.01 \(min 50\)/, "the timeline shows the tiers");
+  const [stored] = (await restOK("GET", "/v1/priceLists/storage-usd/prices")).prices;
+  assert.equal(stored.tierMode, "TIER_MODE_GRADUATED");
+  assert.deepEqual(stored.tiers.map((t) => [t.upTo, t.unitPrice]), [["100", "0.02"], ["1000", "0.015"], ["", "0.01"]]);
+  assert.equal(stored.minimumCharge, "50");
+
+  // A refused edit: a band bound below the one before is shown at that row's field; nothing changes.
+  await page.getByRole("button", { name: `Edit price ${stored.id}` }).click();
+  const form = page.getByRole("form", { name: `Edit price ${stored.id} of disk-peak` });
+  await form.getByLabel(`Tier 2 up to`, { exact: true }).fill("50");
+  await form.getByRole("button", { name: "Save price" }).click();
+  const tierErr = fieldError(page, "Tier 2 up to", form);
+  await tierErr.waitFor();
+  assert.match(await tierErr.innerText(), /greater than tiers\[0\]\.up_to/);
+  assert.match(await form.locator(".form-error").innerText(), /check the field marked above/, "one violation, counted once");
+  assert.deepEqual((await restOK("GET", "/v1/priceLists/storage-usd/prices")).prices[0].tiers, stored.tiers, "the refused tiers were not stored");
+  await shot(page, "03c-price-tier-refused");
+  await checkA11y(page, "price edit form");
+
+  // Switch to volume, a new last price and an end date: only those fields are sent.
+  await form.getByLabel(`Tier 2 up to`, { exact: true }).fill("1000");
+  await form.getByLabel(`Pricing`, { exact: true }).selectOption("TIER_MODE_VOLUME");
+  await form.getByLabel(`Tier 3 unit price`, { exact: true }).fill("0.008");
+  await form.getByLabel(`Valid to (UTC, exclusive)`, { exact: true }).fill("2027-01-01");
+  const body = await patchBody(page, `/prices/${stored.id}`, () => page.getByRole("button", { name: "Save price" }).click());
+  assert.deepEqual(Object.keys(body).sort(), ["tierMode", "tiers", "validTo"]);
+  await page.locator(".bar.price", { hasText: "volume: ≤100 at 0.02, ≤1000 at 0.015, above at 0.008" }).waitFor();
+  const edited = (await restOK("GET", "/v1/priceLists/storage-usd/prices")).prices[0];
+  assert.deepEqual([edited.tierMode, edited.validTo, edited.minimumCharge, edited.validFrom], ["TIER_MODE_VOLUME", "2027-01-01T00:00:00Z", "50", stored.validFrom]);
+
+  // A flat price edited: unit price and an open end, nothing else.
+  const flat = (await restOK("POST", "/v1/priceLists/storage-usd/prices", { productId: "disk-gold", unitPrice: "0.05", granularity: "GRANULARITY_MONTH",
+    validFrom: "2026-10-01T00:00:00Z", validTo: "2026-11-01T00:00:00Z" })).price;
+  await page.reload();
+  await page.getByRole("button", { name: `Edit price ${flat.id}` }).click();
+  const flatForm = page.getByRole("form", { name: `Edit price ${flat.id} of disk-gold` });
+  await flatForm.getByLabel(`Unit price`, { exact: true }).fill("0.045");
+  await flatForm.getByLabel(`Valid to (UTC, exclusive)`, { exact: true }).fill("");
+  const flatBody = await patchBody(page, `/prices/${flat.id}`, () => page.getByRole("button", { name: "Save price" }).click());
+  assert.deepEqual(flatBody, { unitPrice: "0.045", validTo: null });
+  await page.getByText(/0\.045 per month, \[2026-10-01, open\)/).waitFor();
+  const flatAfter = (await restOK("GET", `/v1/priceLists/storage-usd/prices/${flat.id}`)).price;
+  assert.deepEqual([flatAfter.unitPrice, flatAfter.validTo ?? null], ["0.045", null]);
+  await shot(page, "03d-price-tiers-edited");
   await page.context().close();
 });

@@ -59,6 +59,7 @@ export function CatalogPage() {
                         values={{ displayName: m.displayName ?? "", description: m.description ?? "", unit: m.unit ?? "" }}
                         save={(body) => ok(api.PATCH("/v1/metrics/{metric.key}", { params: { path: { "metric.key": m.key! } }, body }))}>
                         <code>{m.key}</code> {m.displayName}{m.description && <span className="muted"> · {m.description}</span>}
+                        {m.expression && <span className="derived"> = <code>{m.expression}</code> <span className="muted">(derived)</span></span>}
                       </EditableItem>
                     </td>
                     <td>{m.unit}</td><td>{enumLabel(m.aggregation, "AGGREGATION_")}</td>
@@ -86,6 +87,8 @@ function ProductItem({ p }: { p: Product }) {
           return ok(api.PATCH("/v1/products/{product.id}", { params: { path: { "product.id": p.id! } }, body: patch }));
         }}>
         {p.displayName} <code>{p.id}</code> <span className="muted">{p.metricKey}{filter && ` where ${filter}`} · {p.unit}</span>
+        {p.peakBasis === "PEAK_BASIS_CUSTOMER" && <> <span className="badge">peak: customer's total</span></>}
+        {p.peakBasis === "PEAK_BASIS_RESOURCE" && <> <span className="badge">peak: per resource</span></>}
         {p.description && <span className="muted"> · {p.description}</span>}
       </EditableItem>{" "}
       <DeleteButton what={`product ${p.id}`} del={() => ok(api.DELETE("/v1/products/{productId}", { params: { path: { productId: p.id! } } }))} keys={["products"]} />
@@ -190,13 +193,13 @@ function ProductForm() {
   const { metrics, groups } = useCatalog();
   const qc = useQueryClient();
   const a = useAction();
-  const [v, setV] = useState({ id: "", displayName: "", productGroupId: "", metricKey: "", unit: "", filter: "" });
+  const [v, setV] = useState({ id: "", displayName: "", productGroupId: "", metricKey: "", unit: "", filter: "", peakBasis: "PEAK_BASIS_UNSPECIFIED" as Schemas["v1PeakBasis"] });
   function submit(e: FormEvent) {
     e.preventDefault();
     const dimensionFilter = parseFilter(v.filter);
     a.run(async () => {
       await ok(api.POST("/v1/products", { params: { query: { requestId: requestId() } }, body: {
-        id: v.id, displayName: v.displayName, productGroupId: v.productGroupId, metricKey: v.metricKey, unit: v.unit, dimensionFilter,
+        id: v.id, displayName: v.displayName, productGroupId: v.productGroupId, metricKey: v.metricKey, unit: v.unit, dimensionFilter, peakBasis: v.peakBasis,
       } }));
       await qc.invalidateQueries({ queryKey: ["products"] });
       setV({ ...v, id: "", displayName: "", filter: "" });
@@ -220,6 +223,12 @@ function ProductForm() {
         </select>)}</Field>
       <Field label="Unit" error={a.fieldError("unit")} hint="Empty: the metric's unit">{(f) => <input id={f.id} value={v.unit} aria-invalid={f.invalid} aria-describedby={f.describedBy} onChange={set("unit")} />}</Field>
       <Field label="Dimension filter" error={a.fieldError("dimensionFilter")} hint="key=value, comma separated, e.g. policy=Gold">{(f) => <input id={f.id} value={v.filter} aria-invalid={f.invalid} aria-describedby={f.describedBy} onChange={set("filter")} />}</Field>
+      <Field label="Peak basis" error={a.fieldError("peakBasis")} hint="For a max metric: whose peak is charged">{(f) => (
+        <select id={f.id} value={v.peakBasis} aria-invalid={f.invalid} aria-describedby={f.describedBy} onChange={set("peakBasis")}>
+          <option value="PEAK_BASIS_UNSPECIFIED">default (each resource's peak)</option>
+          <option value="PEAK_BASIS_RESOURCE">each resource's peak, summed</option>
+          <option value="PEAK_BASIS_CUSTOMER">the customer's peak total</option>
+        </select>)}</Field>
       <button type="submit" disabled={a.busy}>Create product</button>
       <FormError error={a.error} />
     </form>
@@ -229,13 +238,13 @@ function ProductForm() {
 function MetricForm() {
   const qc = useQueryClient();
   const a = useAction();
-  const [v, setV] = useState({ key: "", displayName: "", unit: "", aggregation: "AGGREGATION_SUM" as Schemas["v1Aggregation"] });
+  const [v, setV] = useState({ key: "", displayName: "", unit: "", aggregation: "AGGREGATION_SUM" as Schemas["v1Aggregation"], expression: "" });
   function submit(e: FormEvent) {
     e.preventDefault();
     a.run(async () => {
-      await ok(api.POST("/v1/metrics", { params: { query: { requestId: requestId() } }, body: v }));
+      await ok(api.POST("/v1/metrics", { params: { query: { requestId: requestId() } }, body: { ...v, expression: v.expression || undefined } }));
       await qc.invalidateQueries({ queryKey: ["metrics"] });
-      setV({ ...v, key: "", displayName: "", unit: "" });
+      setV({ ...v, key: "", displayName: "", unit: "", expression: "" });
     });
   }
   return (
@@ -248,6 +257,7 @@ function MetricForm() {
         <select id={f.id} value={v.aggregation} aria-invalid={f.invalid} aria-describedby={f.describedBy} onChange={(e) => setV({ ...v, aggregation: e.target.value as Schemas["v1Aggregation"] })}>
           {aggregations.map((x) => <option key={x} value={x}>{enumLabel(x, "AGGREGATION_")}</option>)}
         </select>)}</Field>
+      <Field label="Expression" error={a.fieldError("expression")} hint="Empty: a measured metric. Set: derived from other metrics, e.g. vm.vcpu * vm.powered_on (time-weighted avg, max or latest)">{(f) => <input id={f.id} value={v.expression} aria-invalid={f.invalid} aria-describedby={f.describedBy} onChange={(e) => setV({ ...v, expression: e.target.value })} />}</Field>
       <button type="submit" disabled={a.busy}>Create metric</button>
       <FormError error={a.error} />
     </form>
