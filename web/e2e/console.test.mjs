@@ -532,9 +532,9 @@ test("derived metrics and peak basis are shown and set on create; tiered prices 
   assert.equal((await restOK("GET", "/v1/products/disk-peak")).product.peakBasis, "PEAK_BASIS_CUSTOMER");
   await shot(page, "02d-catalog-derived-peak");
 
-  await restOK("POST", "/v1/priceLists", { id: "storage-usd", displayName: "Storage USD", currency: "USD" });
-  await page.goto(base + "/console/pricing?list=storage-usd");
-  await page.getByRole("heading", { name: /New price in storage-usd/ }).waitFor();
+  await restOK("POST", "/v1/priceLists", { id: "storage-initech", displayName: "Initech storage", currency: "EUR", customerId: "initech" });
+  await page.goto(base + "/console/pricing?list=storage-initech");
+  await page.getByRole("heading", { name: /New price in storage-initech/ }).waitFor();
   await page.getByLabel("Priced product", { exact: true }).selectOption("disk-peak");
   await page.getByLabel("Pricing", { exact: true }).selectOption("TIER_MODE_GRADUATED");
   await page.getByRole("button", { name: "Add tier" }).click();
@@ -551,7 +551,7 @@ test("derived metrics and peak basis are shown and set on create; tiered prices 
   const bar = page.locator(".bar.price", { hasText: "graduated" });
   await bar.waitFor();
   assert.match(await bar.innerText(), /graduated: ≤100 at 0\.02, ≤1000 at 0\.015, above at 0\.01 \(min 50\)/, "the timeline shows the tiers");
-  const [stored] = (await restOK("GET", "/v1/priceLists/storage-usd/prices")).prices;
+  const [stored] = (await restOK("GET", "/v1/priceLists/storage-initech/prices")).prices;
   assert.equal(stored.tierMode, "TIER_MODE_GRADUATED");
   assert.deepEqual(stored.tiers.map((t) => [t.upTo, t.unitPrice]), [["100", "0.02"], ["1000", "0.015"], ["", "0.01"]]);
   assert.equal(stored.minimumCharge, "50");
@@ -565,7 +565,7 @@ test("derived metrics and peak basis are shown and set on create; tiered prices 
   await tierErr.waitFor();
   assert.match(await tierErr.innerText(), /greater than tiers\[0\]\.up_to/);
   assert.match(await form.locator(".form-error").innerText(), /check the field marked above/, "one violation, counted once");
-  assert.deepEqual((await restOK("GET", "/v1/priceLists/storage-usd/prices")).prices[0].tiers, stored.tiers, "the refused tiers were not stored");
+  assert.deepEqual((await restOK("GET", "/v1/priceLists/storage-initech/prices")).prices[0].tiers, stored.tiers, "the refused tiers were not stored");
   await shot(page, "03c-price-tier-refused");
   await checkA11y(page, "price edit form");
 
@@ -577,11 +577,11 @@ test("derived metrics and peak basis are shown and set on create; tiered prices 
   const body = await patchBody(page, `/prices/${stored.id}`, () => page.getByRole("button", { name: "Save price" }).click());
   assert.deepEqual(Object.keys(body).sort(), ["tierMode", "tiers", "validTo"]);
   await page.locator(".bar.price", { hasText: "volume: ≤100 at 0.02, ≤1000 at 0.015, above at 0.008" }).waitFor();
-  const edited = (await restOK("GET", "/v1/priceLists/storage-usd/prices")).prices[0];
+  const edited = (await restOK("GET", "/v1/priceLists/storage-initech/prices")).prices[0];
   assert.deepEqual([edited.tierMode, edited.validTo, edited.minimumCharge, edited.validFrom], ["TIER_MODE_VOLUME", "2027-01-01T00:00:00Z", "50", stored.validFrom]);
 
   // A flat price edited: unit price and an open end, nothing else.
-  const flat = (await restOK("POST", "/v1/priceLists/storage-usd/prices", { productId: "disk-gold", unitPrice: "0.05", granularity: "GRANULARITY_MONTH",
+  const flat = (await restOK("POST", "/v1/priceLists/storage-initech/prices", { productId: "disk-gold", unitPrice: "0.05", granularity: "GRANULARITY_MONTH",
     validFrom: "2026-10-01T00:00:00Z", validTo: "2026-11-01T00:00:00Z" })).price;
   await page.reload();
   await page.getByRole("button", { name: `Edit price ${flat.id}` }).click();
@@ -591,8 +591,70 @@ test("derived metrics and peak basis are shown and set on create; tiered prices 
   const flatBody = await patchBody(page, `/prices/${flat.id}`, () => page.getByRole("button", { name: "Save price" }).click());
   assert.deepEqual(flatBody, { unitPrice: "0.045", validTo: null });
   await page.getByText(/0\.045 per month, \[2026-10-01, open\)/).waitFor();
-  const flatAfter = (await restOK("GET", `/v1/priceLists/storage-usd/prices/${flat.id}`)).price;
+  const flatAfter = (await restOK("GET", `/v1/priceLists/storage-initech/prices/${flat.id}`)).price;
   assert.deepEqual([flatAfter.unitPrice, flatAfter.validTo ?? null], ["0.045", null]);
   await shot(page, "03d-price-tiers-edited");
+  await page.context().close();
+});
+
+test("bills of several customers: all customers and a chosen few, each over its own month, lines grouped by customer with the API's subtotals", async () => {
+  const page = await newPage();
+  await signIn(page, adminKey);
+  await page.goto(base + "/console/bills?customer=acme&month=2026-10");
+  await page.getByTestId("bill-total").waitFor();
+
+  // All customers: one QueryBilling by month name (each customer's own month), no instants.
+  const [req] = await Promise.all([
+    page.waitForRequest((r) => r.url().includes("/v1/billing:query") && r.url().includes("GROUP_BY_MODEL")),
+    page.getByRole("combobox", { name: /^Customer/ }).selectOption("*"),
+  ]);
+  const sent = new URL(req.url()).searchParams;
+  assert.equal(sent.get("query.month"), "2026-10");
+  assert.equal(sent.has("query.startTime"), false, "a whole month is asked by name, not by computed instants");
+  assert.deepEqual(sent.getAll("query.customerIds"), [], "all customers");
+  await page.getByText("each customer's own", { exact: false }).first().waitFor();
+  const all = await restOK("GET", "/v1/billing:query?query.month=2026-10&query.groupBy=GROUP_BY_CUSTOMER");
+  const total = page.getByTestId("bill-total");
+  await total.first().waitFor();
+  assert.deepEqual(await total.allInnerTexts(), all.totals.map((t) => `${t.amount} ${t.currency}`), "all customers' total is QueryBilling's");
+  const groups = page.getByTestId("customer-group");
+  await groups.first().waitFor();
+  // Each group's subtotal is that customer's own QueryBilling total for its month.
+  const subtotal = async (id) => (await restOK("GET", `/v1/billing:query?query.month=2026-10&query.customerIds=${id}`)).totals.map((t) => `${t.amount} ${t.currency}`).join(", ");
+  const acmeGroup = groups.filter({ hasText: "Acme Cloud" });
+  await acmeGroup.getByTestId("customer-subtotal").waitFor();
+  assert.equal(await acmeGroup.getByTestId("customer-subtotal").innerText(), await subtotal("acme"));
+  assert.equal(await groups.filter({ hasText: "BigCo" }).getByTestId("customer-subtotal").innerText(), await subtotal("bigco"));
+  assert.match(await acmeGroup.innerText(), /Europe\/Amsterdam/);
+  await shot(page, "01c-bills-all-customers");
+  await checkA11y(page, "bills of all customers");
+
+  // A chosen few, from the keyboard: Space ticks a customer.
+  await page.getByRole("combobox", { name: /^Customer/ }).selectOption("+");
+  const pick = page.getByRole("group", { name: "Customers on this bill" });
+  await pick.waitFor();
+  await pick.getByRole("checkbox", { name: "Acme Cloud" }).check();
+  await pick.getByRole("checkbox", { name: "Globex" }).focus();
+  await page.keyboard.press("Space");
+  await page.waitForURL(/customer=acme%2Cglobex|customer=acme,globex/);
+  const two = await restOK("GET", "/v1/billing:query?query.month=2026-10&query.customerIds=acme&query.customerIds=globex&query.groupBy=GROUP_BY_CUSTOMER");
+  await page.waitForFunction((want) => [...document.querySelectorAll('[data-testid="bill-total"]')].map((e) => e.textContent).join("|") === want,
+    two.totals.map((t) => `${t.amount} ${t.currency}`).join("|"));
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="customer-group"]').length === 2);
+  const names = await groups.allInnerTexts();
+  assert.ok(names[0].includes("Acme Cloud") && names[1].includes("Globex"), `groups: ${names.join(" | ")}`);
+  await groups.filter({ hasText: "Globex" }).getByTestId("customer-subtotal").waitFor();
+  assert.equal(await groups.filter({ hasText: "Globex" }).getByTestId("customer-subtotal").innerText(), await subtotal("globex"));
+  // Globex bills in UTC and acme in Amsterdam: each line's period is in its customer's zone.
+  const globexRow = page.getByTestId("lines").getByRole("row", { name: /contract globex-vcpu/ }).first();
+  assert.match(await globexRow.innerText(), /2026-10-01 – 2026-11-01/);
+  await shot(page, "01d-bills-two-customers");
+  await checkA11y(page, "bills of two customers");
+
+  const [dl] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "JSON" }).click()]);
+  const file = path.join(shots, "two-customers.json");
+  await dl.saveAs(file);
+  const report = JSON.parse(fs.readFileSync(file, "utf8"));
+  assert.ok(JSON.stringify(report).includes("globex") && JSON.stringify(report).includes("acme"), "the download covers both customers");
   await page.context().close();
 });
