@@ -648,6 +648,7 @@ test("bills of several customers: all customers and a chosen few, each over its 
   // Globex bills in UTC and acme in Amsterdam: each line's period is in its customer's zone.
   const globexRow = page.getByTestId("lines").getByRole("row", { name: /contract globex-vcpu/ }).first();
   assert.match(await globexRow.innerText(), /2026-10-01 – 2026-11-01/);
+  assert.match(await page.getByRole("row", { name: /e2e\.unsold/ }).innerText(), /^Acme Cloud/, "unpriced usage names its customer when there are several");
   await shot(page, "01d-bills-two-customers");
   await checkA11y(page, "bills of two customers");
 

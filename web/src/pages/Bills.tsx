@@ -215,10 +215,11 @@ export function BillsPage() {
               <h2>Unpriced usage</h2>
               <table className="unpriced">
                 <caption>Usage no price covers: not billed. Named by metric, with the API's reason.</caption>
-                <thead><tr><th scope="col">Metric</th><th scope="col">Product</th><th scope="col">Resource</th><th scope="col">Quantity</th><th scope="col">Why</th></tr></thead>
+                <thead><tr>{several && <th scope="col">Customer</th>}<th scope="col">Metric</th><th scope="col">Product</th><th scope="col">Resource</th><th scope="col">Quantity</th><th scope="col">Why</th></tr></thead>
                 <tbody>
                   {bill.data.unpriced.map((u, i) => (
                     <tr key={i}>
+                      {several && <td>{nameOf(u.customerId)}</td>}
                       <td><code>{u.metricKey}</code></td><td>{u.productId || "—"}</td><td>{u.resourceId || "—"}</td>
                       <td className="num">{u.quantity}</td><td>{u.description || enumLabel(u.reason, "UNPRICED_REASON_")}</td>
                     </tr>
