@@ -468,8 +468,14 @@ test("catalog edits: metric, group and product dimension filter PATCH only the c
   await signIn(page, adminKey);
   await page.getByRole("link", { name: "Catalog" }).click();
 
-  await page.getByRole("button", { name: "Edit e2e.disk" }).click();
-  await page.getByLabel("Description of e2e.disk", { exact: true }).fill("Provisioned disk");
+  // From the keyboard: Enter on Edit puts focus in the form's first field.
+  await page.getByRole("button", { name: "Edit e2e.disk" }).focus();
+  await page.keyboard.press("Enter");
+  await page.getByLabel("Name of e2e.disk", { exact: true }).waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.closest("form")?.getAttribute("aria-label")), "Edit e2e.disk");
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("Provisioned disk");
+  assert.equal(await page.getByLabel("Description of e2e.disk", { exact: true }).inputValue(), "Provisioned disk");
   await page.getByLabel("Unit of e2e.disk", { exact: true }).fill("GiB");
   const metricBody = await patchBody(page, "/v1/metrics/e2e.disk", () => page.getByRole("button", { name: "Save" }).click());
   assert.deepEqual(metricBody, { description: "Provisioned disk", unit: "GiB" }, "only the changed fields are sent");
@@ -650,6 +656,11 @@ test("bills of several customers: all customers and a chosen few, each over its 
   assert.match(await globexRow.innerText(), /2026-10-01 – 2026-11-01/);
   assert.match(await page.getByRole("row", { name: /e2e\.unsold/ }).innerText(), /^Acme Cloud/, "unpriced usage names its customer when there are several");
   await shot(page, "01d-bills-two-customers");
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForFunction(() => document.documentElement.scrollWidth <= window.innerWidth + 1, null, { timeout: 5000 }).catch(() => {});
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth) <= 1, "no horizontal page scroll at 390 px");
+  await shot(page, "01e-bills-two-customers-390x844");
+  await page.setViewportSize({ width: 1280, height: 800 });
   await checkA11y(page, "bills of two customers");
 
   const [dl] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "JSON" }).click()]);

@@ -142,7 +142,8 @@ function EditableItem<K extends string>(props: {
     <form className="inline edit" onSubmit={submit} aria-label={`Edit ${props.id}`}>
       {props.fields.map(([k, label]) => (
         <Field key={k} label={`${label} of ${props.id}`} error={a.fieldError(k)}>
-          {(f) => <input id={f.id} value={v[k]} aria-invalid={f.invalid} aria-describedby={f.describedBy} onChange={(e) => setV({ ...v, [k]: e.target.value })} />}
+          {/* The form replaces the Edit button the user just pressed: focus moves into it. */}
+          {(f) => <input id={f.id} value={v[k]} autoFocus={k === props.fields[0][0]} aria-invalid={f.invalid} aria-describedby={f.describedBy} onChange={(e) => setV({ ...v, [k]: e.target.value })} />}
         </Field>
       ))}
       <button type="submit" disabled={a.busy}>Save</button>

@@ -271,7 +271,7 @@ function PriceForm({ listId, currency, price, onDone }: { listId: string; curren
           {(products.data?.products ?? []).map((p) => <option key={p.id} value={p.id}>{p.displayName} ({p.id})</option>)}
         </select>)}</Field>}
       <Field label={`Pricing`} error={a.fieldError("tierMode")}>{(f) => (
-        <select id={f.id} value={v.mode} aria-invalid={f.invalid} aria-describedby={f.describedBy} onChange={set("mode")}>
+        <select id={f.id} value={v.mode} autoFocus={!!price} aria-invalid={f.invalid} aria-describedby={f.describedBy} onChange={set("mode")}>
           <option value={flat}>one unit price</option>
           <option value="TIER_MODE_GRADUATED">graduated tiers (each band at its price)</option>
           <option value="TIER_MODE_VOLUME">volume tiers (the whole quantity at one band's price)</option>
