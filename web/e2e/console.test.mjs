@@ -98,9 +98,9 @@ async function checkA11y(page, screen) {
 async function shot(page, name) {
   await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
 }
-function fieldError(page, label) {
+function fieldError(page, label, scope = page) {
   // The message sits in the same .field as the labelled control.
-  return page.locator(".field", { has: page.getByLabel(label, { exact: true }) }).locator(".field-error");
+  return scope.locator(".field", { has: page.getByLabel(label, { exact: true }) }).locator(".field-error");
 }
 
 test("sign-in refuses an empty and an unknown key, then signs in and out", async () => {
@@ -448,5 +448,225 @@ test("a bill of 10,000+ lines renders virtualised (first render reported)", asyn
   console.log(`# 10k bill: ${lines} lines, first render ${ms.toFixed(0)} ms after the data arrived, ${rows} rows in the DOM`);
   fs.writeFileSync(path.join(shots, "bill-10k.txt"), `${lines} lines, first render ${ms.toFixed(0)} ms, ${rows} <tr>\n`);
   await shot(page, "10-bill-10k-lines");
+  await page.context().close();
+});
+
+/** patchBody waits for the next PATCH to path and returns its JSON body. */
+async function patchBody(page, pathPart, action) {
+  const [req] = await Promise.all([
+    page.waitForRequest((r) => r.method() === "PATCH" && r.url().includes(pathPart)),
+    action(),
+  ]);
+  return JSON.parse(req.postData() ?? "{}");
+}
+
+test("catalog edits: metric, group and product dimension filter PATCH only the changed fields; a refused filter shows at its field", async () => {
+  await restOK("POST", "/v1/metrics", { key: "e2e.disk", displayName: "Disk", unit: "GB", aggregation: "AGGREGATION_MAX" });
+  await restOK("POST", "/v1/productGroups", { id: "storage", displayName: "Storage" });
+  await restOK("POST", "/v1/products", { id: "disk-gold", displayName: "Gold disk", productGroupId: "storage", metricKey: "e2e.disk", dimensionFilter: { policy: "Gold" } });
+  const page = await newPage();
+  await signIn(page, adminKey);
+  await page.getByRole("link", { name: "Catalog" }).click();
+
+  // From the keyboard: Enter on Edit puts focus in the form's first field.
+  await page.getByRole("button", { name: "Edit e2e.disk" }).focus();
+  await page.keyboard.press("Enter");
+  await page.getByLabel("Name of e2e.disk", { exact: true }).waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.closest("form")?.getAttribute("aria-label")), "Edit e2e.disk");
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("Provisioned disk");
+  assert.equal(await page.getByLabel("Description of e2e.disk", { exact: true }).inputValue(), "Provisioned disk");
+  await page.getByLabel("Unit of e2e.disk", { exact: true }).fill("GiB");
+  const metricBody = await patchBody(page, "/v1/metrics/e2e.disk", () => page.getByRole("button", { name: "Save" }).click());
+  assert.deepEqual(metricBody, { description: "Provisioned disk", unit: "GiB" }, "only the changed fields are sent");
+  await page.getByRole("cell", { name: /Provisioned disk/ }).waitFor();
+  const metric = (await restOK("GET", "/v1/metrics/e2e.disk")).metric;
+  assert.deepEqual([metric.displayName, metric.description, metric.unit], ["Disk", "Provisioned disk", "GiB"]);
+
+  await page.getByRole("button", { name: "Edit storage" }).click();
+  await page.getByLabel("Name of storage", { exact: true }).fill("Storage and backup");
+  await page.getByLabel("Description of storage", { exact: true }).fill("Disks, snapshots");
+  const groupBody = await patchBody(page, "/v1/productGroups/storage", () => page.getByRole("button", { name: "Save" }).click());
+  assert.deepEqual(groupBody, { displayName: "Storage and backup", description: "Disks, snapshots" });
+  await page.getByText("Storage and backup", { exact: true }).waitFor();
+
+  // A bad filter key is refused at the filter's field and changes nothing.
+  await page.getByRole("button", { name: "Edit disk-gold" }).click();
+  const filter = page.getByLabel("Dimension filter of disk-gold", { exact: true });
+  assert.equal(await filter.inputValue(), "policy=Gold");
+  await filter.fill("Bad Key!=x");
+  await page.getByRole("button", { name: "Save" }).click();
+  const err = fieldError(page, "Dimension filter of disk-gold");
+  await err.waitFor();
+  assert.match(await err.innerText(), /key "Bad Key!" must match/);
+  assert.equal(await filter.getAttribute("aria-invalid"), "true");
+  assert.deepEqual((await restOK("GET", "/v1/products/disk-gold")).product.dimensionFilter, { policy: "Gold" }, "the refused filter was not stored");
+  await shot(page, "02c-catalog-filter-refused");
+  await checkA11y(page, "catalog edit form");
+  await filter.fill("policy=Gold, site=ams");
+  const productBody = await patchBody(page, "/v1/products/disk-gold", () => page.getByRole("button", { name: "Save" }).click());
+  assert.deepEqual(productBody, { dimensionFilter: { policy: "Gold", site: "ams" } });
+  await page.getByText(/where policy=Gold, site=ams/).waitFor();
+  assert.deepEqual((await restOK("GET", "/v1/products/disk-gold")).product.dimensionFilter, { policy: "Gold", site: "ams" });
+  await shot(page, "02b-catalog-edited");
+  await page.context().close();
+});
+
+test("derived metrics and peak basis are shown and set on create; tiered prices with a minimum charge created and edited, PATCHing only the changed fields", async () => {
+  const page = await newPage();
+  await signIn(page, adminKey);
+  await page.getByRole("link", { name: "Catalog" }).click();
+  // A derived metric over e2e.disk (a max gauge), made in the UI.
+  await page.getByLabel("Metric key", { exact: true }).fill("e2e.disk_double");
+  await page.getByLabel("Metric name", { exact: true }).fill("Disk, twice");
+  await page.getByLabel("Metric unit", { exact: true }).fill("GB");
+  await page.getByLabel("Aggregation", { exact: true }).selectOption("AGGREGATION_MAX");
+  await page.getByLabel("Expression", { exact: true }).fill("e2e.disk * 2");
+  await page.getByRole("button", { name: "Create metric" }).click();
+  const derived = page.getByRole("cell", { name: /e2e\.disk_double/ });
+  await derived.waitFor();
+  assert.match(await derived.innerText(), /= e2e\.disk \* 2 \(derived\)/);
+  assert.equal((await restOK("GET", "/v1/metrics/e2e.disk_double")).metric.expression, "e2e.disk * 2");
+  // A product charging the customer's peak.
+  await page.getByLabel("Product id", { exact: true }).fill("disk-peak");
+  await page.getByLabel("Product name", { exact: true }).fill("Disk at peak");
+  await page.getByLabel("Group", { exact: true }).selectOption("storage");
+  await page.getByLabel("Metric", { exact: true }).selectOption("e2e.disk");
+  await page.getByLabel("Peak basis", { exact: true }).selectOption("PEAK_BASIS_CUSTOMER");
+  await page.getByRole("button", { name: "Create product" }).click();
+  await page.locator("li", { hasText: "Disk at peak" }).getByText("peak: customer's total").waitFor();
+  assert.equal((await restOK("GET", "/v1/products/disk-peak")).product.peakBasis, "PEAK_BASIS_CUSTOMER");
+  await shot(page, "02d-catalog-derived-peak");
+
+  await restOK("POST", "/v1/priceLists", { id: "storage-initech", displayName: "Initech storage", currency: "EUR", customerId: "initech" });
+  await page.goto(base + "/console/pricing?list=storage-initech");
+  await page.getByRole("heading", { name: /New price in storage-initech/ }).waitFor();
+  await page.getByLabel("Priced product", { exact: true }).selectOption("disk-peak");
+  await page.getByLabel("Pricing", { exact: true }).selectOption("TIER_MODE_GRADUATED");
+  await page.getByRole("button", { name: "Add tier" }).click();
+  await page.getByRole("button", { name: "Add tier" }).click();
+  await page.getByLabel("Tier 1 up to", { exact: true }).fill("100");
+  await page.getByLabel("Tier 1 unit price", { exact: true }).fill("0.02");
+  await page.getByLabel("Tier 2 up to", { exact: true }).fill("1000");
+  await page.getByLabel("Tier 2 unit price", { exact: true }).fill("0.015");
+  await page.getByLabel("Tier 3 unit price", { exact: true }).fill("0.01");
+  await page.getByLabel("Per", { exact: true }).selectOption("GRANULARITY_MONTH");
+  await page.getByLabel("Valid from (UTC)", { exact: true }).fill("2026-10-01");
+  await page.getByLabel("Minimum monthly charge", { exact: true }).fill("50");
+  await page.getByRole("button", { name: "Add price" }).click();
+  const bar = page.locator(".bar.price", { hasText: "graduated" });
+  await bar.waitFor();
+  assert.match(await bar.innerText(), /graduated: ≤100 at 0\.02, ≤1000 at 0\.015, above at 0\.01 \(min 50\)/, "the timeline shows the tiers");
+  const [stored] = (await restOK("GET", "/v1/priceLists/storage-initech/prices")).prices;
+  assert.equal(stored.tierMode, "TIER_MODE_GRADUATED");
+  assert.deepEqual(stored.tiers.map((t) => [t.upTo, t.unitPrice]), [["100", "0.02"], ["1000", "0.015"], ["", "0.01"]]);
+  assert.equal(stored.minimumCharge, "50");
+
+  // A refused edit: a band bound below the one before is shown at that row's field; nothing changes.
+  await page.getByRole("button", { name: `Edit price ${stored.id}` }).click();
+  const form = page.getByRole("form", { name: `Edit price ${stored.id} of disk-peak` });
+  await form.getByLabel(`Tier 2 up to`, { exact: true }).fill("50");
+  await form.getByRole("button", { name: "Save price" }).click();
+  const tierErr = fieldError(page, "Tier 2 up to", form);
+  await tierErr.waitFor();
+  assert.match(await tierErr.innerText(), /greater than tiers\[0\]\.up_to/);
+  assert.match(await form.locator(".form-error").innerText(), /check the field marked above/, "one violation, counted once");
+  assert.deepEqual((await restOK("GET", "/v1/priceLists/storage-initech/prices")).prices[0].tiers, stored.tiers, "the refused tiers were not stored");
+  await shot(page, "03c-price-tier-refused");
+  await checkA11y(page, "price edit form");
+
+  // Switch to volume, a new last price and an end date: only those fields are sent.
+  await form.getByLabel(`Tier 2 up to`, { exact: true }).fill("1000");
+  await form.getByLabel(`Pricing`, { exact: true }).selectOption("TIER_MODE_VOLUME");
+  await form.getByLabel(`Tier 3 unit price`, { exact: true }).fill("0.008");
+  await form.getByLabel(`Valid to (UTC, exclusive)`, { exact: true }).fill("2027-01-01");
+  const body = await patchBody(page, `/prices/${stored.id}`, () => page.getByRole("button", { name: "Save price" }).click());
+  assert.deepEqual(Object.keys(body).sort(), ["tierMode", "tiers", "validTo"]);
+  await page.locator(".bar.price", { hasText: "volume: ≤100 at 0.02, ≤1000 at 0.015, above at 0.008" }).waitFor();
+  const edited = (await restOK("GET", "/v1/priceLists/storage-initech/prices")).prices[0];
+  assert.deepEqual([edited.tierMode, edited.validTo, edited.minimumCharge, edited.validFrom], ["TIER_MODE_VOLUME", "2027-01-01T00:00:00Z", "50", stored.validFrom]);
+
+  // A flat price edited: unit price and an open end, nothing else.
+  const flat = (await restOK("POST", "/v1/priceLists/storage-initech/prices", { productId: "disk-gold", unitPrice: "0.05", granularity: "GRANULARITY_MONTH",
+    validFrom: "2026-10-01T00:00:00Z", validTo: "2026-11-01T00:00:00Z" })).price;
+  await page.reload();
+  await page.getByRole("button", { name: `Edit price ${flat.id}` }).click();
+  const flatForm = page.getByRole("form", { name: `Edit price ${flat.id} of disk-gold` });
+  await flatForm.getByLabel(`Unit price`, { exact: true }).fill("0.045");
+  await flatForm.getByLabel(`Valid to (UTC, exclusive)`, { exact: true }).fill("");
+  const flatBody = await patchBody(page, `/prices/${flat.id}`, () => page.getByRole("button", { name: "Save price" }).click());
+  assert.deepEqual(flatBody, { unitPrice: "0.045", validTo: null });
+  await page.getByText(/0\.045 per month, \[2026-10-01, open\)/).waitFor();
+  const flatAfter = (await restOK("GET", `/v1/priceLists/storage-initech/prices/${flat.id}`)).price;
+  assert.deepEqual([flatAfter.unitPrice, flatAfter.validTo ?? null], ["0.045", null]);
+  await shot(page, "03d-price-tiers-edited");
+  await page.context().close();
+});
+
+test("bills of several customers: all customers and a chosen few, each over its own month, lines grouped by customer with the API's subtotals", async () => {
+  const page = await newPage();
+  await signIn(page, adminKey);
+  await page.goto(base + "/console/bills?customer=acme&month=2026-10");
+  await page.getByTestId("bill-total").waitFor();
+
+  // All customers: one QueryBilling by month name (each customer's own month), no instants.
+  const [req] = await Promise.all([
+    page.waitForRequest((r) => r.url().includes("/v1/billing:query") && r.url().includes("GROUP_BY_MODEL")),
+    page.getByRole("combobox", { name: /^Customer/ }).selectOption("*"),
+  ]);
+  const sent = new URL(req.url()).searchParams;
+  assert.equal(sent.get("query.month"), "2026-10");
+  assert.equal(sent.has("query.startTime"), false, "a whole month is asked by name, not by computed instants");
+  assert.deepEqual(sent.getAll("query.customerIds"), [], "all customers");
+  await page.getByText("each customer's own", { exact: false }).first().waitFor();
+  const all = await restOK("GET", "/v1/billing:query?query.month=2026-10&query.groupBy=GROUP_BY_CUSTOMER");
+  const total = page.getByTestId("bill-total");
+  await total.first().waitFor();
+  assert.deepEqual(await total.allInnerTexts(), all.totals.map((t) => `${t.amount} ${t.currency}`), "all customers' total is QueryBilling's");
+  const groups = page.getByTestId("customer-group");
+  await groups.first().waitFor();
+  // Each group's subtotal is that customer's own QueryBilling total for its month.
+  const subtotal = async (id) => (await restOK("GET", `/v1/billing:query?query.month=2026-10&query.customerIds=${id}`)).totals.map((t) => `${t.amount} ${t.currency}`).join(", ");
+  const acmeGroup = groups.filter({ hasText: "Acme Cloud" });
+  await acmeGroup.getByTestId("customer-subtotal").waitFor();
+  assert.equal(await acmeGroup.getByTestId("customer-subtotal").innerText(), await subtotal("acme"));
+  assert.equal(await groups.filter({ hasText: "BigCo" }).getByTestId("customer-subtotal").innerText(), await subtotal("bigco"));
+  assert.match(await acmeGroup.innerText(), /Europe\/Amsterdam/);
+  await shot(page, "01c-bills-all-customers");
+  await checkA11y(page, "bills of all customers");
+
+  // A chosen few, from the keyboard: Space ticks a customer.
+  await page.getByRole("combobox", { name: /^Customer/ }).selectOption("+");
+  const pick = page.getByRole("group", { name: "Customers on this bill" });
+  await pick.waitFor();
+  await pick.getByRole("checkbox", { name: "Acme Cloud" }).check();
+  await pick.getByRole("checkbox", { name: "Globex" }).focus();
+  await page.keyboard.press("Space");
+  await page.waitForURL(/customer=acme%2Cglobex|customer=acme,globex/);
+  const two = await restOK("GET", "/v1/billing:query?query.month=2026-10&query.customerIds=acme&query.customerIds=globex&query.groupBy=GROUP_BY_CUSTOMER");
+  await page.waitForFunction((want) => [...document.querySelectorAll('[data-testid="bill-total"]')].map((e) => e.textContent).join("|") === want,
+    two.totals.map((t) => `${t.amount} ${t.currency}`).join("|"));
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="customer-group"]').length === 2);
+  const names = await groups.allInnerTexts();
+  assert.ok(names[0].includes("Acme Cloud") && names[1].includes("Globex"), `groups: ${names.join(" | ")}`);
+  await groups.filter({ hasText: "Globex" }).getByTestId("customer-subtotal").waitFor();
+  assert.equal(await groups.filter({ hasText: "Globex" }).getByTestId("customer-subtotal").innerText(), await subtotal("globex"));
+  // Globex bills in UTC and acme in Amsterdam: each line's period is in its customer's zone.
+  const globexRow = page.getByTestId("lines").getByRole("row", { name: /contract globex-vcpu/ }).first();
+  assert.match(await globexRow.innerText(), /2026-10-01 – 2026-11-01/);
+  assert.match(await page.getByRole("row", { name: /e2e\.unsold/ }).innerText(), /^Acme Cloud/, "unpriced usage names its customer when there are several");
+  await shot(page, "01d-bills-two-customers");
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForFunction(() => document.documentElement.scrollWidth <= window.innerWidth + 1, null, { timeout: 5000 }).catch(() => {});
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth) <= 1, "no horizontal page scroll at 390 px");
+  await shot(page, "01e-bills-two-customers-390x844");
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await checkA11y(page, "bills of two customers");
+
+  const [dl] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "JSON" }).click()]);
+  const file = path.join(shots, "two-customers.json");
+  await dl.saveAs(file);
+  const report = JSON.parse(fs.readFileSync(file, "utf8"));
+  assert.ok(JSON.stringify(report).includes("globex") && JSON.stringify(report).includes("acme"), "the download covers both customers");
   await page.context().close();
 });

@@ -57,7 +57,7 @@ export function ErrorState({ error }: { error: unknown }) {
 /** FormError is the message of a refused form submit (fields show theirs). */
 export function FormError({ error }: { error: unknown }) {
   if (!error) return null;
-  const fields = error instanceof ApiError ? Object.keys(error.fields).length : 0;
+  const fields = error instanceof ApiError ? error.violations : 0;
   // When the server named fields, their messages sit at the fields.
   const text = fields > 0 ? `Refused: check the ${fields === 1 ? "field" : `${fields} fields`} marked above.` : (error as Error).message;
   return <p className="form-error" role="alert">{text}</p>;

@@ -31,15 +31,24 @@ export class ApiError extends Error {
   readonly code: number;
   /** Field violations keyed by the field's last path segment, lowerCamel. */
   readonly fields: Record<string, string>;
+  /** How many field violations the server named. */
+  readonly violations: number;
   constructor(status: number, body: unknown) {
     const st = (body ?? {}) as { code?: number; message?: string; details?: { fieldViolations?: { field?: string; description?: string }[] }[] };
     super(st.message || `HTTP ${status}`);
     this.status = status;
     this.code = st.code ?? 0;
     this.fields = {};
+    this.violations = 0;
     for (const d of st.details ?? []) {
       for (const v of d.fieldViolations ?? []) {
-        if (v.field) this.fields[fieldName(v.field)] = v.description ?? "invalid";
+        if (!v.field) continue;
+        this.violations++;
+        this.fields[fieldName(v.field)] = v.description ?? "invalid";
+        // A violation inside a list ("price.tiers[1].up_to") is also kept by
+        // its path below the message, "tiers[1].upTo", to show it at its row.
+        const below = v.field.split(".").slice(1).join(".");
+        if (below.includes("[")) this.fields[camel(below)] = v.description ?? "invalid";
       }
     }
   }
@@ -48,8 +57,10 @@ export class ApiError extends Error {
 /** fieldName maps "price.valid_from" or "price.validFrom" to "validFrom". */
 export function fieldName(path: string): string {
   const last = path.split(".").pop() ?? path;
-  return last.replace(/\[.*\]$/, "").replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+  return camel(last.replace(/\[.*\]$/, ""));
 }
+
+const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /** ok returns a call's data or throws its ApiError. */
 export async function ok<T>(p: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
@@ -75,4 +86,15 @@ export async function download(query: URLSearchParams): Promise<string> {
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
   return name;
+}
+
+/** changed keeps the fields of next that differ from before: a PATCH body.
+ *  The gateway derives update_mask from the body's keys, so sending only
+ *  these changes exactly them. Maps (a dimension filter) compare by value. */
+export function changed<T extends Record<string, unknown>>(before: T, next: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const k of Object.keys(next) as (keyof T)[]) {
+    if (JSON.stringify(next[k] ?? "") !== JSON.stringify(before[k] ?? "")) out[k] = next[k];
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { useSearchParams } from "react-router";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, ApiError, ok, requestId, type Schemas } from "../api/client";
+import { api, ApiError, changed, ok, requestId, type Schemas } from "../api/client";
 import { enumLabel, ErrorState, Field, FormError, Loading, useAction } from "../ui";
 import { useCatalog, DeleteButton } from "./Catalog";
 
@@ -155,8 +155,8 @@ function Timeline({ prices, campaigns }: { prices: Price[]; campaigns: Campaign[
           <div className="lane-bars">
             {prices.filter((p) => p.productId === pid).map((p) => (
               <div key={p.id} className="bar price" style={pos(p.validFrom, p.validTo)}
-                title={`${p.unitPrice} per ${enumLabel(p.granularity, "GRANULARITY_")} from ${day(p.validFrom)} to ${day(p.validTo) || "open"}`}>
-                <span>{p.unitPrice}{(p.tiers ?? []).length > 0 ? ` (${p.tiers!.length} tiers)` : ""} · {day(p.validFrom)} → {day(p.validTo) || "open"}</span>
+                title={`${priceText(p)} from ${day(p.validFrom)} to ${day(p.validTo) || "open"}`}>
+                <span>{(p.tiers ?? []).length > 0 ? tiersText(p) : p.unitPrice}{p.minimumCharge ? ` (min ${p.minimumCharge})` : ""} · {day(p.validFrom)} → {day(p.validTo) || "open"}</span>
               </div>
             ))}
             {campaigns.flatMap((c) => (c.entries ?? []).filter((e) => e.productId === pid).map((e) => (
@@ -166,13 +166,7 @@ function Timeline({ prices, campaigns }: { prices: Price[]; campaigns: Campaign[
             )))}
           </div>
           <ul className="lane-list">
-            {prices.filter((p) => p.productId === pid).map((p) => (
-              <li key={p.id}>
-                <code>{p.id}</code> {p.unitPrice} per {enumLabel(p.granularity, "GRANULARITY_")}, [{day(p.validFrom)}, {day(p.validTo) || "open"}){" "}
-                <DeleteButton what={`price ${p.id}`} keys={["prices"]}
-                  del={() => ok(api.DELETE("/v1/priceLists/{priceListId}/prices/{priceId}", { params: { path: { priceListId: p.priceListId!, priceId: p.id! } } }))} />
-              </li>
-            ))}
+            {prices.filter((p) => p.productId === pid).map((p) => <PriceItem key={p.id} p={p} />)}
           </ul>
         </div>
       ))}
@@ -180,42 +174,138 @@ function Timeline({ prices, campaigns }: { prices: Price[]; campaigns: Campaign[
   );
 }
 
-function PriceForm({ listId, currency }: { listId: string; currency: string }) {
+type TierMode = Schemas["v1TierMode"];
+type TierRow = { upTo: string; unitPrice: string };
+type PriceState = { productId: string; mode: TierMode; unitPrice: string; tiers: TierRow[]; granularity: Schemas["v1Granularity"]; from: string; to: string; minimumCharge: string };
+
+const flat: TierMode = "TIER_MODE_UNSPECIFIED";
+const emptyPrice: PriceState = { productId: "", mode: flat, unitPrice: "", tiers: [{ upTo: "", unitPrice: "" }], granularity: "GRANULARITY_HOUR", from: "", to: "", minimumCharge: "" };
+
+function priceState(p: Price): PriceState {
+  const tiered = (p.tiers ?? []).length > 0;
+  return {
+    productId: p.productId ?? "", mode: tiered ? p.tierMode ?? flat : flat, unitPrice: tiered ? "" : p.unitPrice ?? "",
+    tiers: tiered ? p.tiers!.map((t) => ({ upTo: t.upTo ?? "", unitPrice: t.unitPrice ?? "" })) : [{ upTo: "", unitPrice: "" }],
+    granularity: p.granularity ?? "GRANULARITY_HOUR", from: day(p.validFrom), to: day(p.validTo), minimumCharge: p.minimumCharge ?? "",
+  };
+}
+
+/** priceBody is the API's Price for a form state. An open end is null (not
+ *  absent), so that clearing it is a change PATCH can send. */
+function priceBody(v: PriceState) {
+  const tiered = v.mode !== flat;
+  return {
+    unitPrice: tiered ? "" : v.unitPrice, granularity: v.granularity, tierMode: v.mode,
+    tiers: tiered ? v.tiers.map((t, i) => ({ upTo: i === v.tiers.length - 1 ? "" : t.upTo, unitPrice: t.unitPrice })) : [],
+    validFrom: utc(v.from) ?? null, validTo: utc(v.to) ?? null, minimumCharge: v.minimumCharge,
+  };
+}
+
+/** tiersText is "graduated: ≤100 at 0.02, ≤1000 at 0.015, above at 0.01". */
+export function tiersText(p: Price): string {
+  const tiers = p.tiers ?? [];
+  if (tiers.length === 0) return "";
+  return `${enumLabel(p.tierMode, "TIER_MODE_")}: ${tiers.map((t) => (t.upTo ? `≤${t.upTo} at ${t.unitPrice}` : `above at ${t.unitPrice}`)).join(", ")}`;
+}
+
+/** priceText is how one price reads on the timeline and in its list. */
+function priceText(p: Price): string {
+  const what = (p.tiers ?? []).length > 0 ? tiersText(p) : p.unitPrice;
+  const min = p.minimumCharge ? `, at least ${p.minimumCharge} a month` : "";
+  return `${what} per ${enumLabel(p.granularity, "GRANULARITY_")}${min}`;
+}
+
+/** PriceForm creates a price (no price given) or edits one. An edit PATCHes
+ *  only the fields that differ from the stored price. */
+function PriceItem({ p }: { p: Price }) {
+  const [editing, setEditing] = useState(false);
+  return (
+    <li>
+      <code>{p.id}</code> {priceText(p)}, [{day(p.validFrom)}, {day(p.validTo) || "open"}){" "}
+      <button type="button" className="small" aria-label={`Edit price ${p.id}`} aria-expanded={editing} onClick={() => setEditing(!editing)}>Edit</button>{" "}
+      <DeleteButton what={`price ${p.id}`} keys={["prices"]}
+        del={() => ok(api.DELETE("/v1/priceLists/{priceListId}/prices/{priceId}", { params: { path: { priceListId: p.priceListId!, priceId: p.id! } } }))} />
+      {editing && <PriceForm listId={p.priceListId!} currency="" price={p} onDone={() => setEditing(false)} />}
+    </li>
+  );
+}
+
+function PriceForm({ listId, currency, price, onDone }: { listId: string; currency: string; price?: Price; onDone?: () => void }) {
   const { products } = useCatalog();
   const qc = useQueryClient();
   const a = useAction();
-  const [v, setV] = useState({ productId: "", unitPrice: "", granularity: "GRANULARITY_HOUR" as Schemas["v1Granularity"], from: "", to: "" });
+  const [v, setV] = useState<PriceState>(price ? priceState(price) : emptyPrice);
   function submit(e: FormEvent) {
     e.preventDefault();
     a.run(async () => {
-      await ok(api.POST("/v1/priceLists/{priceListId}/prices", {
-        params: { path: { priceListId: listId }, query: { requestId: requestId() } },
-        body: { productId: v.productId, unitPrice: v.unitPrice, granularity: v.granularity, validFrom: utc(v.from), validTo: utc(v.to) },
-      }));
+      if (price) {
+        const body = changed(priceBody(priceState(price)), priceBody(v));
+        if (Object.keys(body).length > 0) {
+          await ok(api.PATCH("/v1/priceLists/{price.priceListId}/prices/{price.id}", {
+            params: { path: { "price.priceListId": listId, "price.id": price.id! } }, body: body as Price,
+          }));
+        }
+      } else {
+        await ok(api.POST("/v1/priceLists/{priceListId}/prices", {
+          params: { path: { priceListId: listId }, query: { requestId: requestId() } },
+          body: { productId: v.productId, ...priceBody(v) } as Price,
+        }));
+        setV({ ...v, unitPrice: "", from: "", to: "", tiers: [{ upTo: "", unitPrice: "" }], minimumCharge: "" });
+      }
       await qc.invalidateQueries({ queryKey: ["prices", listId] });
-      setV({ ...v, unitPrice: "", from: "", to: "" });
+      onDone?.();
     });
   }
   // A window that overlaps another price is refused as FAILED_PRECONDITION
   // naming that price: it belongs at the window's field.
   const overlap = a.error instanceof ApiError && a.error.code === FAILED_PRECONDITION ? a.error.message : undefined;
-  const set = (k: keyof typeof v) => (e: { target: { value: string } }) => setV({ ...v, [k]: e.target.value });
+  const set = (k: keyof PriceState) => (e: { target: { value: string } }) => setV({ ...v, [k]: e.target.value });
+  const setTier = (i: number, k: keyof TierRow, value: string) => setV({ ...v, tiers: v.tiers.map((t, j) => (j === i ? { ...t, [k]: value } : t)) });
+  const headingId = `price-form-h${price ? `-${price.id}` : ""}`;
   return (
-    <form onSubmit={submit} aria-labelledby="price-form-h" className="card">
-      <h3 id="price-form-h">New price in {listId} ({currency})</h3>
-      <Field label="Priced product" error={a.fieldError("productId")}>{(f) => (
+    <form onSubmit={submit} aria-labelledby={headingId} className="card">
+      <h3 id={headingId}>{price ? `Edit price ${price.id} of ${price.productId}` : `New price in ${listId} (${currency})`}</h3>
+      {!price && <Field label="Priced product" error={a.fieldError("productId")}>{(f) => (
         <select id={f.id} value={v.productId} aria-invalid={f.invalid} aria-describedby={f.describedBy} onChange={set("productId")}>
           <option value="">Choose a product</option>
           {(products.data?.products ?? []).map((p) => <option key={p.id} value={p.id}>{p.displayName} ({p.id})</option>)}
+        </select>)}</Field>}
+      <Field label={`Pricing`} error={a.fieldError("tierMode")}>{(f) => (
+        <select id={f.id} value={v.mode} autoFocus={!!price} aria-invalid={f.invalid} aria-describedby={f.describedBy} onChange={set("mode")}>
+          <option value={flat}>one unit price</option>
+          <option value="TIER_MODE_GRADUATED">graduated tiers (each band at its price)</option>
+          <option value="TIER_MODE_VOLUME">volume tiers (the whole quantity at one band's price)</option>
         </select>)}</Field>
-      <Field label="Unit price" error={a.fieldError("unitPrice")} hint="Exact decimal, e.g. 0.0125">{(f) => <input id={f.id} inputMode="decimal" value={v.unitPrice} aria-invalid={f.invalid} aria-describedby={f.describedBy} onChange={set("unitPrice")} />}</Field>
-      <Field label="Per" error={a.fieldError("granularity")}>{(f) => (
+      {v.mode === flat ? (
+        <Field label={`Unit price`} error={a.fieldError("unitPrice")} hint="Exact decimal, e.g. 0.0125">{(f) => <input id={f.id} inputMode="decimal" value={v.unitPrice} aria-invalid={f.invalid} aria-describedby={f.describedBy} onChange={set("unitPrice")} />}</Field>
+      ) : (
+        <fieldset className="tiers">
+          <legend>Tiers</legend>
+          {a.fieldError("tiers") && <p className="field-error" role="alert">{a.fieldError("tiers")}</p>}
+          {v.tiers.map((t, i) => {
+            const last = i === v.tiers.length - 1;
+            return (
+              <div className="inline tier" key={i}>
+                {last ? <p className="tier-open">{v.tiers.length > 1 ? "Above the last bound" : "Every unit"}</p> : (
+                  <Field label={`Tier ${i + 1} up to`} error={a.fieldError(`tiers[${i}].upTo`)} hint="Inclusive">{(f) => <input id={f.id} inputMode="decimal" value={t.upTo} aria-invalid={f.invalid} aria-describedby={f.describedBy} onChange={(e) => setTier(i, "upTo", e.target.value)} />}</Field>
+                )}
+                <Field label={`Tier ${i + 1} unit price`} error={a.fieldError(`tiers[${i}].unitPrice`)}>{(f) => <input id={f.id} inputMode="decimal" value={t.unitPrice} aria-invalid={f.invalid} aria-describedby={f.describedBy} onChange={(e) => setTier(i, "unitPrice", e.target.value)} />}</Field>
+                {v.tiers.length > 1 && <button type="button" className="small" aria-label={`Remove tier ${i + 1}`} onClick={() => setV({ ...v, tiers: v.tiers.filter((_, j) => j !== i) })}>Remove</button>}
+              </div>
+            );
+          })}
+          <button type="button" className="small" onClick={() => setV({ ...v, tiers: [...v.tiers.slice(0, -1), { upTo: "", unitPrice: "" }, v.tiers.at(-1)!] })}>Add tier</button>
+        </fieldset>
+      )}
+      <Field label={`Per`} error={a.fieldError("granularity")}>{(f) => (
         <select id={f.id} value={v.granularity} aria-invalid={f.invalid} aria-describedby={f.describedBy} onChange={set("granularity")}>
           {(["GRANULARITY_HOUR", "GRANULARITY_DAY", "GRANULARITY_MONTH"] as const).map((g) => <option key={g} value={g}>{enumLabel(g, "GRANULARITY_")}</option>)}
         </select>)}</Field>
-      <Field label="Valid from (UTC)" error={a.fieldError("validFrom") ?? overlap}>{(f) => <input id={f.id} type="date" value={v.from} aria-invalid={f.invalid} aria-describedby={f.describedBy} onChange={set("from")} />}</Field>
-      <Field label="Valid to (UTC, exclusive)" error={a.fieldError("validTo")} hint="Empty: open-ended">{(f) => <input id={f.id} type="date" value={v.to} aria-invalid={f.invalid} aria-describedby={f.describedBy} onChange={set("to")} />}</Field>
-      <button type="submit" disabled={a.busy}>Add price</button>
+      <Field label={`Valid from (UTC)`} error={a.fieldError("validFrom") ?? overlap}>{(f) => <input id={f.id} type="date" value={v.from} aria-invalid={f.invalid} aria-describedby={f.describedBy} onChange={set("from")} />}</Field>
+      <Field label={`Valid to (UTC, exclusive)`} error={a.fieldError("validTo")} hint="Empty: open-ended">{(f) => <input id={f.id} type="date" value={v.to} aria-invalid={f.invalid} aria-describedby={f.describedBy} onChange={set("to")} />}</Field>
+      <Field label={`Minimum monthly charge`} error={a.fieldError("minimumCharge")} hint="Empty: none. Prorated by the days the price is in force">{(f) => <input id={f.id} inputMode="decimal" value={v.minimumCharge} aria-invalid={f.invalid} aria-describedby={f.describedBy} onChange={set("minimumCharge")} />}</Field>
+      <button type="submit" disabled={a.busy}>{price ? "Save price" : "Add price"}</button>
+      {price && <button type="button" onClick={onDone}>Cancel</button>}
       {!overlap && <FormError error={a.error} />}
     </form>
   );
