@@ -4,16 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/billingd/billingd/internal/app"
+	"github.com/billingd/billingd/internal/app/apptest"
 	"github.com/billingd/billingd/internal/config"
 	"github.com/billingd/billingd/internal/store/postgres/pgtest"
 )
@@ -28,28 +25,8 @@ func startBillingd(t *testing.T) string {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DatabaseURL = pgtest.NewDatabase(t)
-	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.BootstrapAdminKey = adminKey
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		cancel()
-		t.Fatalf("app.New: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("billingd Run: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("billingd did not stop within 30s")
-		}
-	})
-	return a.GRPCAddr()
+	return apptest.Start(t, cfg, nil).GRPCAddr()
 }
 
 // result is one billingctl run.

@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"testing"
 	"time"
@@ -18,6 +17,7 @@ import (
 
 	billingv1 "github.com/billingd/billingd/gen/go/billing/v1"
 	"github.com/billingd/billingd/internal/app"
+	"github.com/billingd/billingd/internal/app/apptest"
 	"github.com/billingd/billingd/internal/config"
 	"github.com/billingd/billingd/internal/store/postgres/pgtest"
 )
@@ -65,27 +65,7 @@ func launchAsIs(t testing.TB, cfg config.Config, opts ...app.Option) *app.App {
 // launchLogged is launchAsIs with billingd's log written to logs.
 func launchLogged(t testing.TB, cfg config.Config, logs io.Writer, opts ...app.Option) *app.App {
 	t.Helper()
-	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, cfg, slog.New(slog.NewTextHandler(logs, nil)), opts...)
-	if err != nil {
-		cancel()
-		t.Fatalf("app.New: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("billingd did not stop within 30s")
-		}
-	})
-	return a
+	return apptest.Start(t, cfg, logs, opts...)
 }
 
 // startSecured starts billingd with auth on and the bootstrap admin key,

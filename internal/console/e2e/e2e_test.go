@@ -5,15 +5,13 @@ package e2e
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/billingd/billingd/internal/app"
+	"github.com/billingd/billingd/internal/app/apptest"
 	"github.com/billingd/billingd/internal/config"
 	"github.com/billingd/billingd/internal/store/postgres/pgtest"
 )
@@ -75,26 +73,6 @@ func startBillingd(t *testing.T) string {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DatabaseURL = pgtest.NewDatabase(t)
-	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.BootstrapAdminKey, cfg.RateLimit = adminKey, 0
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		cancel()
-		t.Fatalf("app.New: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("billingd Run: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("billingd did not stop within 30s")
-		}
-	})
-	return "http://" + a.HTTPAddr()
+	return "http://" + apptest.Start(t, cfg, nil).HTTPAddr()
 }

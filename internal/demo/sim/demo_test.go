@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,7 +15,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	billingv1 "github.com/billingd/billingd/gen/go/billing/v1"
-	"github.com/billingd/billingd/internal/app"
+	"github.com/billingd/billingd/internal/app/apptest"
 	"github.com/billingd/billingd/internal/collector"
 	"github.com/billingd/billingd/internal/config"
 	"github.com/billingd/billingd/internal/demo/sim"
@@ -32,31 +30,11 @@ func startBillingd(t *testing.T, edit ...func(*config.Config)) string {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DatabaseURL = pgtest.NewDatabase(t)
-	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.BootstrapAdminKey, cfg.RateLimit = adminKey, 0
 	for _, e := range edit {
 		e(&cfg)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		cancel()
-		t.Fatalf("app.New: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("billingd Run: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("billingd did not stop within 30s")
-		}
-	})
-	return a.GRPCAddr()
+	return apptest.Start(t, cfg, nil).GRPCAddr()
 }
 
 func dialer(t *testing.T, addr string) func(string) (grpc.ClientConnInterface, error) {
