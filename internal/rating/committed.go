@@ -95,22 +95,13 @@ func (u usageAbove) any() bool { return u.sum.Sign() > 0 || u.level.Sign() > 0 }
 // aggregate over it. So usage at or below the commitment at every instant
 // has no excess, and commitment + x has exactly x, whatever the proration.
 func (r *run) excessOf(k *contractIdx, g *gran, a, b int64, f decimal.Decimal) usageAbove {
-	var q decimal.Decimal
 	agg := r.e.metrics[k.product.MetricKey].Aggregation
-	for _, ix := range r.byProduct[k.c.ProductID] {
-		c := cursor{ix: ix}
-		c.reset(a)
-		var v decimal.Decimal
-		var ok bool
+	q := r.customerTotal(k.c.ProductID, a, func(c *cursor) (decimal.Decimal, bool) {
 		if agg == AggregationSum || agg == AggregationTimeWeightedAvg {
-			v, ok = c.accumulate(a, b) // a sum, or ∫ in unit·seconds
-		} else {
-			v, ok = c.quantity(a, b, g, r.seen)
+			return c.accumulate(a, b) // a sum, or ∫ in unit·seconds
 		}
-		if ok {
-			q = q.Add(v)
-		}
-	}
+		return c.quantity(a, b, g, r.seen)
+	})
 	covered := decimal.New(b-a, -9)
 	switch agg {
 	case AggregationSum:
@@ -148,20 +139,17 @@ func (r *run) excess(k *contractIdx, g *gran, a, b int64, ex usageAbove) error {
 		pa, pb := max(s.from, a), min(s.to, b)
 		var q decimal.Decimal
 		if ex.sum.Sign() > 0 {
-			for _, ix := range r.byProduct[k.c.ProductID] {
-				c := cursor{ix: ix}
-				c.reset(pa)
-				if v, ok := c.accumulate(pa, pb); ok {
-					q = q.Add(v)
-				}
-			}
+			q = r.customerTotal(k.c.ProductID, pa, func(c *cursor) (decimal.Decimal, bool) { return c.accumulate(pa, pb) })
 		}
 		parts = append(parts, part{s, pa, pb, q})
 		total = total.Add(q)
 	}
 	r.round.startIfNew(roundKey{k: k, g: g})
-	left, before := ex.sum, int64(0)
+	left, next := ex.sum, int64(0)
 	for i, pt := range parts {
+		// before: the covered time ahead of this part
+		before := next
+		next += pt.b - pt.a
 		var share decimal.Decimal
 		switch {
 		case ex.level.Sign() > 0:
@@ -174,12 +162,10 @@ func (r *run) excess(k *contractIdx, g *gran, a, b int64, ex usageAbove) error {
 			left = left.Sub(share)
 		}
 		if share.Sign() <= 0 {
-			before += pt.b - pt.a
 			continue
 		}
 		if pt.seg.price == nil {
 			r.unpriced(nil, k.product, pt.a, pt.b, share, UnpricedNoPrice, k.c.ID)
-			before += pt.b - pt.a
 			continue
 		}
 		q := share
@@ -190,9 +176,8 @@ func (r *run) excess(k *contractIdx, g *gran, a, b int64, ex usageAbove) error {
 			upTo := func(t int64) decimal.Decimal {
 				return ratio(ex.level.Mul(decimal.NewFromInt(t)).Mul(decimal.NewFromInt(n)), den)
 			}
-			q = upTo(before + pt.b - pt.a).Sub(upTo(before))
+			q = upTo(next).Sub(upTo(before))
 		}
-		before += pt.b - pt.a
 		l := Line{
 			CustomerID: r.customer, ProductID: k.c.ProductID, GroupID: k.product.GroupID, Model: ModelPAYG,
 			Granularity: k.c.FeeGranularity, Start: r.time(pt.a), End: r.time(pt.b), ContractID: k.c.ID,
@@ -202,6 +187,20 @@ func (r *run) excess(k *contractIdx, g *gran, a, b int64, ex usageAbove) error {
 		}
 	}
 	return nil
+}
+
+// customerTotal is Σ over the customer's series of the product of what at
+// gives for a cursor positioned at a.
+func (r *run) customerTotal(product string, a int64, at func(*cursor) (decimal.Decimal, bool)) decimal.Decimal {
+	var q decimal.Decimal
+	for _, ix := range r.byProduct[product] {
+		c := cursor{ix: ix}
+		c.reset(a)
+		if v, ok := at(&c); ok {
+			q = q.Add(v)
+		}
+	}
+	return q
 }
 
 // granulesPer is how many granules of price fit in fee granule g, as n/d:
