@@ -53,12 +53,16 @@ func indexSeries(s *Series, m *Metric) *seriesIndex {
 func (ix *seriesIndex) constant(i int) bool {
 	if ix.level[i] == 0 {
 		ix.level[i] = 2
-		if p := &ix.pieces[i]; p.Max.Mul(decimal.New(ix.end[i]-ix.start[i], -9)).Equal(p.Integral) {
+		if oneLevel(&ix.pieces[i], ix.end[i]-ix.start[i]) {
 			ix.level[i] = 1
 		}
 	}
 	return ix.level[i] == 1
 }
+
+// oneLevel reports whether p holds the level Max throughout its ns
+// nanoseconds: Integral = Max × length.
+func oneLevel(p *Piece, ns int64) bool { return p.Max.Mul(decimal.New(ns, -9)).Equal(p.Integral) }
 
 // cursor walks a series forward in time: intervals asked of one cursor
 // must not start before the previous one did, unless it is reset.

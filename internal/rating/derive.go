@@ -39,8 +39,8 @@ func combineLevels(inputs [][]Piece, combine func(levels []decimal.Decimal) deci
 				continue
 			}
 			lvl := p.Max
-			if length := seconds(p.End.Sub(p.Start)); !lvl.Mul(length).Equal(p.Integral) {
-				lvl = ratio(p.Integral, length)
+			if ns := nanos(p.End) - nanos(p.Start); !oneLevel(p, ns) {
+				lvl = ratio(p.Integral, decimal.New(ns, -9))
 			}
 			evs = append(evs, levelEvent{nanos(p.Start), k, lvl, 1}, levelEvent{nanos(p.End), k, lvl.Neg(), -1})
 		}
