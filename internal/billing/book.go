@@ -95,7 +95,7 @@ func newRater(b Book) (*rater, error) {
 		if m.Derived() {
 			// Checked at create; a formula that no longer compiles (an input
 			// deleted behind the domain's back) fails the query with its reason.
-			f, err := formula.Compile(m.Expression, func(string) error { return nil })
+			f, err := formula.Compile(m.Expression, nil)
 			if err != nil {
 				return nil, apperr.FailedPrecondition("metric %q: expression %q: %v", m.Key, m.Expression, err)
 			}

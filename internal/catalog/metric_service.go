@@ -120,7 +120,7 @@ func derivedFrom(ctx context.Context, tx Repository, key string) (string, error)
 			if !m.Derived() {
 				continue
 			}
-			f, err := formula.Compile(m.Expression, func(string) error { return nil })
+			f, err := formula.Compile(m.Expression, nil)
 			if err == nil && slices.Contains(f.Inputs(), key) {
 				return m.Key, nil
 			}

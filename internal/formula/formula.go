@@ -58,7 +58,8 @@ type Error struct {
 func (e *Error) Error() string { return fmt.Sprintf("%s (at %d:%d)", e.Msg, e.Line, e.Column) }
 
 // Compile parses and checks src. metric reports whether a key names a
-// metric the expression may use (nil: a message saying why not).
+// metric the expression may use (nil: a message saying why not); a nil
+// metric accepts every key, for an expression checked when it was stored.
 func Compile(src string, metric func(key string) error) (*Formula, error) {
 	if strings.TrimSpace(src) == "" {
 		return nil, &Error{Line: 1, Column: 1, Msg: "the expression is empty"}
@@ -147,8 +148,10 @@ func (c *compiler) compile(e ast.Expr) (node, kind, error) {
 		if !ok {
 			return nil, 0, c.errAt(e, "only metric keys such as vm.vcpu can be referred to")
 		}
-		if err := c.metric(key); err != nil {
-			return nil, 0, c.errAt(e, "%s", err.Error())
+		if c.metric != nil {
+			if err := c.metric(key); err != nil {
+				return nil, 0, c.errAt(e, "%s", err.Error())
+			}
 		}
 		if !c.seen[key] {
 			c.seen[key] = true

@@ -107,3 +107,11 @@ func FuzzCompile(f *testing.F) {
 		fm.Eval(levels)
 	})
 }
+
+// A nil metric check accepts any key: for an expression checked when stored.
+func TestCompileWithoutCheck(t *testing.T) {
+	f, err := Compile("a.b * c", nil)
+	if err != nil || strings.Join(f.Inputs(), ",") != "a.b,c" {
+		t.Errorf("Compile without a check: %v %v", f, err)
+	}
+}

@@ -202,7 +202,7 @@ func dropOverlaps(ps []PriceEntry) []PriceEntry {
 
 // mustFormula compiles a formula over the test catalog's metrics.
 func mustFormula(src string) Formula {
-	f, err := formula.Compile(src, func(string) error { return nil })
+	f, err := formula.Compile(src, nil)
 	if err != nil {
 		panic(err)
 	}
