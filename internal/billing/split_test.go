@@ -16,11 +16,7 @@ import (
 // overlaps the campaign's.
 func TestMergedLinesSplitWhereAnotherPriceApplied(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	vcpuCatalog(e)
-	e.list("default", "")
-	e.price("default", "vcpu-h", "vcpu", "0.01", pricing.GranularityHour, utc(2026, 1, 1, 0), time.Time{})
-	e.discount("autumn", "acme", "vcpu", "50", utc(2026, 9, 10, 0), utc(2026, 9, 20, 0))
+	e := autumnVCPU(t)
 	// vm1: 1 vCPU all September. vm2: 1 vCPU on 1–3 and 5–30 September
 	// (nothing on the 3rd and 4th), which alone splits no line: the list
 	// price applied then too.
@@ -60,11 +56,7 @@ func TestMergedLinesSplitWhereAnotherPriceApplied(t *testing.T) {
 // merged only where they follow on without a gap.
 func TestMergedLinesSplitAcrossAResourcesIdleDays(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	vcpuCatalog(e)
-	e.list("default", "")
-	e.price("default", "vcpu-h", "vcpu", "0.01", pricing.GranularityHour, utc(2026, 1, 1, 0), time.Time{})
-	e.discount("autumn", "acme", "vcpu", "50", utc(2026, 9, 10, 0), utc(2026, 9, 20, 0))
+	e := autumnVCPU(t)
 	// vm1: 1 vCPU on 9–11 September only. vm3: 1 vCPU on 1–2 and 29–30
 	// September, idle while the campaign ran.
 	e.usage(billingtest.Record{Customer: "acme", Metric: "vm.vcpu", Resource: "vm1", Quantity: "1", Start: utc(2026, 9, 9, 0), End: utc(2026, 9, 11, 0)},
@@ -80,4 +72,16 @@ func TestMergedLinesSplitAcrossAResourcesIdleDays(t *testing.T) {
 		"acme vcpu payg 2026-09-10..2026-09-11 24 × 0.005 = 0.12 EUR campaign autumn",
 		"acme vcpu payg 2026-09-29..2026-09-30 24 × 0.01 = 0.24 EUR",
 	)
+}
+
+// autumnVCPU is vCPU at 0.01 an hour, and acme's campaign "autumn" at half
+// price on 10–20 September.
+func autumnVCPU(t *testing.T) *env {
+	t.Helper()
+	e := newEnv(t)
+	vcpuCatalog(e)
+	e.list("default", "")
+	e.price("default", "vcpu-h", "vcpu", "0.01", pricing.GranularityHour, utc(2026, 1, 1, 0), time.Time{})
+	e.discount("autumn", "acme", "vcpu", "50", utc(2026, 9, 10, 0), utc(2026, 9, 20, 0))
+	return e
 }
