@@ -46,6 +46,20 @@ func ctl(t *testing.T, env map[string]string, args ...string) result {
 	return result{code, out.String(), errOut.String()}
 }
 
+// withUsage starts billingd, loads testdata/catalog.yaml and ingests the
+// usage CSV csv, and returns the admin's environment.
+func withUsage(t *testing.T, csv string) map[string]string {
+	t.Helper()
+	env := admin(startBillingd(t))
+	must(t, ctl(t, env, "catalog", "load", "testdata/catalog.yaml"))
+	usage := filepath.Join(t.TempDir(), "usage.csv")
+	if err := os.WriteFile(usage, []byte(csv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	must(t, ctl(t, env, "ingest", usage))
+	return env
+}
+
 func admin(addr string) map[string]string {
 	return map[string]string{"BILLINGD_ADDR": addr, "BILLINGD_API_KEY": adminKey}
 }
@@ -165,17 +179,11 @@ func TestIngestBillAndReport(t *testing.T) {
 // midnight UTC, in one command over both.
 func TestBillMonthIsEachCustomersMonth(t *testing.T) {
 	t.Parallel()
-	env := admin(startBillingd(t))
-	must(t, ctl(t, env, "catalog", "load", "testdata/catalog.yaml"))
-	usage := filepath.Join(t.TempDir(), "usage.csv")
 	// acme: 4 vCPU in its first October hour, the last September hour in UTC.
 	// globex: 4 vCPU in the last October hour in UTC, already November in Amsterdam.
-	if err := os.WriteFile(usage, []byte("key,customer,metric,quantity,start,end,resource\n"+
+	env := withUsage(t, "key,customer,metric,quantity,start,end,resource\n"+
 		"a,acme,vm.vcpu,4,2026-09-30T22:00:00Z,2026-09-30T23:00:00Z,vm1\n"+
-		"g,globex,vm.vcpu,4,2026-10-31T23:00:00Z,2026-11-01T00:00:00Z,vm1\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	must(t, ctl(t, env, "ingest", usage))
+		"g,globex,vm.vcpu,4,2026-10-31T23:00:00Z,2026-11-01T00:00:00Z,vm1\n")
 
 	// acme: 4 vCPU-h × 0.015 (its own list) = 0.06, and its storage
 	// contract's fee for exactly one month (a UTC month would charge it
@@ -204,18 +212,12 @@ func TestBillMonthIsEachCustomersMonth(t *testing.T) {
 // dimensions and why: no product sells it, or no price covers its time.
 func TestBillListsUnpricedUsage(t *testing.T) {
 	t.Parallel()
-	env := admin(startBillingd(t))
-	must(t, ctl(t, env, "catalog", "load", "testdata/catalog.yaml"))
-	usage := filepath.Join(t.TempDir(), "usage.csv")
 	// Silver storage: only storage-gold sells storage.gb (policy Gold).
 	// vCPU on 31 December 2025: the vcpu prices start on 1 January 2026;
 	// unpriced usage of a gauge is its time-weighted average (2 vCPU).
-	if err := os.WriteFile(usage, []byte("key,customer,metric,quantity,start,end,resource,dim.policy\n"+
+	env := withUsage(t, "key,customer,metric,quantity,start,end,resource,dim.policy\n"+
 		"s,globex,storage.gb,50,2026-10-01T00:00:00Z,2026-11-01T00:00:00Z,vm1,Silver\n"+
-		"v,globex,vm.vcpu,2,2025-12-31T00:00:00Z,2026-01-01T00:00:00Z,vm2,\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	must(t, ctl(t, env, "ingest", usage))
+		"v,globex,vm.vcpu,2,2025-12-31T00:00:00Z,2026-01-01T00:00:00Z,vm2,\n")
 
 	oct := must(t, ctl(t, env, "bill", "--customer", "globex", "--month", "2026-10"))
 	if !regexp.MustCompile(`(?m)^globex\s+storage\.gb\s+vm1\s+policy=Silver\s+50\s+no product of storage\.gb matches these dimensions$`).MatchString(oct.stdout) {
