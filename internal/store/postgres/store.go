@@ -38,6 +38,14 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "billingd"
 	}
+	// billingd's statements are index reads of one customer; a planner's
+	// guess (a CTE of unknown size joined with a lateral index scan) can
+	// still cost them above jit_above_cost, and compiling one took a second
+	// here, for a statement that runs in milliseconds. "jit=on" in the URL
+	// turns it back on.
+	if _, ok := cfg.ConnConfig.RuntimeParams["jit"]; !ok {
+		cfg.ConnConfig.RuntimeParams["jit"] = "off"
+	}
 	// Recycle connections now and then so a replica follows a fail-over or
 	// a DNS change, and do not keep idle ones forever.
 	cfg.MaxConnLifetime = time.Hour
