@@ -106,7 +106,7 @@ func (s *Service) pending(ctx context.Context, r *rater, live func() (string, er
 			pms[i] = newPremerger(g, j.loc)
 			with[i] = rateWith{rr, cur, pms[i].add}
 		}
-		if _, err := s.rateEach(ctx, with, j.c.ID, j.loc, p.From, p.To, scan); err != nil {
+		if _, err := s.rateEach(ctx, with, j.c.ID, j.loc, p.From, p.To, scan, true); err != nil { // by product: no resource
 			return nil, err
 		}
 		out := make([][]rating.Line, len(books))

@@ -42,6 +42,9 @@ type UsageWindow struct {
 	// same: levels are combined instant by instant (derived metrics, a
 	// customer's peak), which an hour's aggregate cannot give.
 	Raw bool
+	// Pool are the metrics among Metrics whose usage may come as pooled
+	// hours (UsageRow.Pooled): the query rates their resources as one.
+	Pool []string
 }
 
 // UsageRow is one usage record as the store hands it over. To read a
@@ -64,6 +67,13 @@ type UsageRow struct {
 	// Received are unset.
 	Hourly bool
 	Hour   HourlyUsage
+	// Pooled, when set, makes the row a pooled hour: one UTC hour [Start,
+	// End) of the records of a pool (UsageWindow.Pool), those that start
+	// and end inside it, of every resource with the row's metric,
+	// organisation, VDC, site and dimensions (ResourceID is empty). Hour
+	// holds Sum (Σ quantity), Integral (Σ quantity × seconds of the
+	// interval records, nil when there are none) and Records.
+	Pooled bool
 }
 
 // HourlyUsage sums up the records of one series that lie inside one UTC
@@ -84,6 +94,7 @@ type HourlyUsage struct {
 	InnerMax      []byte
 	LastAt        time.Time
 	LastSample    []byte
+	Records       int64 // of a pooled hour: how many records it sums up
 }
 
 // UsageCount is what GetBillingStats needs to know about raw usage.

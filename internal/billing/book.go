@@ -30,6 +30,7 @@ type rater struct {
 	lists     map[string]*pricing.PriceList
 	keys      []string // metric keys, for the usage reader
 	gauges    []string // metric keys whose point records are samples of a level
+	pooled    []string // metric keys whose resources may be rated as one (see pooled)
 	// raw: the catalog has derived metrics or customer-peak products, which
 	// combine levels instant by instant, so usage is read as raw records
 	// (an hourly rollup holds an hour's average, not its levels).
@@ -105,6 +106,9 @@ func newRater(b Book) (*rater, error) {
 			r.keys = append(r.keys, m.Key)
 			if m.Aggregation.Kind() == catalog.KindGauge {
 				r.gauges = append(r.gauges, m.Key)
+			}
+			if pooled(m) {
+				r.pooled = append(r.pooled, m.Key)
 			}
 		}
 		catalogCfg.Metrics = append(catalogCfg.Metrics, rm)

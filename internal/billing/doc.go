@@ -31,6 +31,31 @@
 //
 // Records of metrics the catalog does not have are not read.
 //
+// # Pools: resources rated as one
+//
+// When a query's lines are not grouped by resource, the resource of a line
+// is dropped anyway, so the series of a linear metric (sum, or
+// time_weighted_avg; not derived) that differ only in their resource are
+// rated as one series, a pool: (metric, organisation, VDC, site,
+// dimensions). Its pieces are those of its resources (a gauge's samples
+// still make their levels per resource, then join the pool), so its
+// quantity in a granule is exactly the sum of theirs, with one difference:
+// a time-weighted average is divided by the granule's length once for the
+// pool instead of once per resource, so a quotient rounded to
+// rating.RatioPlaces is rounded once, not n times. Max, latest and
+// unique_count are levels of a resource and are never pooled; nor is
+// anything when the catalog combines levels (derived metrics, a
+// customer's peak). Unpriced usage names its resource, so when a pool has
+// unpriced usage the customer is rated again per resource for that report
+// (its lines still come from the pooled rating).
+//
+// A pool is what lets the store hand over usage whose size does not grow
+// with the number of resources: pooled hours (UsageRow.Pooled), the sums
+// of a pool's records inside one UTC hour, kept by the store as usage
+// arrives (store/postgres, migration 0014), wherever hourly rollups would
+// rate the same and the hour holds no record that reaches past it and, for
+// a gauge, no sample.
+//
 // # The rated period
 //
 // A query names its period as a month ("YYYY-MM") or as instants [From,

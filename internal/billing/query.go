@@ -238,7 +238,7 @@ func (s *Service) rate(ctx context.Context, r *rater, j *job, g rating.Grouping)
 				p.desc = rr // a closed month alone keeps the names it was closed with
 			}
 		}
-		unpriced, err := s.rateSegment(ctx, rr, cur, j.c.ID, j.loc, sg.from, sg.to, scan, pm.add)
+		unpriced, err := s.rateSegment(ctx, rr, cur, j.c.ID, j.loc, sg.from, sg.to, scan, !slices.Contains(g.Keys, rating.GroupResource), pm.add)
 		if err != nil {
 			return part{}, err
 		}
@@ -268,10 +268,10 @@ func (s *Service) frozenScan(periodID string) usageScan {
 }
 
 // rateSegment reads the usage of [from, to) with scan and rates it with
-// r's engine of currency cur, handing the lines to emit.
+// r's engine of currency cur, handing the lines to emit; pool as rateEach.
 func (s *Service) rateSegment(ctx context.Context, r *rater, cur, customerID string, loc *time.Location,
-	from, to time.Time, scan usageScan, emit func(rating.Line) error) ([]rating.UnpricedUsage, error) {
-	unpriced, err := s.rateEach(ctx, []rateWith{{r, cur, emit}}, customerID, loc, from, to, scan)
+	from, to time.Time, scan usageScan, pool bool, emit func(rating.Line) error) ([]rating.UnpricedUsage, error) {
+	unpriced, err := s.rateEach(ctx, []rateWith{{r, cur, emit}}, customerID, loc, from, to, scan, pool)
 	if err != nil {
 		return nil, err
 	}
@@ -286,19 +286,64 @@ type rateWith struct {
 }
 
 // rateEach reads the usage of [from, to) once and rates it with each book,
-// so that every rating sees the same records (one statement, one snapshot).
-// A book gets the records of the metrics its catalog has, and the samples
-// carried from before the period only for the metrics that are gauges in it.
+// so that every rating sees the same records (one snapshot). A book gets
+// the records of the metrics its catalog has, and the samples carried from
+// before the period only for the metrics that are gauges in it.
+//
+// pool says the lines are grouped without their resource, so the series of
+// a linear metric (sum, time-weighted average) that differ only in resource
+// are rated as one pool: its quantity in a granule is the sum of theirs,
+// a time-weighted average divided once for the pool rather than once per
+// resource, and the store may hand it over as pooled hours, whose number
+// does not grow with the resources. Unpriced usage names its resource, so
+// when a pool has some the usage is rated again per resource for it.
 func (s *Service) rateEach(ctx context.Context, books []rateWith, customerID string, loc *time.Location,
-	from, to time.Time, scan usageScan) ([][]rating.UnpricedUsage, error) {
+	from, to time.Time, scan usageScan, pool bool) ([][]rating.UnpricedUsage, error) {
+	out, err := s.rateOnce(ctx, books, customerID, loc, from, to, scan, pool)
+	if err != nil || !pool || !pooledUnpriced(out) {
+		return out, err
+	}
+	quiet := make([]rateWith, len(books))
+	for i, bk := range books {
+		quiet[i] = rateWith{bk.r, bk.cur, func(rating.Line) error { return nil }}
+	}
+	return s.rateOnce(ctx, quiet, customerID, loc, from, to, scan, false)
+}
+
+// pooledUnpriced reports whether some unpriced usage is of a pool (a
+// series without a resource: a resource's own series always has one).
+func pooledUnpriced(unpriced [][]rating.UnpricedUsage) bool {
+	for _, us := range unpriced {
+		for _, u := range us {
+			if u.ResourceID == "" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (s *Service) rateOnce(ctx context.Context, books []rateWith, customerID string, loc *time.Location,
+	from, to time.Time, scan usageScan, pool bool) ([][]rating.UnpricedUsage, error) {
 	// The engine rates instants from 1970 on; so does the lookback.
 	lookback := min(Lookback, from.Sub(time.Unix(0, 0)))
 	w := UsageWindow{CustomerID: customerID, From: from, To: to, Lookback: lookback}
 	builders := make([]*seriesBuilder, len(books))
+	for _, bk := range books {
+		pool = pool && !bk.r.raw
+	}
 	for i, bk := range books {
-		builders[i] = newSeriesBuilder(bk.r, to)
+		builders[i] = newSeriesBuilder(bk.r, to, pool)
 		w.Metrics, w.Gauges = union(w.Metrics, bk.r.keys), union(w.Gauges, bk.r.gauges)
 		w.Raw = w.Raw || bk.r.raw
+		if !pool {
+			continue
+		}
+		if i == 0 {
+			w.Pool = bk.r.pooled
+		} else { // pooled hours only of what every book pools
+			w.Pool = slices.DeleteFunc(slices.Clone(w.Pool), func(k string) bool { return !slices.Contains(bk.r.pooled, k) })
+		}
 	}
 	add := builders[0].add
 	if len(books) > 1 {

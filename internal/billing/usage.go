@@ -8,6 +8,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/billingd/billingd/internal/apperr"
+	"github.com/billingd/billingd/internal/catalog"
 	"github.com/billingd/billingd/internal/rating"
 )
 
@@ -16,6 +17,7 @@ import (
 type seriesBuilder struct {
 	r      *rater
 	end    time.Time // end of the rated period: where the last sample's level stops
+	pool   bool      // rate the series of a linear metric that differ only in resource as one (see pooled)
 	byKey  map[string]*series
 	order  []*series
 	key    []byte
@@ -30,6 +32,9 @@ type series struct {
 	samples     []rating.Sample
 	received    []time.Time // of each sample
 	hours       []hourSamples
+	// into is the pool a resource's gauge samples belong to: their levels
+	// hold per resource, so they become pieces here and join the pool's.
+	into *series
 }
 
 // hourSamples are the point samples of a series inside one hour, from an
@@ -46,28 +51,33 @@ type hourSamples struct {
 // maxCachedValues bounds the quantity cache of one customer.
 const maxCachedValues = 4096
 
-func newSeriesBuilder(r *rater, end time.Time) *seriesBuilder {
+func newSeriesBuilder(r *rater, end time.Time, pool bool) *seriesBuilder {
 	return &seriesBuilder{
-		r: r, end: end, byKey: map[string]*series{},
+		r: r, end: end, pool: pool, byKey: map[string]*series{},
 		dims: map[string]map[string]string{}, values: map[string]decimal.Decimal{},
 	}
 }
 
 // add turns one record into a piece (or a sample) of its series.
 func (b *seriesBuilder) add(u *UsageRow) error {
-	b.key = b.key[:0]
-	for _, f := range [][]byte{u.MetricKey, u.ResourceID, u.OrganisationID, u.VDCID, u.Site, u.Dimensions} {
-		b.key = append(b.key, f...)
-		b.key = append(b.key, 0)
+	m := b.r.metrics[string(u.MetricKey)]
+	pool := b.pool && pooled(m)
+	point := !u.End.After(u.Start)
+	// A gauge's samples are levels that hold per resource until its next
+	// sample: they (and an hour's worth of them) go to a series of their
+	// resource, whose pieces join the pool's when it is built.
+	perResource := pool && m.Aggregation.Kind() == catalog.KindGauge && (u.Hourly && !u.Hour.LastAt.IsZero() || !u.Hourly && point)
+	s, err := b.seriesOf(u, pool && !perResource)
+	if err != nil {
+		return err
 	}
-	s := b.byKey[string(b.key)] // no allocation for the lookup
-	if s == nil {
-		var err error
-		if s, err = b.newSeries(u); err != nil {
+	if perResource && s.into == nil {
+		if s.into, err = b.seriesOf(u, true); err != nil {
 			return err
 		}
-		b.byKey[string(b.key)] = s
-		b.order = append(b.order, s)
+	}
+	if u.Pooled {
+		return b.addPooled(s, u)
 	}
 	if u.Hourly {
 		return b.addHour(s, u)
@@ -76,7 +86,6 @@ func (b *seriesBuilder) add(u *UsageRow) error {
 	if err != nil {
 		return err
 	}
-	point := !u.End.After(u.Start)
 	switch s.agg {
 	case rating.AggregationSum:
 		if point {
@@ -175,6 +184,77 @@ func (b *seriesBuilder) addHour(s *series, u *UsageRow) error {
 	return nil
 }
 
+// seriesOf is the series u belongs to: of its resource, or, pooled, of
+// every resource with the same metric, organisation, VDC, site and
+// dimensions.
+func (b *seriesBuilder) seriesOf(u *UsageRow, pooled bool) (*series, error) {
+	b.key = b.key[:0]
+	if pooled {
+		b.key = append(b.key, 1) // never equal to a resource's key, which starts with the metric
+	}
+	for i, f := range [][]byte{u.MetricKey, u.ResourceID, u.OrganisationID, u.VDCID, u.Site, u.Dimensions} {
+		if i == 1 && pooled {
+			continue
+		}
+		b.key = append(b.key, f...)
+		b.key = append(b.key, 0)
+	}
+	if s := b.byKey[string(b.key)]; s != nil { // no allocation for the lookup
+		return s, nil
+	}
+	s, err := b.newSeries(u)
+	if err != nil {
+		return nil, err
+	}
+	if pooled {
+		s.ResourceID = ""
+	}
+	b.byKey[string(b.key)] = s
+	b.order = append(b.order, s)
+	return s, nil
+}
+
+// addPooled turns a store's pooled hour (UsageRow.Pooled) into a piece
+// over the hour that rates like the records it sums up. One record over the
+// whole hour holds one level, as its own piece would, so the piece keeps
+// it as its Max (the engine takes such a level instead of dividing); a sum
+// of several records is never taken for one level.
+func (b *seriesBuilder) addPooled(s *series, u *UsageRow) error {
+	h := &u.Hour
+	p := rating.Piece{Start: u.Start, End: u.End}
+	var err error
+	switch s.agg {
+	case rating.AggregationSum:
+		if p.Sum, err = b.quantity(h.Sum); err != nil {
+			return err
+		}
+	default: // time_weighted_avg
+		if h.Integral == nil {
+			return nil // point records only: no level of its own (the store reads sampled hours raw)
+		}
+		if p.Integral, err = b.quantity(h.Integral); err != nil {
+			return err
+		}
+		if h.Records == 1 {
+			if p.Max, err = b.quantity(h.Sum); err != nil {
+				return err
+			}
+			p.Last, p.LastAt = p.Max, u.Start
+		}
+	}
+	s.Pieces = append(s.Pieces, p)
+	return nil
+}
+
+// pooled reports whether series of m that differ only in their resource
+// may be rated as one: m adds up linearly over resources (a sum, or a
+// time-weighted average: ∫ of the sum = Σ of the ∫s) and is read as
+// records (not derived from others).
+func pooled(m *catalog.Metric) bool {
+	return m != nil && !m.Derived() &&
+		(m.Aggregation == catalog.AggregationSum || m.Aggregation == catalog.AggregationTimeWeightedAvg)
+}
+
 func (b *seriesBuilder) newSeries(u *UsageRow) (*series, error) {
 	m := b.r.metrics[string(u.MetricKey)]
 	if m == nil {
@@ -255,7 +335,14 @@ func (b *seriesBuilder) build() []rating.Series {
 				s.Pieces = append(s.Pieces, ps...)
 			}
 		}
-		out = append(out, s.Series)
+		if s.into != nil {
+			s.into.Pieces = append(s.into.Pieces, s.Pieces...)
+		}
+	}
+	for _, s := range b.order {
+		if s.into == nil {
+			out = append(out, s.Series)
+		}
 	}
 	return out
 }
