@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"strconv"
 	"sync"
 	"time"
 
@@ -31,9 +32,14 @@ const (
 )
 
 // Billing returns the store as the billing service's reader.
-func (s *Store) Billing() billing.Store { return billingReader{s} }
+func (s *Store) Billing() billing.Store { return billingReader{s: s, q: s.pool} }
 
-type billingReader struct{ s *Store }
+// billingReader reads through q: the pool, or a transaction that holds
+// several usage statements to one snapshot.
+type billingReader struct {
+	s *Store
+	q querier
+}
 
 var _ billing.Store = billingReader{}
 
@@ -152,7 +158,10 @@ func (b billingReader) ScanUsage(ctx context.Context, w billing.UsageWindow, fn 
 	if err != nil {
 		return err
 	}
-	if ok {
+	switch {
+	case ok && len(w.Pool) > 0:
+		return b.scanPooled(ctx, w, fn) // usage_pooled_read.go
+	case ok:
 		return b.scanHourly(ctx, w, fn) // usage_hourly_read.go
 	}
 	return b.scan(ctx, sqlScanUsage, w, fn)
@@ -160,7 +169,7 @@ func (b billingReader) ScanUsage(ctx context.Context, w billing.UsageWindow, fn 
 
 // RawBilling returns the store as a billing reader that always reads raw
 // usage records: the reference the rollup reader must agree with.
-func (s *Store) RawBilling() billing.Store { return rawBillingReader{billingReader{s}} }
+func (s *Store) RawBilling() billing.Store { return rawBillingReader{billingReader{s: s, q: s.pool}} }
 
 type rawBillingReader struct{ billingReader }
 
@@ -171,16 +180,20 @@ func (b rawBillingReader) ScanUsage(ctx context.Context, w billing.UsageWindow, 
 	return b.scan(ctx, sqlScanUsage, w, fn)
 }
 
-// scan runs sqlScanUsage or sqlScanHourly (they share $1…$6 and the
-// leading columns) and decodes rows straight from the driver's buffer.
-// Further arguments ($7…) go to sql after those six.
-func (b billingReader) scan(ctx context.Context, sql string, w billing.UsageWindow, fn func(*billing.UsageRow) error, more ...any) error {
+// args are the arguments $1…$6 every usage statement of w shares.
+func (b billingReader) args(w billing.UsageWindow) []any {
 	gauges := w.Gauges
 	if gauges == nil {
 		gauges = []string{}
 	}
-	args := append([]any{w.CustomerID, w.Metrics, w.From, w.To, w.From.Add(-w.Lookback), gauges}, more...)
-	rows, err := b.s.pool.Query(ctx, sql, args...)
+	return []any{w.CustomerID, w.Metrics, w.From, w.To, w.From.Add(-w.Lookback), gauges}
+}
+
+// scan runs sqlScanUsage, sqlScanHourly or sqlScanPooled (they share
+// args and the leading columns) and decodes rows straight from the
+// driver's buffer. Further arguments ($7…) go to sql after args.
+func (b billingReader) scan(ctx context.Context, sql string, w billing.UsageWindow, fn func(*billing.UsageRow) error, more ...any) error {
+	rows, err := b.q.Query(ctx, sql, append(b.args(w), more...)...)
 	if err != nil {
 		return mapErr(err)
 	}
@@ -200,11 +213,12 @@ func (b billingReader) scan(ctx context.Context, sql string, w billing.UsageWind
 		err := tm.Scan(fds[i].DataTypeOID, fds[i].Format, raw, &t)
 		return t, err
 	}
-	hourly := len(fds) > 10
+	kinds := len(fds) > 10
 	var u billing.UsageRow
 	for rows.Next() {
 		v := rows.RawValues()
 		u.MetricKey, u.Quantity = v[0], v[1]
+		u.Hourly, u.Pooled = false, false
 		if u.Start, err = ts(2, v[2]); err != nil {
 			return mapErr(err)
 		}
@@ -215,22 +229,31 @@ func (b billingReader) scan(ctx context.Context, sql string, w billing.UsageWind
 			return mapErr(err)
 		}
 		u.ResourceID, u.OrganisationID, u.VDCID, u.Site, u.Dimensions = v[5], v[6], v[7], v[8], v[9]
-		if hourly {
-			// int2 kind: binary big-endian 1, or text "1"
-			k := v[10]
-			if u.Hourly = len(k) > 0 && k[len(k)-1]&0x0f == 1; u.Hourly {
-				h := &u.Hour
-				h.Sum, h.Integral, h.Max, h.LastValue = v[11], v[12], v[13], v[15]
-				h.InnerIntegral, h.InnerMax, h.LastSample = v[17], v[18], v[20]
-				if h.LastStart, err = ts(14, v[14]); err != nil {
-					return mapErr(err)
-				}
-				if h.FirstAt, err = ts(16, v[16]); err != nil {
-					return mapErr(err)
-				}
-				if h.LastAt, err = ts(19, v[19]); err != nil {
-					return mapErr(err)
-				}
+		var kind byte
+		if kinds && len(v[10]) > 0 {
+			kind = v[10][len(v[10])-1] & 0x0f // int2: binary big-endian, or text
+		}
+		switch kind {
+		case 2: // sqlScanPooled's pooled hour
+			u.Pooled = true
+			h := &u.Hour
+			h.Sum, h.Integral = v[11], v[12]
+			if h.Records, err = strconv.ParseInt(string(v[13]), 10, 64); err != nil {
+				return mapErr(err)
+			}
+		case 1: // sqlScanHourly's rollup
+			u.Hourly = true
+			h := &u.Hour
+			h.Sum, h.Integral, h.Max, h.LastValue = v[11], v[12], v[13], v[15]
+			h.InnerIntegral, h.InnerMax, h.LastSample = v[17], v[18], v[20]
+			if h.LastStart, err = ts(14, v[14]); err != nil {
+				return mapErr(err)
+			}
+			if h.FirstAt, err = ts(16, v[16]); err != nil {
+				return mapErr(err)
+			}
+			if h.LastAt, err = ts(19, v[19]); err != nil {
+				return mapErr(err)
 			}
 		}
 		if err := fn(&u); err != nil {

@@ -148,7 +148,7 @@ const sqlCountRolled = `SELECT count(*) FROM usage_hourly_rolled
 func (b billingReader) scanHourly(ctx context.Context, w billing.UsageWindow, fn func(*billing.UsageRow) error) error {
 	from := w.From.Add(-w.Lookback)
 	var rolled int64
-	if err := b.s.pool.QueryRow(ctx, sqlCountRolled, w.CustomerID, w.Metrics, from, w.To).Scan(&rolled); err != nil {
+	if err := b.q.QueryRow(ctx, sqlCountRolled, w.CustomerID, w.Metrics, from, w.To).Scan(&rolled); err != nil {
 		return mapErr(err)
 	}
 	hours := int64(w.To.Sub(from)/time.Hour) * int64(len(w.Metrics))
