@@ -46,7 +46,8 @@ const (
 			''::text, organisation_id, vdc_id, site, dimensions::text, 2::int2,
 			sum::text, integral::text, records::text
 		FROM usage_pooled u
-		WHERE customer_id = $1 AND metric_key = ANY($2) AND hour >= $3 AND hour < $4 AND ` + sqlClean + `
+		WHERE customer_id = $1 AND metric_key = ANY($2) AND hour >= $3 AND hour < $4
+			AND NOT ((metric_key, hour) IN (SELECT metric_key, hour FROM dirty)) -- a hashed subplan, not a loop per pool
 		UNION ALL
 		SELECT r.metric_key, r.quantity::text, r.start_time, r.end_time, r.receive_time,
 			r.resource_id, r.organisation_id, r.vdc_id, r.site, r.dimensions::text, 0::int2, ` + colsPooledNone + `
@@ -74,30 +75,41 @@ var (
 	).Replace(sqlScanPooledTemplate)
 )
 
-// sqlCountPooledRaw counts the window's hours of the pooled metrics that
-// are read record by record: a hint for the form, as sqlCountRolled is.
-// ($3 is unused, but typed: the statement takes every usage argument.)
-const sqlCountPooledRaw = `SELECT count(*) FROM (` + sqlPooledRawHours + `) h WHERE $3::timestamptz IS NOT NULL`
+// sqlCountPooled counts the window's hours of the pooled metrics that are
+// read record by record, and the pools of [$3, $4) with the records they
+// sum up: hints for whether pools pay and for the form, as sqlCountRolled
+// is.
+const sqlCountPooled = `SELECT (SELECT count(*) FROM (` + sqlPooledRawHours + `) h),
+	count(*), coalesce(sum(records), 0)
+	FROM usage_pooled WHERE customer_id = $1 AND metric_key = ANY($2) AND hour >= $3 AND hour < $4`
 
 // scanPooled reads w's pooled metrics (w.Pool) as pooled hours and the
 // records of the hours pools do not stand for, and its other metrics as
-// ScanUsage would, all in one read-only snapshot. w is hour aligned.
+// ScanUsage would, all in one read-only snapshot. When the pools would sum
+// up fewer than two records each it reads w as scanHourly does. w is hour
+// aligned.
 func (b billingReader) scanPooled(ctx context.Context, w billing.UsageWindow, fn func(*billing.UsageRow) error) error {
 	rest := w
 	rest.Metrics = slices.DeleteFunc(slices.Clone(w.Metrics), func(k string) bool { return slices.Contains(w.Pool, k) })
 	pooled := w
 	pooled.Metrics = w.Pool
+	// The counts are hints, read before the snapshot: each form is exact.
+	var raw, pools, records int64
+	if err := b.q.QueryRow(ctx, sqlCountPooled, b.args(pooled)...).Scan(&raw, &pools, &records); err != nil {
+		return mapErr(err)
+	}
+	form := sqlScanPooledByHour
+	hours := int64(w.To.Sub(w.From.Add(-w.Lookback)).Hours()) * int64(len(pooled.Metrics))
+	switch f := hourlyForm.Load(); {
+	case f == 0 && records < 2*pools:
+		// Pools of fewer than two records each (one resource, or samples
+		// an hour or more apart): reading them saves nothing.
+		return b.scanHourly(ctx, w, fn)
+	case f == 2 || f == 0 && 4*raw > hours:
+		form = sqlScanPooledByRange
+	}
 	return pgx.BeginTxFunc(ctx, b.s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		in := billingReader{s: b.s, q: tx}
-		var raw int64
-		if err := tx.QueryRow(ctx, sqlCountPooledRaw, in.args(pooled)...).Scan(&raw); err != nil {
-			return mapErr(err)
-		}
-		form := sqlScanPooledByHour
-		hours := int64(w.To.Sub(w.From.Add(-w.Lookback)).Hours()) * int64(len(pooled.Metrics))
-		if f := hourlyForm.Load(); f == 2 || f == 0 && 4*raw > hours {
-			form = sqlScanPooledByRange
-		}
 		if err := in.scan(ctx, form, pooled, fn); err != nil {
 			return err
 		}
