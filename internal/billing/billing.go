@@ -96,6 +96,12 @@ type UsageCount struct {
 type Store interface {
 	// Book reads the catalog and price book in one snapshot.
 	Book(ctx context.Context) (Book, error)
+	// BookVersion reads the version of the catalog and price book: every
+	// committed write to the book raises it, in the write's transaction,
+	// so that two reads that see the same version see the same book. A
+	// Book read after BookVersion returned v is the book of v or of a
+	// later version.
+	BookVersion(ctx context.Context) (int64, error)
 	// Customers reads the customers with these ids, or every customer when
 	// ids is empty, in id order. Unknown ids are left out.
 	Customers(ctx context.Context, ids []string) ([]customer.Customer, error)
@@ -192,6 +198,7 @@ type Config struct {
 type Service struct {
 	store   Store
 	workers int
+	books   bookCache // the live book's rater, by version
 }
 
 // New returns a Service reading from store.

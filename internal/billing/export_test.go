@@ -6,3 +6,7 @@ func BuildRater(b Book) error {
 	_, err := newRater(b)
 	return err
 }
+
+// CachedBooks is how many versions of the price book s keeps raters of,
+// loaded or loading.
+func (s *Service) CachedBooks() int { return s.books.size() }
