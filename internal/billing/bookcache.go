@@ -31,9 +31,10 @@ type bookCache struct {
 }
 
 type bookEntry struct {
-	done chan struct{} // closed once r or err is set
-	r    *rater
-	err  error
+	done    chan struct{} // closed once r or err is set
+	r       *rater
+	err     error
+	waiters int // queries that found the load under way (under bookCache.mu; tests read it)
 }
 
 func (e *bookEntry) loaded() bool {
@@ -60,6 +61,7 @@ func (c *bookCache) get(ctx context.Context, v int64, load func(context.Context)
 		c.load(ctx, v, e, load)
 		return e.r, e.err
 	}
+	e.waiters++
 	c.mu.Unlock()
 	select {
 	case <-e.done:
