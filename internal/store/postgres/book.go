@@ -12,6 +12,9 @@ import "context"
 // of the book, so two writers of the book queue on it and never deadlock
 // on each other's rows.
 const (
+	// the version's migration (0014_book_version)
+	bookVersionMigration = 14
+
 	sqlBookVersion      = "SELECT version FROM book_version"
 	sqlRaiseBookVersion = "UPDATE book_version SET version = version + 1"
 )
@@ -37,6 +40,9 @@ func (r *repo) bookExec(ctx context.Context, o op, t target, sql string, args ..
 		return w.exec(ctx, o, t, sql, args...)
 	})
 }
+
+// bookTables are the tables readBook reads: their writes raise the version.
+var bookTables = []string{tableMetrics, tableProducts, tablePriceLists, tablePrices, tableCampaigns, tableCampaignEntries, tableContracts}
 
 // BookVersion reads the price book's version: one row of a reference
 // table, which a query reads instead of the whole book when it has the
