@@ -94,13 +94,12 @@ type UsageCount struct {
 
 // Store reads what billing queries need. It never writes.
 type Store interface {
-	// Book reads the catalog and price book in one snapshot.
-	Book(ctx context.Context) (Book, error)
+	// Book reads the catalog and price book and its version (see
+	// BookVersion) in one snapshot.
+	Book(ctx context.Context) (Book, int64, error)
 	// BookVersion reads the version of the catalog and price book: every
 	// committed write to the book raises it, in the write's transaction,
-	// so that two reads that see the same version see the same book. A
-	// Book read after BookVersion returned v is the book of v or of a
-	// later version.
+	// so that two snapshots that see the same version see the same book.
 	BookVersion(ctx context.Context) (int64, error)
 	// Customers reads the customers with these ids, or every customer when
 	// ids is empty, in id order. Unknown ids are left out.

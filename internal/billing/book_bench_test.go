@@ -102,13 +102,13 @@ func BenchmarkSmallQuery(b *testing.B) {
 		})
 	}
 	reader := store.Billing()
-	book, err := reader.Book(ctx)
+	book, _, err := reader.Book(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Run("book", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := reader.Book(ctx); err != nil {
+			if _, _, err := reader.Book(ctx); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -7,7 +7,14 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/billingd/billingd/internal/apperr"
 )
+
+// at returns a load of rater r at version v.
+func at(r *rater, v int64) loadFunc {
+	return func(context.Context) (*rater, int64, error) { return r, v, nil }
+}
 
 // TestBookCacheLoadsEachVersionOnce: queries of one version wait for the
 // one load of it under way instead of reading the book each; a new version
@@ -17,11 +24,11 @@ func TestBookCacheLoadsEachVersionOnce(t *testing.T) {
 	ctx := context.Background()
 	var loads atomic.Int32
 	release := make(chan struct{})
-	r1 := &rater{}
-	load := func(context.Context) (*rater, error) {
+	r7 := &rater{}
+	load := func(context.Context) (*rater, int64, error) {
 		loads.Add(1)
 		<-release
-		return r1, nil
+		return r7, 7, nil
 	}
 	var wg sync.WaitGroup
 	got := make([]*rater, 20)
@@ -41,19 +48,56 @@ func TestBookCacheLoadsEachVersionOnce(t *testing.T) {
 		t.Errorf("20 queries of one version loaded the book %d times, want once", n)
 	}
 	for i, r := range got {
-		if r != r1 {
+		if r != r7 {
 			t.Fatalf("query %d got another rater", i)
 		}
 	}
-	r2 := &rater{}
-	if r, _ := c.get(ctx, 8, func(context.Context) (*rater, error) { return r2, nil }); r != r2 {
+	r8 := &rater{}
+	if r, _ := c.get(ctx, 8, at(r8, 8)); r != r8 {
 		t.Error("version 8 did not get its own rater")
 	}
 	if n := c.size(); n != 1 {
 		t.Errorf("the cache holds %d versions, want 1 (the last loaded)", n)
 	}
-	if r, _ := c.get(ctx, 8, func(context.Context) (*rater, error) { t.Error("loaded again"); return nil, nil }); r != r2 {
+	if r, _ := c.get(ctx, 8, at(nil, 0)); r != r8 {
 		t.Error("version 8 was not kept")
+	}
+}
+
+// TestBookCacheKeepsARaterUnderItsBooksVersion: a book read after the
+// version changed again is kept under its own version, not the one the
+// query read; a book older than the version read is read again, and never
+// used.
+func TestBookCacheKeepsARaterUnderItsBooksVersion(t *testing.T) {
+	var c bookCache
+	ctx := context.Background()
+	r6 := &rater{}
+	if r, _ := c.get(ctx, 5, at(r6, 6)); r != r6 {
+		t.Fatal("a query of version 5 did not get the book of version 6 it read")
+	}
+	if r, _ := c.get(ctx, 6, at(nil, 0)); r != r6 {
+		t.Error("the book read at version 6 was not kept under 6")
+	}
+	if r, _ := c.get(ctx, 5, at(&rater{}, 6)); r == r6 {
+		t.Error("version 5 was kept: its query did not read the book")
+	}
+	c = bookCache{}
+	tries := 0
+	r9 := &rater{}
+	if r, _ := c.get(ctx, 9, func(context.Context) (*rater, int64, error) {
+		tries++
+		if tries < 3 {
+			return &rater{}, 8, nil
+		}
+		return r9, 9, nil
+	}); r != r9 {
+		t.Error("a query of version 9 did not get the book of version 9")
+	}
+	if _, err := c.get(ctx, 10, at(&rater{}, 9)); apperr.KindOf(err) != apperr.KindUnavailable {
+		t.Errorf("a book always older than its version: %v, want Unavailable", err)
+	}
+	if n := c.size(); n != 1 {
+		t.Errorf("the cache holds %d versions, want 1", n)
 	}
 }
 
@@ -64,7 +108,7 @@ func TestBookCacheKeepsNoFailure(t *testing.T) {
 	var c bookCache
 	ctx := context.Background()
 	boom := errors.New("boom")
-	if _, err := c.get(ctx, 1, func(context.Context) (*rater, error) { return nil, boom }); err != boom {
+	if _, err := c.get(ctx, 1, func(context.Context) (*rater, int64, error) { return nil, 0, boom }); err != boom {
 		t.Fatalf("err %v, want boom", err)
 	}
 	if n := c.size(); n != 0 {
@@ -72,7 +116,7 @@ func TestBookCacheKeepsNoFailure(t *testing.T) {
 	}
 	func() {
 		defer func() { _ = recover() }()
-		c.get(ctx, 1, func(context.Context) (*rater, error) { panic("bad book") })
+		c.get(ctx, 1, func(context.Context) (*rater, int64, error) { panic("bad book") })
 	}()
 	if n := c.size(); n != 0 {
 		t.Fatalf("a panicking load left %d entries", n)
@@ -81,18 +125,18 @@ func TestBookCacheKeepsNoFailure(t *testing.T) {
 	loaderCtx, cancel := context.WithCancel(ctx)
 	started, waiting := make(chan struct{}), make(chan struct{})
 	go func() {
-		c.get(loaderCtx, 2, func(ctx context.Context) (*rater, error) {
+		c.get(loaderCtx, 2, func(ctx context.Context) (*rater, int64, error) {
 			close(started)
 			<-waiting
 			cancel()
-			return nil, ctx.Err()
+			return nil, 0, ctx.Err()
 		})
 	}()
 	<-started
 	r := &rater{}
 	done := make(chan *rater)
 	go func() {
-		got, err := c.get(ctx, 2, func(context.Context) (*rater, error) { return r, nil })
+		got, err := c.get(ctx, 2, at(r, 2))
 		if err != nil {
 			t.Error(err)
 		}

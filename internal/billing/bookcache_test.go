@@ -27,7 +27,7 @@ type countingBooks struct {
 	books *atomic.Int32
 }
 
-func (c countingBooks) Book(ctx context.Context) (billing.Book, error) {
+func (c countingBooks) Book(ctx context.Context) (billing.Book, int64, error) {
 	c.books.Add(1)
 	return c.Store.Book(ctx)
 }

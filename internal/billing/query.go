@@ -128,13 +128,15 @@ func (s *Service) load(ctx context.Context, ids []string) (*rater, []customer.Cu
 	return r, custs, nil
 }
 
-// liveRater reads the live price book and builds its rater.
-func (s *Service) liveRater(ctx context.Context) (*rater, error) {
-	b, err := s.store.Book(ctx)
+// liveRater reads the live price book and builds its rater; it returns
+// the book's version.
+func (s *Service) liveRater(ctx context.Context) (*rater, int64, error) {
+	b, v, err := s.store.Book(ctx)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return newRater(b)
+	r, err := newRater(b)
+	return r, v, err
 }
 
 // job is one customer to rate over [from, to), in its billing currency cur.
