@@ -146,6 +146,11 @@ type newBookEachTime struct {
 
 func (s *newBookEachTime) BookVersion(context.Context) (int64, error) { return s.v.Add(1), nil }
 
+func (s *newBookEachTime) Book(ctx context.Context) (billing.Book, int64, error) {
+	b, _, err := s.Store.Book(ctx)
+	return b, s.v.Load(), err
+}
+
 // seedDemoBook creates a book the size and shape of internal/demo's, three
 // customers, and a few hours of one VM and its storage for acme in October
 // 2026.
