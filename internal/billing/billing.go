@@ -105,8 +105,13 @@ type UsageCount struct {
 
 // Store reads what billing queries need. It never writes.
 type Store interface {
-	// Book reads the catalog and price book in one snapshot.
-	Book(ctx context.Context) (Book, error)
+	// Book reads the catalog and price book and its version (see
+	// BookVersion) in one snapshot.
+	Book(ctx context.Context) (Book, int64, error)
+	// BookVersion reads the version of the catalog and price book: every
+	// committed write to the book raises it, in the write's transaction,
+	// so that two snapshots that see the same version see the same book.
+	BookVersion(ctx context.Context) (int64, error)
 	// Customers reads the customers with these ids, or every customer when
 	// ids is empty, in id order. Unknown ids are left out.
 	Customers(ctx context.Context, ids []string) ([]customer.Customer, error)
@@ -203,6 +208,7 @@ type Config struct {
 type Service struct {
 	store   Store
 	workers int
+	books   bookCache // the live book's rater, by version
 }
 
 // New returns a Service reading from store.

@@ -28,5 +28,8 @@ func TestCitus(t *testing.T) {
 		"MergedLinesSplitAtAnotherPrice":    TestMergedLinesSplitWhereAnotherPriceApplied,
 		"MonthIsEachCustomersLocalMonth":    TestMonthIsEachCustomersLocalMonth,
 		"MonthValidation":                   TestMonthValidation,
+		"EveryBookEditIsSeen":               TestEveryBookEditIsSeenByTheNextQuery,
+		"PriceEditOnAnotherReplicaIsSeen":   TestAPriceEditOnAnotherReplicaIsSeen,
+		"QueriesSeeEveryAcknowledgedEdit":   TestConcurrentQueriesSeeEveryAcknowledgedEdit,
 	})
 }

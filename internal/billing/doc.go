@@ -75,6 +75,14 @@
 // started more than 40 days before is not seen. Usage is read afresh for
 // every query, so late records change the next query's result.
 //
+// The catalog and price book are not read whole for every query: a query
+// reads the book's version (Store.BookVersion), which every write to the
+// book raises in its own transaction, and rates with the engines built
+// for that version when the service has them (bookcache.go); only a new
+// version is read and built again. So an edit acknowledged before a query
+// starts, on any replica, is in that query's book, as if the book were
+// read afresh.
+//
 // # Billing currency
 //
 // The pricing domain allows one price list per owner (the default, or a

@@ -98,14 +98,15 @@ func (q Query) period(loc *time.Location) (time.Time, time.Time) {
 	return from, to
 }
 
-// load reads the price book and the customers a query is about; an id
-// that names no customer is NotFound.
+// load reads the price book's version and the customers a query is
+// about, and takes the book's rater from the cache or reads and builds it
+// (see bookCache); an id that names no customer is NotFound.
 func (s *Service) load(ctx context.Context, ids []string) (*rater, []customer.Customer, error) {
-	b, err := s.store.Book(ctx)
+	v, err := s.store.BookVersion(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	r, err := newRater(b)
+	r, err := s.books.get(ctx, v, s.liveRater)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -125,6 +126,17 @@ func (s *Service) load(ctx context.Context, ids []string) (*rater, []customer.Cu
 		}
 	}
 	return r, custs, nil
+}
+
+// liveRater reads the live price book and builds its rater; it returns
+// the book's version.
+func (s *Service) liveRater(ctx context.Context) (*rater, int64, error) {
+	b, v, err := s.store.Book(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	r, err := newRater(b)
+	return r, v, err
 }
 
 // job is one customer to rate over [from, to), in its billing currency cur.

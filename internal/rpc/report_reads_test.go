@@ -28,7 +28,7 @@ type countingBilling struct {
 	n *reads
 }
 
-func (c countingBilling) Book(ctx context.Context) (billing.Book, error) {
+func (c countingBilling) Book(ctx context.Context) (billing.Book, int64, error) {
 	c.n.book.Add(1)
 	return c.Store.Book(ctx)
 }

@@ -43,15 +43,21 @@ type billingReader struct {
 
 var _ billing.Store = billingReader{}
 
-// Book reads the catalog and price book in one read-only REPEATABLE READ
-// transaction, so that a price written meanwhile is either wholly in or out.
-func (b billingReader) Book(ctx context.Context) (billing.Book, error) {
-	var out billing.Book
+// Book reads the catalog and price book, and its version (book.go), in
+// one read-only REPEATABLE READ transaction, so that a price written
+// meanwhile is either wholly in or out, and the version is the book's.
+func (b billingReader) Book(ctx context.Context) (billing.Book, int64, error) {
+	var (
+		out billing.Book
+		v   int64
+	)
 	err := pgx.BeginTxFunc(ctx, b.s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) (err error) {
-		out, err = readBook(ctx, tx)
-		return err
+		if out, err = readBook(ctx, tx); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, sqlBookVersion).Scan(&v)
 	})
-	return out, mapErr(err)
+	return out, v, mapErr(err)
 }
 
 // readBook reads the catalog and price book with q, which must see one

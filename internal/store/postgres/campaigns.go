@@ -94,7 +94,7 @@ func (r *repo) attachEntries(ctx context.Context, cs []pricing.Campaign) error {
 // CreateCampaign inserts a campaign with its entries, atomically.
 func (r *repo) CreateCampaign(ctx context.Context, c pricing.Campaign) error {
 	t := target{"campaign", c.ID}
-	return r.atomically(ctx, func(q querier) error {
+	return r.bookWrite(ctx, func(q querier) error {
 		_, err := q.Exec(ctx, sqlInsertCampaign, c.ID, c.DisplayName, nullString(c.CustomerID), c.Currency,
 			c.ValidFrom, c.ValidTo, c.Priority, c.CreateTime, c.UpdateTime)
 		if err != nil {
@@ -133,7 +133,7 @@ func (r *repo) ListCampaigns(ctx context.Context, p pricing.ListCampaignsParams)
 // UpdateCampaign writes every mutable column of c and replaces its entries, atomically.
 func (r *repo) UpdateCampaign(ctx context.Context, c pricing.Campaign) error {
 	t := target{"campaign", c.ID}
-	return r.atomically(ctx, func(q querier) error {
+	return r.bookWrite(ctx, func(q querier) error {
 		tag, err := q.Exec(ctx, sqlUpdateCampaign, c.ID, c.DisplayName, c.ValidFrom, c.ValidTo, c.Priority, c.UpdateTime)
 		if err != nil {
 			return mapErrFor(err, opWrite, t)
@@ -150,5 +150,5 @@ func (r *repo) UpdateCampaign(ctx context.Context, c pricing.Campaign) error {
 
 // DeleteCampaign deletes a campaign and its entries.
 func (r *repo) DeleteCampaign(ctx context.Context, id string) error {
-	return r.exec(ctx, opDelete, target{"campaign", id}, sqlDeleteCampaign, id)
+	return r.bookExec(ctx, opDelete, target{"campaign", id}, sqlDeleteCampaign, id)
 }

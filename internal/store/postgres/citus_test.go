@@ -33,6 +33,8 @@ func TestCitus(t *testing.T) {
 		"UsageRollupHintMarksThenRecomputes":          TestUsageRollupHintMarksThenRecomputes,
 		"UsageRollupDrainFailuresAreLoggedAndCounted": TestUsageRollupDrainFailuresAreLoggedAndCounted,
 		"BillingExactWhileHoursAreDirty":              TestBillingExactWhileHoursAreDirty,
+		// the price book's version, a reference table written beside the book
+		"EveryBookWriteRaisesTheBookVersion": TestEveryBookWriteRaisesTheBookVersion,
 		// a database migrated and filled before Citus laid it out
 		"UpgradeFrom0006MovesUsageToItsIdentity": TestUpgradeFrom0006MovesUsageToItsIdentity,
 	})

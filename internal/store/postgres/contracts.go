@@ -54,7 +54,7 @@ func scanContract(row pgx.CollectableRow) (pricing.Contract, error) {
 // CreateContract inserts a contract; an overlapping window is
 // FailedPrecondition, a missing customer or product NotFound.
 func (r *repo) CreateContract(ctx context.Context, c pricing.Contract) error {
-	return r.exec(ctx, opWrite, target{"contract", c.ID}, sqlInsertContract,
+	return r.bookExec(ctx, opWrite, target{"contract", c.ID}, sqlInsertContract,
 		c.ID, c.CustomerID, c.ProductID, c.Model.String(), c.CommittedQuantity, c.Fee, c.FeeGranularity.String(),
 		c.OverageUnitPrice, c.Currency, c.StartTime, nullTime(c.EndTime), c.Proration.String(), c.CreateTime, c.UpdateTime)
 }
@@ -78,14 +78,14 @@ func (r *repo) ListContracts(ctx context.Context, p pricing.ListContractsParams)
 
 // UpdateContract writes every mutable column of c.
 func (r *repo) UpdateContract(ctx context.Context, c pricing.Contract) error {
-	return r.exec(ctx, opWrite, target{"contract", c.ID}, sqlUpdateContract,
+	return r.bookExec(ctx, opWrite, target{"contract", c.ID}, sqlUpdateContract,
 		c.ID, c.Model.String(), c.CommittedQuantity, c.Fee, c.FeeGranularity.String(), c.OverageUnitPrice,
 		c.Currency, c.StartTime, nullTime(c.EndTime), c.Proration.String(), c.UpdateTime)
 }
 
 // DeleteContract deletes a contract.
 func (r *repo) DeleteContract(ctx context.Context, id string) error {
-	return r.exec(ctx, opDelete, target{"contract", id}, sqlDeleteContract, id)
+	return r.bookExec(ctx, opDelete, target{"contract", id}, sqlDeleteContract, id)
 }
 
 // OverlappingContract reads the earliest other contract of c's customer and

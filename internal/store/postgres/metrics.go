@@ -34,7 +34,7 @@ func scanMetric(row pgx.CollectableRow) (catalog.Metric, error) {
 
 // CreateMetric inserts a metric.
 func (r *repo) CreateMetric(ctx context.Context, m catalog.Metric) error {
-	return r.exec(ctx, opWrite, target{"metric", m.Key}, sqlInsertMetric,
+	return r.bookExec(ctx, opWrite, target{"metric", m.Key}, sqlInsertMetric,
 		m.Key, m.DisplayName, m.Description, m.Unit, m.Aggregation.String(), m.UniqueDimension, m.CreateTime, m.UpdateTime, m.Expression)
 }
 
@@ -57,11 +57,11 @@ func (r *repo) ListMetrics(ctx context.Context, p catalog.ListMetricsParams) ([]
 
 // UpdateMetric writes every mutable column of m.
 func (r *repo) UpdateMetric(ctx context.Context, m catalog.Metric) error {
-	return r.exec(ctx, opWrite, target{"metric", m.Key}, sqlUpdateMetric,
+	return r.bookExec(ctx, opWrite, target{"metric", m.Key}, sqlUpdateMetric,
 		m.Key, m.DisplayName, m.Description, m.Unit, m.Aggregation.String(), m.UniqueDimension, m.UpdateTime)
 }
 
 // DeleteMetric deletes a metric; a product using it makes this FailedPrecondition.
 func (r *repo) DeleteMetric(ctx context.Context, key string) error {
-	return r.exec(ctx, opDelete, target{"metric", key}, sqlDeleteMetric, key)
+	return r.bookExec(ctx, opDelete, target{"metric", key}, sqlDeleteMetric, key)
 }

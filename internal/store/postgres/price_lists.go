@@ -31,7 +31,7 @@ func scanPriceList(row pgx.CollectableRow) (pricing.PriceList, error) {
 // CreatePriceList inserts a price list; a second list of the same owner and
 // currency is AlreadyExists, a missing customer NotFound.
 func (r *repo) CreatePriceList(ctx context.Context, l pricing.PriceList) error {
-	return r.exec(ctx, opWrite, target{"price list", l.ID}, sqlInsertPriceList,
+	return r.bookExec(ctx, opWrite, target{"price list", l.ID}, sqlInsertPriceList,
 		l.ID, l.DisplayName, l.Currency, nullString(l.CustomerID), l.CreateTime, l.UpdateTime)
 }
 
@@ -54,12 +54,12 @@ func (r *repo) ListPriceLists(ctx context.Context, p pricing.ListPriceListsParam
 
 // UpdatePriceList writes every mutable column of l.
 func (r *repo) UpdatePriceList(ctx context.Context, l pricing.PriceList) error {
-	return r.exec(ctx, opWrite, target{"price list", l.ID}, sqlUpdatePriceList, l.ID, l.DisplayName, l.UpdateTime)
+	return r.bookExec(ctx, opWrite, target{"price list", l.ID}, sqlUpdatePriceList, l.ID, l.DisplayName, l.UpdateTime)
 }
 
 // DeletePriceList deletes a price list; prices in it make this FailedPrecondition.
 func (r *repo) DeletePriceList(ctx context.Context, id string) error {
-	return r.exec(ctx, opDelete, target{"price list", id}, sqlDeletePriceList, id)
+	return r.bookExec(ctx, opDelete, target{"price list", id}, sqlDeletePriceList, id)
 }
 
 // FindPriceList reads the list of an owner ("" = default) in a currency.

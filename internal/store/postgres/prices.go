@@ -96,7 +96,7 @@ func priceTarget(listID, id string) target { return target{"price", listID + "/"
 // CreatePrice inserts a price; an overlapping window is FailedPrecondition,
 // a missing list or product NotFound.
 func (r *repo) CreatePrice(ctx context.Context, p pricing.Price) error {
-	return r.exec(ctx, opWrite, priceTarget(p.PriceListID, p.ID), sqlInsertPrice,
+	return r.bookExec(ctx, opWrite, priceTarget(p.PriceListID, p.ID), sqlInsertPrice,
 		p.PriceListID, p.ID, p.ProductID, p.UnitPrice, p.Granularity.String(), p.ValidFrom, nullTime(p.ValidTo),
 		p.TierMode.String(), tiersToJSON(p.Tiers), p.CreateTime, p.UpdateTime, p.MinimumCharge)
 }
@@ -120,14 +120,14 @@ func (r *repo) ListPrices(ctx context.Context, p pricing.ListPricesParams) ([]pr
 
 // UpdatePrice writes every mutable column of p.
 func (r *repo) UpdatePrice(ctx context.Context, p pricing.Price) error {
-	return r.exec(ctx, opWrite, priceTarget(p.PriceListID, p.ID), sqlUpdatePrice,
+	return r.bookExec(ctx, opWrite, priceTarget(p.PriceListID, p.ID), sqlUpdatePrice,
 		p.PriceListID, p.ID, p.UnitPrice, p.Granularity.String(), p.ValidFrom, nullTime(p.ValidTo),
 		p.TierMode.String(), tiersToJSON(p.Tiers), p.UpdateTime, p.MinimumCharge)
 }
 
 // DeletePrice deletes one price of a list.
 func (r *repo) DeletePrice(ctx context.Context, priceListID, id string) error {
-	return r.exec(ctx, opDelete, priceTarget(priceListID, id), sqlDeletePrice, priceListID, id)
+	return r.bookExec(ctx, opDelete, priceTarget(priceListID, id), sqlDeletePrice, priceListID, id)
 }
 
 // OverlappingPrice reads the earliest other price of p's list and product

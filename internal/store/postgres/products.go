@@ -50,7 +50,7 @@ func filterOrEmpty(m map[string]string) map[string]string {
 
 // CreateProduct inserts a product; a missing group or metric is NotFound.
 func (r *repo) CreateProduct(ctx context.Context, p catalog.Product) error {
-	return r.exec(ctx, opWrite, target{"product", p.ID}, sqlInsertProduct,
+	return r.bookExec(ctx, opWrite, target{"product", p.ID}, sqlInsertProduct,
 		p.ID, p.GroupID, p.MetricKey, filterOrEmpty(p.DimensionFilter), p.Unit, p.DisplayName, p.Description, p.CreateTime, p.UpdateTime, p.PeakBasis.String())
 }
 
@@ -73,14 +73,14 @@ func (r *repo) ListProducts(ctx context.Context, p catalog.ListProductsParams) (
 
 // UpdateProduct writes every mutable column of p.
 func (r *repo) UpdateProduct(ctx context.Context, p catalog.Product) error {
-	return r.exec(ctx, opWrite, target{"product", p.ID}, sqlUpdateProduct,
+	return r.bookExec(ctx, opWrite, target{"product", p.ID}, sqlUpdateProduct,
 		p.ID, p.GroupID, filterOrEmpty(p.DimensionFilter), p.Unit, p.DisplayName, p.Description, p.UpdateTime, p.PeakBasis.String())
 }
 
 // DeleteProduct deletes a product; a price, campaign or contract using it
 // makes this FailedPrecondition.
 func (r *repo) DeleteProduct(ctx context.Context, id string) error {
-	return r.exec(ctx, opDelete, target{"product", id}, sqlDeleteProduct, id)
+	return r.bookExec(ctx, opDelete, target{"product", id}, sqlDeleteProduct, id)
 }
 
 // ProductReferrer names one price, campaign or contract using the product.
