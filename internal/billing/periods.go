@@ -277,13 +277,16 @@ func (s *Service) frozen(ctx context.Context, cs *closedState, p *ClosedPeriod) 
 	if r := cs.books[p.ID]; r != nil {
 		return r, nil
 	}
-	b, err := s.store.FrozenBook(ctx, p.ID)
-	if err != nil {
-		return nil, err
-	}
-	r, err := newRater(b)
-	if err != nil {
-		return nil, err
+	r, ok := s.cache.books.get(p.ID) // a period's book never changes (cache.go)
+	if !ok {
+		b, err := s.store.FrozenBook(ctx, p.ID)
+		if err != nil {
+			return nil, err
+		}
+		if r, err = newRater(b); err != nil {
+			return nil, err
+		}
+		s.cache.books.add(p.ID, r, 1)
 	}
 	if cs.books == nil {
 		cs.books = map[string]*rater{}
