@@ -31,8 +31,8 @@ import (
 //     Adjustments are not kept: they follow today's data (adjust.go), but
 //     their frozen side F is read from here.
 //
-// The frozen raters (the engines of closed months' books) are kept by
-// period id too, by count.
+// The frozen raters (the engines of closed months' books) are kept too, by
+// count, under their BookHash: equal hashes are equal books (periods.go).
 
 // CacheConfig bounds what a Service keeps between reads; zero fields take
 // the defaults (DefaultCacheConfig).
@@ -48,13 +48,19 @@ type CacheConfig struct {
 }
 
 // DefaultCacheConfig is what a zero CacheConfig means. A kept line costs
-// about 1 KB with its decimals and description (BenchmarkCachedReads
-// reports B/line), so each cache of lines holds at most ~200 MB... see
-// docs/operations.md for the arithmetic behind these numbers.
+// about 430 bytes (BenchmarkCachedReads' line-bytes: hourly lines by
+// resource), so the pages hold at most ~90 MB (200,000 lines: two
+// concurrent pagings of a 50-VM customer's month by resource and hour, or
+// 20 full pages) and the closed months ~45 MB (100,000 lines: a month's
+// lines by product are a few per series, so thousands of customer-months);
+// a larger result is not kept and is paged by re-rating, as before. Pages
+// live 10 minutes: long enough for a person paging in the console, short
+// enough that a snapshot is never far behind the data. Frozen books are
+// shared by periods whose books hash alike, so 64 serve most customers.
 var DefaultCacheConfig = CacheConfig{
-	Pages:       CacheLimits{Entries: 64, Weight: 100_000, TTL: 10 * time.Minute},
+	Pages:       CacheLimits{Entries: 64, Weight: 200_000, TTL: 10 * time.Minute},
 	Closed:      CacheLimits{Entries: 4096, Weight: 100_000},
-	FrozenBooks: CacheLimits{Entries: 256, Weight: 256},
+	FrozenBooks: CacheLimits{Weight: 64},
 }
 
 // caches are a Service's kept results.

@@ -277,7 +277,14 @@ func (s *Service) frozen(ctx context.Context, cs *closedState, p *ClosedPeriod) 
 	if r := cs.books[p.ID]; r != nil {
 		return r, nil
 	}
-	r, ok := s.cache.books.get(p.ID) // a period's book never changes (cache.go)
+	// A period's book never changes, and periods whose books hash alike
+	// (customers without prices of their own, closed between the same
+	// edits) have equal books: one rater serves them all.
+	key := "period:" + p.ID
+	if p.BookHash != "" {
+		key = "book:" + p.BookHash
+	}
+	r, ok := s.cache.books.get(key)
 	if !ok {
 		b, err := s.store.FrozenBook(ctx, p.ID)
 		if err != nil {
@@ -286,7 +293,7 @@ func (s *Service) frozen(ctx context.Context, cs *closedState, p *ClosedPeriod) 
 		if r, err = newRater(b); err != nil {
 			return nil, err
 		}
-		s.cache.books.add(p.ID, r, 1)
+		s.cache.books.add(key, r, 1)
 	}
 	if cs.books == nil {
 		cs.books = map[string]*rater{}
