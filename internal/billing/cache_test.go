@@ -250,8 +250,8 @@ func TestPageCacheBound(t *testing.T) {
 // closedEnv has acme (UTC) and fin (Helsinki) with vCPU and storage from
 // 25 September to 15 November, prices for October and November, and
 // both customers' October closed on 10 December.
-func closedEnv(t *testing.T) *cacheEnv {
-	e := newCacheEnv(t, billing.CacheConfig{})
+func closedEnv(t *testing.T, cfg ...billing.CacheConfig) *cacheEnv {
+	e := newCacheEnv(t, append(cfg, billing.CacheConfig{})[0])
 	vcpuCatalog(e.env)
 	e.customer("fin", "Europe/Helsinki")
 	e.metric("storage.gb", "GB", catalog.AggregationMax)
@@ -372,6 +372,21 @@ func TestClosedMonthLateUsageAndReopen(t *testing.T) {
 	}
 	if adj := adjustmentRows(equal("November after closing again", novq)); len(adj) != 0 {
 		t.Errorf("adjustments %q after closing again with vm9, want none", adj)
+	}
+}
+
+// Closed months' lines stay within their bound: a segment with more lines
+// than the bound is not kept and is rated on every read, as before.
+func TestClosedCacheBound(t *testing.T) {
+	t.Parallel()
+	e := closedEnv(t, billing.CacheConfig{Closed: billing.CacheLimits{Weight: 2}})
+	q := closedQueries["as rated"] // fin's October by resource and site: 6 lines
+	for range 2 {
+		frozen := e.count.frozenScans.Load()
+		e.query(q)
+		if n := e.count.frozenScans.Load() - frozen; n != 1 {
+			t.Errorf("6 lines with room for 2: the month's usage was read %d times, want once per read", n)
+		}
 	}
 }
 
