@@ -162,12 +162,14 @@ fuzz: ## Run every fuzz target for FUZZTIME: REST JSON bodies, query strings and
 # Each harness measures its baseline in the same run and prints the ratio,
 # because this machine is noisy: compare side by side, not across runs.
 BENCH_RECORDS ?= 1000000
-bench: ## Benchmarks with same-run baselines: ingestion vs COPY, month query vs SQL GROUP BY, small query cached vs not, rating, reports
+bench: ## Benchmarks with same-run baselines: ingestion vs COPY, month queries vs SQL GROUP BY and 1 VM, small query cached vs not, cached vs rated reads, rating, reports
 	@# billingd runs as its own process, so its memory and CPU are measured apart from the clients'
 	go build -o bin/billingd ./cmd/billingd
 	go run ./cmd/usagebench -records $(BENCH_RECORDS) -clients 8 -billingd bin/billingd
 	go test -run '^$$' -bench 'BenchmarkQueryMonth' -benchtime 1x -timeout 30m ./internal/billing/
+	go test -run '^$$' -bench 'BenchmarkBigCustomerMonth' -benchtime 20x -timeout 20m ./internal/billing/
 	go test -run '^$$' -bench 'BenchmarkSmallQuery' -benchmem ./internal/billing/
+	go test -run '^$$' -bench 'BenchmarkCachedReads' -benchtime 3x -timeout 20m ./internal/billing/
 	go test -run '^$$' -bench 'BenchmarkRateMonth' -benchtime 1x -benchmem ./internal/rating/
 	go test -run '^$$' -bench 'BenchmarkDerived' -benchtime 4x ./internal/rating/
 	go test -run '^$$' -bench 'BenchmarkExport100k|BenchmarkPDF100kRSS' -benchtime 1x -benchmem ./internal/report/

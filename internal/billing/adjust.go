@@ -120,11 +120,17 @@ func (s *Service) pending(ctx context.Context, r *rater, live func() (string, er
 		}
 		return out, nil
 	}
-	f, err := month(s.frozenScan(p.ID), fr)
+	// F is rated from frozen inputs only: its lines are kept (cache.go).
+	g := rating.Grouping{Keys: adjustmentGrouping, Granularity: rating.GranularityPeriod, Location: j.loc}
+	f, err := s.closedSegment(ctx, j, segment{from: p.From, to: p.To, p: p}, g, true) // by product: pooled, as month
 	if err != nil {
 		return nil, err
 	}
-	frozen := f[0]
+	frozen, err := rating.GroupLines(f.lines, g) // a copy: the kept lines stay as they are
+	if err != nil {
+		return nil, err
+	}
+	sortLines(frozen, nil)
 	books := []*rater{fr}
 	if priced {
 		books = append(books, r)

@@ -8,6 +8,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/billingd/billingd/internal/catalog"
+	"github.com/billingd/billingd/internal/clock"
 	"github.com/billingd/billingd/internal/customer"
 	"github.com/billingd/billingd/internal/pricing"
 	"github.com/billingd/billingd/internal/rating"
@@ -200,6 +201,10 @@ type Config struct {
 	// GOMAXPROCS + 1 (one more than the CPUs, so that a CPU is busy while
 	// a worker waits for the database), at most 8.
 	Workers int
+	// Cache bounds the results kept between reads (cache.go).
+	Cache CacheConfig
+	// Clock ages kept pages; nil means the system clock.
+	Clock clock.Clock
 }
 
 // Service answers billing queries: it reads usage and the price book from
@@ -209,6 +214,7 @@ type Service struct {
 	store   Store
 	workers int
 	books   bookCache // the live book's rater, by version
+	cache   caches
 }
 
 // New returns a Service reading from store.
@@ -217,5 +223,9 @@ func New(store Store, cfg Config) *Service {
 	if w <= 0 {
 		w = min(runtime.GOMAXPROCS(0)+1, 8)
 	}
-	return &Service{store: store, workers: w}
+	c := cfg.Clock
+	if c == nil {
+		c = clock.Real()
+	}
+	return &Service{store: store, workers: w, cache: newCaches(cfg.Cache, c.Now)}
 }

@@ -73,7 +73,9 @@
 // carried into the period until the series' next sample. A gauge not
 // sampled for 40 days before a period starts at zero, and a record that
 // started more than 40 days before is not seen. Usage is read afresh for
-// every query, so late records change the next query's result.
+// every query, so late records change the next query's result (a later
+// page is a slice of its first page's result, and a closed month is rated
+// once from its frozen usage: see Kept results).
 //
 // The catalog and price book are not read whole for every query: a query
 // reads the book's version (Store.BookVersion), which every write to the
@@ -127,4 +129,11 @@
 // start, end, tier, currency, unit price and price source. Totals are the
 // engine's sums of the rounded line amounts, per currency, over the whole
 // result whatever the page.
+//
+// # Kept results
+//
+// A paged query's later pages are slices of its first page's rating, and a
+// closed month's rated lines are rated once; both are kept in bounded
+// memory (cache.go). Neither changes what a query returns: pages are a
+// snapshot as of the first page (QueryPage), and a closed month is frozen.
 package billing

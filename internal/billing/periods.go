@@ -277,13 +277,23 @@ func (s *Service) frozen(ctx context.Context, cs *closedState, p *ClosedPeriod) 
 	if r := cs.books[p.ID]; r != nil {
 		return r, nil
 	}
-	b, err := s.store.FrozenBook(ctx, p.ID)
-	if err != nil {
-		return nil, err
+	// A period's book never changes, and periods whose books hash alike
+	// (customers without prices of their own, closed between the same
+	// edits) have equal books: one rater serves them all.
+	key := "period:" + p.ID
+	if p.BookHash != "" {
+		key = "book:" + p.BookHash
 	}
-	r, err := newRater(b)
-	if err != nil {
-		return nil, err
+	r, ok := s.cache.books.get(key)
+	if !ok {
+		b, err := s.store.FrozenBook(ctx, p.ID)
+		if err != nil {
+			return nil, err
+		}
+		if r, err = newRater(b); err != nil {
+			return nil, err
+		}
+		s.cache.books.add(key, r, 1)
 	}
 	if cs.books == nil {
 		cs.books = map[string]*rater{}

@@ -231,26 +231,29 @@ func (s *Service) rate(ctx context.Context, r *rater, j *job, g rating.Grouping)
 	var (
 		p    part
 		segs = []segment{{from: j.from, to: j.to}}
+		pool = !slices.Contains(g.Keys, rating.GroupResource)
 	)
 	if j.closed != nil {
 		segs = j.closed.segments(j.from, j.to)
 	}
 	for _, sg := range segs {
-		rr, cur, scan := r, j.cur, s.store.ScanUsage
-		if sg.p != nil {
-			var err error
-			if rr, err = s.frozen(ctx, j.closed, sg.p); err != nil {
+		if sg.p != nil { // frozen: its lines are kept (cache.go)
+			cl, err := s.closedSegment(ctx, j, sg, g, pool)
+			if err != nil {
 				return part{}, err
 			}
-			if cur, err = rr.currencyFor(j.c.ID, sg.from, sg.to); err != nil {
-				return part{}, err
+			for _, l := range cl.lines {
+				_ = pm.add(l) // never fails
 			}
-			scan = s.frozenScan(sg.p.ID)
-			if len(segs) == 1 {
-				p.desc = rr // a closed month alone keeps the names it was closed with
+			p.unpriced = append(p.unpriced, cl.unpriced...)
+			if len(segs) == 1 { // a closed month alone keeps the names it was closed with
+				if p.desc, err = s.frozen(ctx, j.closed, sg.p); err != nil {
+					return part{}, err
+				}
 			}
+			continue
 		}
-		unpriced, err := s.rateSegment(ctx, rr, cur, j.c.ID, j.loc, sg.from, sg.to, scan, !slices.Contains(g.Keys, rating.GroupResource), pm.add)
+		unpriced, err := s.rateSegment(ctx, r, j.cur, j.c.ID, j.loc, sg.from, sg.to, s.store.ScanUsage, pool, pm.add)
 		if err != nil {
 			return part{}, err
 		}

@@ -1534,6 +1534,13 @@ export interface components {
              * @description At most 10000 lines per page; 0 means all lines up to 10000.
              */
             pageSize?: number;
+            /**
+             * @description The next_page_token of the previous page of the same query. The pages
+             *     of one query are one snapshot, as of its first page: the server keeps
+             *     that result for up to 10 minutes and cuts the next pages from it. A
+             *     page whose result is no longer kept (later, evicted, another replica,
+             *     a restart) is cut from a fresh rating that the pages after it share.
+             */
             pageToken?: string;
         };
         v1QueryBillingResponse: {
@@ -1968,6 +1975,13 @@ export interface operations {
                 "query.groupByDimensions"?: string[];
                 /** @description At most 10000 lines per page; 0 means all lines up to 10000. */
                 pageSize?: number;
+                /**
+                 * @description The next_page_token of the previous page of the same query. The pages
+                 *     of one query are one snapshot, as of its first page: the server keeps
+                 *     that result for up to 10 minutes and cuts the next pages from it. A
+                 *     page whose result is no longer kept (later, evicted, another replica,
+                 *     a restart) is cut from a fresh rating that the pages after it share.
+                 */
                 pageToken?: string;
             };
             header?: never;

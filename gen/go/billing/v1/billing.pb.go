@@ -768,7 +768,12 @@ type QueryBillingRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Query *BillingQuery          `protobuf:"bytes,1,opt,name=query,proto3" json:"query,omitempty"`
 	// At most 10000 lines per page; 0 means all lines up to 10000.
-	PageSize      int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The next_page_token of the previous page of the same query. The pages
+	// of one query are one snapshot, as of its first page: the server keeps
+	// that result for up to 10 minutes and cuts the next pages from it. A
+	// page whose result is no longer kept (later, evicted, another replica,
+	// a restart) is cut from a fresh rating that the pages after it share.
 	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -1,0 +1,192 @@
+package billing_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/billingd/billingd/internal/billing"
+	"github.com/billingd/billingd/internal/billing/billingtest"
+	"github.com/billingd/billingd/internal/catalog"
+	"github.com/billingd/billingd/internal/clock"
+	"github.com/billingd/billingd/internal/customer"
+	"github.com/billingd/billingd/internal/period"
+	"github.com/billingd/billingd/internal/pricing"
+	"github.com/billingd/billingd/internal/rating"
+	"github.com/billingd/billingd/internal/store/postgres"
+	"github.com/billingd/billingd/internal/store/postgres/pgtest"
+)
+
+// Cached-read data: one customer with 50 VMs, each with vCPU and RAM as
+// one interval record per hour of October and November 2026 (146,400
+// records); October is closed.
+const (
+	cacheBenchVMs = 50
+)
+
+var cacheBenchMetrics = []string{"vm.vcpu", "vm.memory_gb"}
+
+// BenchmarkCachedReads measures, in one run, the reads that kept results
+// turn into lookups against the same reads with nothing kept (billingd
+// before): the closed October by product (its second read), and page 2 of
+// November by resource and hour (72,000 lines, pages of 10,000). The
+// "cached" sub-benchmarks report cached/uncached, the ratio of their time
+// per read to the uncached one's; "line-bytes" reports what a kept line
+// of the paged result costs in memory.
+func BenchmarkCachedReads(b *testing.B) {
+	if testing.Short() {
+		b.Skip("loads 146,400 usage records")
+	}
+	ctx := context.Background()
+	url := pgtest.NewDatabase(b)
+	store, err := postgres.Open(ctx, url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer store.Close()
+	db, err := pgxpool.New(ctx, url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	start := time.Now()
+	seedCacheBench(b, ctx, store, db)
+	b.Logf("loaded %d records in %s", cacheBenchVMs*len(cacheBenchMetrics)*(744+720), time.Since(start).Round(time.Millisecond))
+
+	fake := clock.NewFake(utc(2026, 12, 10, 0))
+	cached := billing.New(store.Billing(), billing.Config{Clock: fake})
+	plain := billing.New(store.Billing(), billing.Config{Cache: noCache})
+	if _, err := period.New(store.Periods(), cached, fake).Close(ctx, "acme", "2026-10"); err != nil {
+		b.Fatal(err)
+	}
+
+	closed := billing.Query{CustomerIDs: []string{"acme"}, Month: "2026-10", Granularity: rating.GranularityPeriod,
+		GroupBy: []rating.GroupKey{rating.GroupProduct}}
+	paged := billing.Query{CustomerIDs: []string{"acme"}, Month: "2026-11", Granularity: rating.GranularityHour,
+		GroupBy: []rating.GroupKey{rating.GroupResource}}
+
+	var token = map[*billing.Service]string{} // page 2's, from each service's first page
+	reads := []struct {
+		name string
+		read func(*billing.Service) (lines int, err error)
+	}{{"closed-month", func(svc *billing.Service) (int, error) {
+		res, err := svc.Query(ctx, closed)
+		return len(res.Lines), err
+	}}, {"page-2", func(svc *billing.Service) (int, error) {
+		if token[svc] == "" {
+			first, err := svc.QueryPage(ctx, paged, billing.MaxPageSize, "")
+			if err != nil || first.NextPageToken == "" {
+				return 0, fmt.Errorf("first page: %v, token %q", err, first.NextPageToken)
+			}
+			token[svc] = first.NextPageToken
+		}
+		p, err := svc.QueryPage(ctx, paged, billing.MaxPageSize, token[svc])
+		return len(p.Lines), err
+	}}}
+	for _, r := range reads {
+		var uncachedNs float64
+		for _, c := range []struct {
+			name string
+			svc  *billing.Service
+		}{{"uncached", plain}, {"cached", cached}} {
+			b.Run(r.name+"-"+c.name, func(b *testing.B) {
+				if _, err := r.read(c.svc); err != nil { // the first read, which keeps
+					b.Fatal(err)
+				}
+				lines := 0
+				for b.Loop() {
+					if lines, err = r.read(c.svc); err != nil {
+						b.Fatal(err)
+					}
+				}
+				ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+				b.ReportMetric(float64(lines), "lines")
+				b.ReportMetric(ns/1e6, "ms/read")
+				if c.svc == plain {
+					uncachedNs = ns
+				} else if uncachedNs > 0 {
+					b.ReportMetric(ns/uncachedNs, "cached/uncached")
+				}
+			})
+		}
+	}
+	b.Run("line-bytes", func(b *testing.B) {
+		var res billing.Result
+		var bytes float64
+		for b.Loop() {
+			res = billing.Result{}
+			runtime.GC()
+			var m0, m1 runtime.MemStats
+			runtime.ReadMemStats(&m0)
+			if res, err = plain.Query(ctx, paged); err != nil {
+				b.Fatal(err)
+			}
+			runtime.GC()
+			runtime.ReadMemStats(&m1)
+			bytes = float64(m1.HeapAlloc-m0.HeapAlloc) / float64(len(res.Lines))
+		}
+		runtime.KeepAlive(res)
+		b.ReportMetric(bytes, "B/line")
+	})
+}
+
+// seedCacheBench creates the catalog, acme and its usage (by COPY).
+func seedCacheBench(b *testing.B, ctx context.Context, store *postgres.Store, db *pgxpool.Pool) {
+	cat := catalog.New(store.Catalog(), nil)
+	pri := pricing.New(store.Pricing(), nil)
+	cus := customer.New(store.Customers(), nil)
+	try := func(_ any, err error) {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	try(cat.CreateProductGroup(ctx, catalog.CreateProductGroupInput{Group: catalog.ProductGroup{ID: "g", DisplayName: "Compute"}}))
+	try(pri.CreatePriceList(ctx, pricing.CreatePriceListInput{PriceList: pricing.PriceList{ID: "default", DisplayName: "Default", Currency: "EUR"}}))
+	for i, key := range cacheBenchMetrics {
+		try(cat.CreateMetric(ctx, catalog.CreateMetricInput{Metric: catalog.Metric{Key: key, Unit: "u", Aggregation: catalog.AggregationTimeWeightedAvg}}))
+		try(cat.CreateProduct(ctx, catalog.CreateProductInput{Product: catalog.Product{ID: key, GroupID: "g", MetricKey: key, DisplayName: key}}))
+		try(pri.CreatePrice(ctx, pricing.CreatePriceInput{Price: pricing.Price{
+			PriceListID: "default", ID: key, ProductID: key, UnitPrice: dec([]string{"0.0125", "0.0042"}[i]),
+			Granularity: pricing.GranularityHour, ValidFrom: utc(2025, 1, 1, 0),
+		}}))
+	}
+	try(cus.CreateCustomer(ctx, customer.CreateCustomerInput{Customer: customer.Customer{ID: "acme", DisplayName: "Acme"}}))
+	from, hours := utc(2026, 10, 1, 0), 744+720
+	if err := billingtest.EnsureUsageTable(ctx, db, from, utc(2026, 11, 1, 0)); err != nil {
+		b.Fatal(err)
+	}
+	vm, m, h := 0, 0, 0
+	_, err := db.CopyFrom(ctx, pgx.Identifier{"usage_records"}, billingtest.Columns(), pgx.CopyFromFunc(func() ([]any, error) {
+		if vm == cacheBenchVMs {
+			return nil, nil
+		}
+		at := from.Add(time.Duration(h) * time.Hour)
+		rec := billingtest.Record{
+			Key: fmt.Sprintf("%d/%d/%d", vm, m, h), Customer: "acme", Metric: cacheBenchMetrics[m],
+			Resource: "vm" + strconv.Itoa(vm), Quantity: strconv.Itoa(1 + (vm+m)%8), Start: at, End: at.Add(time.Hour),
+		}
+		if h++; h == hours {
+			h = 0
+			if m++; m == len(cacheBenchMetrics) {
+				m = 0
+				vm++
+			}
+		}
+		return billingtest.Values(rec), nil
+	}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := billingtest.RefreshRollups(ctx, db); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := db.Exec(ctx, "VACUUM ANALYZE usage_records"); err != nil {
+		b.Fatal(err)
+	}
+}
