@@ -162,10 +162,14 @@ fuzz: ## Run every fuzz target for FUZZTIME: REST JSON bodies, query strings and
 # Each harness measures its baseline in the same run and prints the ratio,
 # because this machine is noisy: compare side by side, not across runs.
 BENCH_RECORDS ?= 1000000
-bench: ## Benchmarks with same-run baselines: ingestion vs COPY, month queries vs SQL GROUP BY and 1 VM, small query cached vs not, cached vs rated reads, rating, reports
+# querybench: single-client queries per customer and seconds of 50 concurrent clients (its own defaults: 200, 20s)
+BENCH_QUERIES ?= 30
+BENCH_DURATION ?= 10s
+bench: ## Benchmarks with same-run baselines: ingestion vs COPY, a big customer's month (1 and 50 clients; vs 1 VM), month query vs SQL GROUP BY, cached reads, rating, reports
 	@# billingd runs as its own process, so its memory and CPU are measured apart from the clients'
 	go build -o bin/billingd ./cmd/billingd
 	go run ./cmd/usagebench -records $(BENCH_RECORDS) -clients 8 -billingd bin/billingd
+	go run ./cmd/querybench -billingd bin/billingd -queries $(BENCH_QUERIES) -clients 50 -duration $(BENCH_DURATION)
 	go test -run '^$$' -bench 'BenchmarkQueryMonth' -benchtime 1x -timeout 30m ./internal/billing/
 	go test -run '^$$' -bench 'BenchmarkBigCustomerMonth' -benchtime 20x -timeout 20m ./internal/billing/
 	go test -run '^$$' -bench 'BenchmarkSmallQuery' -benchmem ./internal/billing/

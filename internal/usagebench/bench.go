@@ -2,16 +2,12 @@ package usagebench
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"runtime"
 	"runtime/pprof"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -139,29 +135,18 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (Result, error) {
 		defer postgres.DisableRollupsForBenchmark(false)
 		fmt.Fprintln(progress, "hourly rollups OFF (USAGEBENCH_SKIP_ROLLUPS=1): billing would miss this usage")
 	}
-	name := "usagebench_" + randomHex(6)
-	adminURL := cfg.AdminURL
-	if cfg.CitusURL != "" {
-		adminURL = cfg.CitusURL
-	}
-	admin, err := pgx.Connect(ctx, adminURL)
-	if err != nil {
-		return res, fmt.Errorf("connect %s: %w", redact(adminURL), err)
-	}
-	defer admin.Close(context.WithoutCancel(ctx))
-	drop := func(ctx context.Context) error {
-		_, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		return err
-	}
-	dbURL := ""
+	name := RandomName("usagebench_")
+	var (
+		dbURL string
+		drop  func(context.Context) error
+		err   error
+	)
 	if cfg.CitusURL != "" {
 		if dbURL, drop, err = citusdb.Create(ctx, cfg.CitusURL, name); err != nil {
 			return res, fmt.Errorf("database on the Citus cluster: %w", err)
 		}
-	} else if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+	} else if dbURL, drop, err = NewDatabase(ctx, cfg.AdminURL, name); err != nil {
 		return res, err
-	} else {
-		dbURL = cfg.AdminURL
 	}
 	if !cfg.Keep {
 		defer func() { _ = drop(context.WithoutCancel(ctx)) }()
@@ -174,13 +159,13 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (Result, error) {
 
 	// billingd migrates the database; the baselines then copy into tables
 	// shaped like usage_records.
-	srv, err := startServer(ctx, cfg.Billingd, dbURL, progress)
+	srv, err := StartServer(ctx, cfg.Billingd, dbURL, progress)
 	if err != nil {
 		return res, err
 	}
-	defer srv.stop()
+	defer srv.Stop()
 
-	conn, err := pgx.Connect(ctx, plainURL(dbURL))
+	conn, err := pgx.Connect(ctx, PlainURL(dbURL))
 	if err != nil {
 		return res, err
 	}
@@ -191,9 +176,9 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (Result, error) {
 
 	// measure runs one phase and records its CPU time and WAL volume.
 	measure := func(phase int, run func() error) error {
-		before, lsn := sampleCPU(ctx, conn, srv.pid()), walLSN(ctx, conn)
+		before, lsn := sampleCPU(ctx, conn, srv.PID()), walLSN(ctx, conn)
 		err := run()
-		res.CPU[phase], res.WAL[phase] = before.until(sampleCPU(ctx, conn, srv.pid())), walLSN(ctx, conn)-lsn
+		res.CPU[phase], res.WAL[phase] = before.until(sampleCPU(ctx, conn, srv.PID())), walLSN(ctx, conn)-lsn
 		return err
 	}
 	fmt.Fprintln(progress, "(a) COPY into a table without indexes…")
@@ -224,7 +209,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (Result, error) {
 	var dirtyTotal string
 	err = measure(2, func() (err error) {
 		start := time.Now()
-		if res.Ingest, err = stream(ctx, srv.grpcAddr, cfg); err != nil {
+		if res.Ingest, err = Stream(ctx, srv.GRPCAddr, cfg.stream(), fill); err != nil {
 			return err
 		}
 		if skipRollups {
@@ -233,10 +218,10 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (Result, error) {
 		}
 		// The query right after the load reads raw records for the hours
 		// the workers have not rolled up yet.
-		if res.MonthQueryDirty, _, dirtyTotal, err = monthQuery(ctx, srv.grpcAddr); err != nil {
+		if res.MonthQueryDirty, _, dirtyTotal, err = monthQuery(ctx, srv.GRPCAddr); err != nil {
 			return err
 		}
-		if err := waitRollups(ctx, conn); err != nil {
+		if err := WaitRollups(ctx, conn); err != nil {
 			return err
 		}
 		res.RollupsCurrent = time.Since(start)
@@ -254,7 +239,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (Result, error) {
 	resend := cfg
 	resend.Records = min(cfg.Records, maxResend)
 	fmt.Fprintf(progress, "(d) resending %d stored records…\n", resend.Records)
-	if res.Resend, err = stream(ctx, srv.grpcAddr, resend); err != nil {
+	if res.Resend, err = Stream(ctx, srv.GRPCAddr, resend.stream(), fill); err != nil {
 		return res, fmt.Errorf("resend: %w", err)
 	}
 	res.ResendRecords = resend.Records
@@ -262,11 +247,11 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (Result, error) {
 		return res, fmt.Errorf("after the resend: %w", err)
 	}
 	if skipRollups {
-		res.MaxRSSBytes = srv.maxRSS()
+		res.MaxRSSBytes = srv.MaxRSS()
 		return res, nil // billing would miss the usage
 	}
 	for i := range 3 {
-		d, lines, total, err := monthQuery(ctx, srv.grpcAddr)
+		d, lines, total, err := monthQuery(ctx, srv.GRPCAddr)
 		if err != nil {
 			return res, err
 		}
@@ -278,13 +263,14 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (Result, error) {
 	if res.MonthTotal != dirtyTotal {
 		return res, fmt.Errorf("month query: total %s with rollups current, %s right after the load", res.MonthTotal, dirtyTotal)
 	}
-	res.MaxRSSBytes = srv.maxRSS()
+	res.MaxRSSBytes = srv.MaxRSS()
 	return res, nil
 }
 
-// waitRollups waits until billingd's rollup workers have drained the
-// dirty-hour log.
-func waitRollups(ctx context.Context, conn *pgx.Conn) error {
+// WaitRollups waits until billingd's rollup workers have drained the
+// dirty-hour log (usage_hourly_dirty is empty); conn is on billingd's
+// database.
+func WaitRollups(ctx context.Context, conn *pgx.Conn) error {
 	for {
 		var dirty bool
 		if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM usage_hourly_dirty)").Scan(&dirty); err != nil {
@@ -420,44 +406,4 @@ func startProfile(path string) (func(), error) {
 		return nil, err
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
-}
-
-func withDatabase(admin, name string, poolConns int) (string, error) {
-	u, err := url.Parse(admin)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return "", errors.New("--database-url must be a postgres:// URL")
-	}
-	u.Path = "/" + name
-	if poolConns > 0 {
-		q := u.Query()
-		q.Set("pool_max_conns", fmt.Sprint(poolConns))
-		u.RawQuery = q.Encode()
-	}
-	return u.String(), nil
-}
-
-// plainURL drops the pool settings a single connection refuses.
-func plainURL(s string) string {
-	u, _ := url.Parse(s)
-	q := u.Query()
-	for k := range q {
-		if strings.HasPrefix(k, "pool_") {
-			q.Del(k)
-		}
-	}
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
-func redact(s string) string {
-	if u, err := url.Parse(s); err == nil {
-		return u.Redacted()
-	}
-	return "(unparsable url)"
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

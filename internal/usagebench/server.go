@@ -18,17 +18,20 @@ import (
 	"github.com/billingd/billingd/internal/config"
 )
 
-// server is the billingd under test: a subprocess (the default of
-// cmd/usagebench, so that its memory and CPU are its own) or, without a
-// binary, an app in this process (needed for a Go CPU profile of it).
-type server struct {
-	grpcAddr string
+// Server is the billingd under test: a subprocess (the default of
+// cmd/usagebench and cmd/querybench, so that its memory and CPU are its
+// own) or, without a binary, an app in this process (needed for a Go CPU
+// profile of it).
+type Server struct {
+	GRPCAddr string
 	cmd      *exec.Cmd // nil in process
 	stop     func()    // stops billingd and waits for it
 }
 
-// startServer starts billingd on dbURL and returns once it is ready.
-func startServer(ctx context.Context, binary, dbURL string, progress io.Writer) (*server, error) {
+// StartServer starts billingd on dbURL, with authentication off, and
+// returns once it is ready: binary as a subprocess, or in this process
+// when binary is empty. Its output goes to progress.
+func StartServer(ctx context.Context, binary, dbURL string, progress io.Writer) (*Server, error) {
 	if binary == "" {
 		return startInProcess(ctx, dbURL)
 	}
@@ -46,7 +49,7 @@ func startServer(ctx context.Context, binary, dbURL string, progress io.Writer) 
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", binary, err)
 	}
-	s := &server{grpcAddr: grpcAddr, cmd: cmd}
+	s := &Server{GRPCAddr: grpcAddr, cmd: cmd}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	s.stop = func() {
@@ -82,7 +85,7 @@ func startServer(ctx context.Context, binary, dbURL string, progress io.Writer) 
 	}
 }
 
-func startInProcess(ctx context.Context, dbURL string) (*server, error) {
+func startInProcess(ctx context.Context, dbURL string) (*Server, error) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg := config.Default()
 	cfg.DatabaseURL, cfg.GRPCAddr, cfg.HTTPAddr = dbURL, "127.0.0.1:0", "127.0.0.1:0"
@@ -95,25 +98,45 @@ func startInProcess(ctx context.Context, dbURL string) (*server, error) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- a.Run(runCtx) }()
-	return &server{grpcAddr: a.GRPCAddr(), stop: func() { cancel(); <-done }}, nil
+	return &Server{GRPCAddr: a.GRPCAddr(), stop: func() { cancel(); <-done }}, nil
 }
 
-// pid is billingd's process id (this process when in process).
-func (s *server) pid() int {
+// Stop stops billingd (SIGTERM, then SIGKILL after 30 s) and waits for it.
+func (s *Server) Stop() { s.stop() }
+
+// InProcess reports whether billingd runs in this process, whose memory
+// and CPU then include the harness's.
+func (s *Server) InProcess() bool { return s.cmd == nil }
+
+// PID is billingd's process id (this process when in process).
+func (s *Server) PID() int {
 	if s.cmd == nil {
 		return os.Getpid()
 	}
 	return s.cmd.Process.Pid
 }
 
-// maxRSS is billingd's peak resident set (VmHWM) so far, in bytes.
-func (s *server) maxRSS() int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.pid()))
+// MaxRSS is billingd's peak resident set (VmHWM) so far, in bytes; -1
+// when unknown.
+func (s *Server) MaxRSS() int64 { return s.status("VmHWM:") }
+
+// RSS is billingd's resident set (VmRSS) now, in bytes; -1 when unknown.
+func (s *Server) RSS() int64 { return s.status("VmRSS:") }
+
+// ResetMaxRSS sets billingd's VmHWM back to its current RSS (Linux's
+// clear_refs "5"), so that MaxRSS then reports the peak of what follows.
+func (s *Server) ResetMaxRSS() error {
+	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", s.PID()), []byte("5"), 0)
+}
+
+// status reads one "<field> <n> kB" line of /proc/<pid>/status in bytes.
+func (s *Server) status(field string) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.PID()))
 	if err != nil {
 		return -1
 	}
 	for line := range strings.Lines(string(b)) {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(line, field); ok {
 			var kb int64
 			if _, err := fmt.Sscanf(strings.TrimSpace(v), "%d kB", &kb); err == nil {
 				return kb << 10

@@ -15,12 +15,27 @@ import (
 	"github.com/billingd/billingd/internal/rpc/codec"
 )
 
-// stream sends records [0, cfg.Records) from cfg.Clients clients, each on
-// its own connection and stream with its own share, and returns the time
-// from the first send to the last acknowledgement. A client keeps up to
-// cfg.Window messages unacknowledged, as a collector would to keep the
-// pipe full.
-func stream(ctx context.Context, addr string, cfg Config) (time.Duration, error) {
+// StreamConfig says how Stream sends its records.
+type StreamConfig struct {
+	Records int // records [0, Records)
+	Clients int // concurrent clients, each on its own connection and stream
+	Batch   int // records per message, at most 10,000
+	Window  int // unacknowledged messages per stream
+}
+
+func (c Config) stream() StreamConfig {
+	return StreamConfig{Records: c.Records, Clients: c.Clients, Batch: c.Batch, Window: c.Window}
+}
+
+// Stream sends records [0, cfg.Records) through UsageService.IngestUsage
+// from cfg.Clients clients, each with its own contiguous share, and returns
+// the time from the first send to the last acknowledgement. fill makes a
+// record i in place (reusing its timestamp and map fields, as a message is
+// marshalled before the next is built). A client keeps up to cfg.Window
+// messages unacknowledged, as a collector would to keep the pipe full; any
+// rejected record, or an acknowledgement that does not count every record
+// as accepted or duplicate, is an error.
+func Stream(ctx context.Context, addr string, cfg StreamConfig, fill func(*billingv1.UsageRecord, int)) (time.Duration, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	conns := make([]*grpc.ClientConn, cfg.Clients)
@@ -43,7 +58,7 @@ func stream(ctx context.Context, addr string, cfg Config) (time.Duration, error)
 	for c, conn := range conns {
 		from, to := cfg.Records*c/cfg.Clients, cfg.Records*(c+1)/cfg.Clients
 		wg.Go(func() {
-			if err := client(ctx, billingv1.NewUsageServiceClient(conn), from, to, cfg); err != nil {
+			if err := client(ctx, billingv1.NewUsageServiceClient(conn), from, to, cfg, fill); err != nil {
 				mu.Lock()
 				errs = append(errs, fmt.Errorf("client %d: %w", c, err))
 				mu.Unlock()
@@ -55,7 +70,7 @@ func stream(ctx context.Context, addr string, cfg Config) (time.Duration, error)
 	return time.Since(start), errors.Join(errs...)
 }
 
-func client(ctx context.Context, usage billingv1.UsageServiceClient, from, to int, cfg Config) error {
+func client(ctx context.Context, usage billingv1.UsageServiceClient, from, to int, cfg StreamConfig, fill func(*billingv1.UsageRecord, int)) error {
 	s, err := usage.IngestUsage(ctx)
 	if err != nil {
 		return err
