@@ -46,6 +46,13 @@ type UsageWindow struct {
 	// Pool are the metrics among Metrics whose usage may come as pooled
 	// hours (UsageRow.Pooled): the query rates their resources as one.
 	Pool []string
+	// Aligned says that every instant the rating cuts usage at is a UTC
+	// hour: From, To, From − Lookback, the granules of the customer's time
+	// zone and the price, campaign and contract boundaries in the window.
+	// Only then may a store hand over hourly aggregates (UsageRow.Hourly,
+	// UsageRow.Pooled): a piece of one never straddles a cut, as its
+	// records do not, so it rates exactly like them.
+	Aligned bool
 }
 
 // UsageRow is one usage record as the store hands it over. To read a
@@ -124,12 +131,10 @@ type Store interface {
 	//   - is the last point record (End = Start) in [From−Lookback, From) of
 	//     its series (metric, resource, organisation, VDC, site, dimensions)
 	//     for a metric in w.Gauges.
-	// Records come in no particular order. A store may hand over hourly
-	// rollups (UsageRow.Hourly) instead of the records inside an hour when
-	// that rates the same: when From, To and every instant the rating cuts
-	// at (granules in the customer's time zone, price, campaign and
-	// contract boundaries) lie on UTC hours. An error from fn stops the
-	// scan and is returned.
+	// Records come in no particular order. When w.Aligned, a store may hand
+	// over hourly rollups (UsageRow.Hourly) instead of the records inside
+	// an hour, and pooled hours (UsageRow.Pooled) for the metrics in
+	// w.Pool. An error from fn stops the scan and is returned.
 	ScanUsage(ctx context.Context, w UsageWindow, fn func(*UsageRow) error) error
 	// CountUsage counts the records that start in each window's [From, To)
 	// (Lookback and Gauges are ignored).

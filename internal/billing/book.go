@@ -35,6 +35,7 @@ type rater struct {
 	// combine levels instant by instant, so usage is read as raw records
 	// (an hourly rollup holds an hour's average, not its levels).
 	raw  bool
+	cuts cuts // where the book cuts usage off a UTC hour
 	book Book // what the rater was built from
 }
 
@@ -83,7 +84,7 @@ var aggregations = map[catalog.Aggregation]rating.Aggregation{
 // never meet in one engine.
 func newRater(b Book) (*rater, error) {
 	r := &rater{
-		book:    b,
+		book: b, cuts: newCuts(b),
 		engines: map[string]*rating.Engine{}, owners: map[string]*owner{},
 		metrics: map[string]*catalog.Metric{}, products: map[string]*catalog.Product{},
 		contracts: map[string]*pricing.Contract{}, lists: map[string]*pricing.PriceList{},

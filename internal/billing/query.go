@@ -344,8 +344,10 @@ func (s *Service) rateOnce(ctx context.Context, books []rateWith, customerID str
 	lookback := min(Lookback, from.Sub(time.Unix(0, 0)))
 	w := UsageWindow{CustomerID: customerID, From: from, To: to, Lookback: lookback}
 	builders := make([]*seriesBuilder, len(books))
+	w.Aligned = true
 	for _, bk := range books {
 		pool = pool && !bk.r.raw
+		w.Aligned = w.Aligned && bk.r.cuts.hourAligned(customerID, loc, from, to, lookback)
 	}
 	for i, bk := range books {
 		builders[i] = newSeriesBuilder(bk.r, to, pool)

@@ -3,9 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -151,26 +149,18 @@ const (
 )
 
 // ScanUsage streams what billing needs for one customer and window (see
-// billing.Store): hourly rollups when they rate the same as the records
-// (hourAligned), else the raw records.
+// billing.Store): pooled hours and hourly rollups when billing says they
+// rate the same as the records (w.Aligned), else the raw records.
 func (b billingReader) ScanUsage(ctx context.Context, w billing.UsageWindow, fn func(*billing.UsageRow) error) error {
-	if len(w.Metrics) == 0 {
-		return nil
-	}
-	if w.Raw {
-		return b.scan(ctx, sqlScanUsage, w, fn)
-	}
-	ok, err := b.hourAligned(ctx, w)
-	if err != nil {
-		return err
-	}
 	switch {
-	case ok && len(w.Pool) > 0:
+	case len(w.Metrics) == 0:
+		return nil
+	case w.Raw || !w.Aligned:
+		return b.scan(ctx, sqlScanUsage, w, fn)
+	case len(w.Pool) > 0:
 		return b.scanPooled(ctx, w, fn) // usage_pooled_read.go
-	case ok:
-		return b.scanHourly(ctx, w, fn) // usage_hourly_read.go
 	}
-	return b.scan(ctx, sqlScanUsage, w, fn)
+	return b.scanHourly(ctx, w, fn) // usage_hourly_read.go
 }
 
 // RawBilling returns the store as a billing reader that always reads raw
@@ -267,80 +257,6 @@ func (b billingReader) scan(ctx context.Context, sql string, w billing.UsageWind
 		}
 	}
 	return mapErr(rows.Err())
-}
-
-// sqlAligned reads the customer's billing time zone and whether a price,
-// campaign or contract (of the customer) starts or ends inside ($2, $3)
-// off a UTC hour; $1 customer.
-const sqlAligned = `
-	SELECT c.billing_time_zone, EXISTS (
-		SELECT 1 FROM ` + tablePrices + ` p WHERE (p.valid_from > $2 AND p.valid_from < $3 AND date_trunc('hour', p.valid_from, 'UTC') <> p.valid_from)
-			OR (p.valid_to > $2 AND p.valid_to < $3 AND date_trunc('hour', p.valid_to, 'UTC') <> p.valid_to)
-		UNION ALL
-		SELECT 1 FROM ` + tableCampaigns + ` p WHERE (p.valid_from > $2 AND p.valid_from < $3 AND date_trunc('hour', p.valid_from, 'UTC') <> p.valid_from)
-			OR (p.valid_to > $2 AND p.valid_to < $3 AND date_trunc('hour', p.valid_to, 'UTC') <> p.valid_to)
-		UNION ALL
-		SELECT 1 FROM ` + tableContracts + ` p WHERE p.customer_id = $1 AND ((p.start_time > $2 AND p.start_time < $3 AND date_trunc('hour', p.start_time, 'UTC') <> p.start_time)
-			OR (p.end_time > $2 AND p.end_time < $3 AND date_trunc('hour', p.end_time, 'UTC') <> p.end_time)))
-	FROM ` + tableCustomers + ` c WHERE c.id = $1`
-
-// hourAligned reports whether hourly rollups rate w exactly like its raw
-// records: every instant the engine cuts usage at must be a UTC hour —
-// From and To, the granules of the customer's time zone (whole-hour UTC
-// offsets throughout the window) and the price, campaign and contract
-// boundaries inside it. A piece of a rollup then never straddles a cut, so
-// it lies wholly in one rated interval, as its records do, and sums,
-// integrals, maxima, latest levels and unique values come out the same.
-// (The book is read again here, not in Book's snapshot: a boundary
-// written in between at worst makes this query read raw records.)
-func (b billingReader) hourAligned(ctx context.Context, w billing.UsageWindow) (bool, error) {
-	if !onHour(w.From) || !onHour(w.To) || !onHour(w.From.Add(-w.Lookback)) {
-		return false, nil
-	}
-	var tz string
-	var off bool
-	err := b.s.pool.QueryRow(ctx, sqlAligned, w.CustomerID, w.From, w.To).Scan(&tz, &off)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil || off {
-		return false, mapErr(err)
-	}
-	return wholeHourOffsets(tz, w.From, w.To), nil
-}
-
-func onHour(t time.Time) bool { return t.Equal(t.Truncate(time.Hour)) }
-
-// zones caches *time.Location by name.
-var zones sync.Map
-
-// wholeHourOffsets reports whether the zone's UTC offset is a whole number
-// of hours at every instant of [from, to].
-func wholeHourOffsets(tz string, from, to time.Time) bool {
-	if tz == "" {
-		tz = "UTC"
-	}
-	var loc *time.Location
-	if l, ok := zones.Load(tz); ok {
-		loc = l.(*time.Location)
-	} else {
-		l, err := time.LoadLocation(tz)
-		if err != nil {
-			return false // the billing service reports the zone
-		}
-		zones.Store(tz, l)
-		loc = l
-	}
-	for t := from.In(loc); ; {
-		if _, off := t.Zone(); off%3600 != 0 {
-			return false
-		}
-		_, end := t.ZoneBounds()
-		if end.IsZero() || end.After(to) {
-			return true
-		}
-		t = end
-	}
 }
 
 // pgEpoch is 2000-01-01T00:00:00Z in Unix seconds, PostgreSQL's time zero.

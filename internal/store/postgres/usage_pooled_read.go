@@ -85,7 +85,7 @@ const sqlCountPooled = `SELECT (SELECT count(*) FROM (` + sqlPooledRawHours + `)
 
 // scanPooled reads w's pooled metrics (w.Pool) as pooled hours and the
 // records of the hours pools do not stand for, and its other metrics as
-// ScanUsage would, all in one read-only snapshot. When the pools would sum
+// ScanUsage would, all in one snapshot. When the pools would sum
 // up fewer than two records each it reads w as scanHourly does. w is hour
 // aligned.
 func (b billingReader) scanPooled(ctx context.Context, w billing.UsageWindow, fn func(*billing.UsageRow) error) error {
@@ -108,13 +108,13 @@ func (b billingReader) scanPooled(ctx context.Context, w billing.UsageWindow, fn
 	case f == 2 || f == 0 && 4*raw > hours:
 		form = sqlScanPooledByRange
 	}
+	if len(rest.Metrics) == 0 {
+		return b.scan(ctx, form, pooled, fn) // one statement, one snapshot
+	}
 	return pgx.BeginTxFunc(ctx, b.s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		in := billingReader{s: b.s, q: tx}
 		if err := in.scan(ctx, form, pooled, fn); err != nil {
 			return err
-		}
-		if len(rest.Metrics) == 0 {
-			return nil
 		}
 		return in.scanHourly(ctx, rest, fn)
 	})

@@ -183,7 +183,7 @@ func TestPooledReaderExactWhileHoursAreDirty(t *testing.T) {
 	// each, except the hours the mixed records make raw (and their own
 	// pools, of other dimensions).
 	w := billing.UsageWindow{CustomerID: "utc", From: uf, To: ut, Lookback: billing.Lookback,
-		Metrics: []string{"vm.vcpu"}, Gauges: []string{"vm.vcpu"}, Pool: []string{"vm.vcpu"}}
+		Metrics: []string{"vm.vcpu"}, Gauges: []string{"vm.vcpu"}, Pool: []string{"vm.vcpu"}, Aligned: true}
 	var rows, pools int
 	if err := db.store.Billing().ScanUsage(ctx, w, func(u *billing.UsageRow) error {
 		rows++
