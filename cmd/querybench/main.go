@@ -34,6 +34,7 @@ func main() {
 	flag.IntVar(&cfg.Warmups, "warmups", cfg.Warmups, "unmeasured queries per customer before the single-client ones")
 	flag.IntVar(&cfg.Queries, "queries", cfg.Queries, "measured single-client queries per customer")
 	flag.IntVar(&cfg.Clients, "clients", cfg.Clients, "concurrent clients on the big customer's month")
+	flag.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of the concurrent run here (billingd's only without -billingd)")
 	flag.DurationVar(&cfg.Duration, "duration", cfg.Duration, "how long the concurrent clients start queries (running ones are waited for)")
 	flag.Parse()
 	if err := cfg.Validate(); err != nil {

@@ -215,24 +215,26 @@ func (b *seriesBuilder) seriesOf(u *UsageRow, pooled bool) (*series, error) {
 }
 
 // addPooled turns a store's pooled hour (UsageRow.Pooled) into a piece
-// over the hour that rates like the records it sums up. One record over the
-// whole hour holds one level, as its own piece would, so the piece keeps
-// it as its Max (the engine takes such a level instead of dividing); a sum
-// of several records is never taken for one level.
+// over the hour that rates like the records it sums up. The engine takes
+// the Max of a piece that holds one level over a whole granule instead of
+// dividing its integral (rating's constant pieces), as it does for one
+// record over the whole hour, so the piece of one record keeps its level
+// as Max; a sum of several records is never taken for one level (their
+// own pieces are divided, to RatioPlaces).
 func (b *seriesBuilder) addPooled(s *series, u *UsageRow) error {
 	h := &u.Hour
 	p := rating.Piece{Start: u.Start, End: u.End}
 	var err error
 	switch s.agg {
 	case rating.AggregationSum:
-		if p.Sum, err = b.quantity(h.Sum); err != nil {
+		if p.Sum, err = parseQuantity(h.Sum); err != nil {
 			return err
 		}
 	default: // time_weighted_avg
 		if h.Integral == nil {
 			return nil // point records only: no level of its own (the store reads sampled hours raw)
 		}
-		if p.Integral, err = b.quantity(h.Integral); err != nil {
+		if p.Integral, err = parseQuantity(h.Integral); err != nil {
 			return err
 		}
 		if h.Records == 1 {
@@ -309,12 +311,19 @@ func (b *seriesBuilder) quantity(text []byte) (decimal.Decimal, error) {
 	if d, ok := b.values[string(text)]; ok {
 		return d, nil
 	}
+	d, err := parseQuantity(text)
+	if err == nil && len(b.values) < maxCachedValues {
+		b.values[string(text)] = d
+	}
+	return d, err
+}
+
+// parseQuantity parses a decimal the store hands over; sums of a pool's
+// records rarely repeat, so they bypass the builder's cache.
+func parseQuantity(text []byte) (decimal.Decimal, error) {
 	d, err := decimal.NewFromString(string(text))
 	if err != nil {
 		return d, apperr.Wrap(apperr.KindInternal, err, "usage quantity %q is not a decimal", text)
-	}
-	if len(b.values) < maxCachedValues {
-		b.values[string(text)] = d
 	}
 	return d, nil
 }

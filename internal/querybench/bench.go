@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -30,6 +32,10 @@ type Config struct {
 	Queries  int           // measured single-client queries per customer
 	Clients  int           // concurrent clients on the big customer's month
 	Duration time.Duration // how long the concurrent clients start queries
+
+	// CPUProfile, when set, is where a Go CPU profile of the concurrent
+	// run is written: of billingd only when it runs in this process.
+	CPUProfile string
 }
 
 // Default is the scenario of issue 16: 200 VMs against 1 for October 2026.
@@ -173,7 +179,12 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (Result, error) {
 	res.PeakAfterLoad, res.RSSBefore = srv.MaxRSS(), srv.RSS()
 	res.PeakSinceStart = srv.ResetMaxRSS() != nil
 	fmt.Fprintf(progress, "%d concurrent clients on the big customer's month for %v…\n", cfg.Clients, cfg.Duration)
+	stop, err := startProfile(cfg.CPUProfile)
+	if err != nil {
+		return res, err
+	}
 	res.Concurrent, err = big.concurrent(ctx, srv.GRPCAddr, cfg.Clients, cfg.Duration)
+	stop()
 	res.PeakRSS = srv.MaxRSS()
 	if err != nil {
 		return res, err
@@ -185,4 +196,20 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (Result, error) {
 		res.SmallAnswer = *small.want
 	}
 	return res, errors.Join(big.failures(), small.failures())
+}
+
+// startProfile starts a CPU profile into path ("" none) and returns its stop.
+func startProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

@@ -86,7 +86,7 @@ const sqlCountPooled = `SELECT (SELECT count(*) FROM (` + sqlPooledRawHours + `)
 // scanPooled reads w's pooled metrics (w.Pool) as pooled hours and the
 // records of the hours pools do not stand for, and its other metrics as
 // ScanUsage would, all in one snapshot. When the pools would sum
-// up fewer than two records each it reads w as scanHourly does. w is hour
+// up fewer than 1.5 records each it reads w as scanHourly does. w is hour
 // aligned.
 func (b billingReader) scanPooled(ctx context.Context, w billing.UsageWindow, fn func(*billing.UsageRow) error) error {
 	rest := w
@@ -101,9 +101,9 @@ func (b billingReader) scanPooled(ctx context.Context, w billing.UsageWindow, fn
 	form := sqlScanPooledByHour
 	hours := int64(w.To.Sub(w.From.Add(-w.Lookback)).Hours()) * int64(len(pooled.Metrics))
 	switch f := hourlyForm.Load(); {
-	case f == 0 && records < 2*pools:
-		// Pools of fewer than two records each (one resource, or samples
-		// an hour or more apart): reading them saves nothing.
+	case f == 0 && 2*records < 3*pools:
+		// Pools of fewer than 1.5 records each (one resource, or samples
+		// an hour or more apart): reading them saves next to nothing.
 		return b.scanHourly(ctx, w, fn)
 	case f == 2 || f == 0 && 4*raw > hours:
 		form = sqlScanPooledByRange
