@@ -350,7 +350,7 @@ func (s *Service) rateOnce(ctx context.Context, books []rateWith, customerID str
 		w.Aligned = w.Aligned && bk.r.cuts.hourAligned(customerID, loc, from, to, lookback)
 	}
 	for i, bk := range books {
-		builders[i] = newSeriesBuilder(bk.r, to, pool)
+		builders[i] = newSeriesBuilder(bk.r, from, to, pool)
 		w.Metrics, w.Gauges = union(w.Metrics, bk.r.keys), union(w.Gauges, bk.r.gauges)
 		w.Raw = w.Raw || bk.r.raw
 		if !pool {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -94,10 +96,15 @@ func (b billingReader) scanPooled(ctx context.Context, w billing.UsageWindow, fn
 	pooled := w
 	pooled.Metrics = w.Pool
 	// The counts are hints, read before the snapshot: each form is exact.
-	var raw, pools, records int64
-	if err := b.q.QueryRow(ctx, sqlCountPooled, b.args(pooled)...).Scan(&raw, &pools, &records); err != nil {
-		return mapErr(err)
+	key := poolHintKey{w.CustomerID, strings.Join(w.Pool, ","), w.From.UnixNano(), w.To.UnixNano()}
+	h, ok := b.s.hints.get(key, time.Now())
+	if !ok {
+		if err := b.q.QueryRow(ctx, sqlCountPooled, b.args(pooled)...).Scan(&h.raw, &h.pools, &h.records); err != nil {
+			return mapErr(err)
+		}
+		b.s.hints.put(key, h, time.Now())
 	}
+	raw, pools, records := h.raw, h.pools, h.records
 	form := sqlScanPooledByHour
 	hours := int64(w.To.Sub(w.From.Add(-w.Lookback)).Hours()) * int64(len(pooled.Metrics))
 	switch f := hourlyForm.Load(); {
@@ -118,4 +125,45 @@ func (b billingReader) scanPooled(ctx context.Context, w billing.UsageWindow, fn
 		}
 		return in.scanHourly(ctx, rest, fn)
 	})
+}
+
+// poolHints keeps sqlCountPooled's answers for poolHintTTL. They only
+// choose how to read, every way being exact, and a month read again and
+// again (a console, an ERP polling, many clients) need not be counted for
+// every query: the count read as many rows as the pooled read itself.
+type poolHints struct {
+	mu sync.Mutex
+	m  map[poolHintKey]poolHint
+}
+
+type poolHintKey struct {
+	customer, metrics string
+	from, to          int64
+}
+
+type poolHint struct {
+	raw, pools, records int64
+	at                  time.Time
+}
+
+const (
+	poolHintTTL  = 30 * time.Second
+	maxPoolHints = 4096 // then they are all dropped: a few counts more
+)
+
+func (h *poolHints) get(k poolHintKey, now time.Time) (poolHint, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	v, ok := h.m[k]
+	return v, ok && now.Sub(v.at) < poolHintTTL
+}
+
+func (h *poolHints) put(k poolHintKey, v poolHint, now time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.m == nil || len(h.m) >= maxPoolHints {
+		h.m = map[poolHintKey]poolHint{}
+	}
+	v.at = now
+	h.m[k] = v
 }
