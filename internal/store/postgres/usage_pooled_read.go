@@ -19,8 +19,9 @@ import (
 //
 // An hour of a metric is read record by record ("dirty" below, as in
 // sqlScanHourly, whose fragments it shares) when it has a row in
-// usage_hourly_dirty (records its pools do not hold yet), records reaching
-// past its end, or, for a gauge ($6), point samples. Every other hour is
+// usage_hourly_dirty (records its pools do not hold yet), was left sparse
+// (not pooled), has records reaching past its end, or, for a gauge ($6),
+// point samples. Every other hour is
 // its pools, or has no records. The statement has one snapshot, in which
 // each hour is either read raw or pooled with all its committed records.
 // Rows:
@@ -33,7 +34,7 @@ const (
 	sqlPooledRawHours = `
 			SELECT metric_key, hour FROM usage_pooled_hours
 			WHERE customer_id = $1 AND metric_key = ANY($2) AND hour >= $5 AND hour < $4
-				AND (spans > 0 OR (points > 0 AND metric_key = ANY($6)))
+				AND (sparse OR spans > 0 OR (points > 0 AND metric_key = ANY($6)))
 			UNION
 			SELECT d.metric_key, x.hour
 			FROM usage_hourly_dirty d,

@@ -131,6 +131,9 @@ func TestPooledReaderExactWhileHoursAreDirty(t *testing.T) {
 	received := time.Date(2025, 7, 6, 0, 0, 0, 0, time.UTC)
 	rs := collectorRecords(rnd, "c", 6, from, to, received)
 	rs = append(rs, billingRecords(rnd, "mixed", 800, from, to, received)...) // points and spans: those hours are read raw
+	// one VM on the 3rd: a record an hour, left sparse until late records come
+	third := time.Date(2025, 6, 3, 0, 0, 0, 0, time.UTC)
+	rs = append(rs, collectorRecords(rnd, "one", 1, third, third.Add(24*time.Hour), received)...)
 	for i := 0; i < len(rs); i += 2000 {
 		mustInsert(t, repo, rs[i:min(i+2000, len(rs))], min(2000, len(rs)-i))
 	}
@@ -190,6 +193,12 @@ func TestPooledReaderExactWhileHoursAreDirty(t *testing.T) {
 	if n := db.count(t, "SELECT count(*)::int FROM usage_pooled WHERE records >= 4"); n < 1000 {
 		t.Fatalf("after the drain: %d pooled hours of 4 records or more, want 1000 or more", n)
 	}
+	sparseThird := func() int {
+		return db.count(t, "SELECT count(*)::int FROM usage_pooled_hours WHERE sparse AND hour >= $1 AND hour < $2", third, third.Add(24*time.Hour))
+	}
+	if n := sparseThird(); n != 2*3*24 {
+		t.Fatalf("after the drain: %d sparse hours on the 3rd, want 144 (2 customers × 3 metrics × 24 h)", n)
+	}
 	if n := db.count(t, "SELECT count(*)::int FROM usage_pooled_hours"); n < 100 {
 		t.Fatalf("after the drain: %d hours with points or spans, want 100 or more", n)
 	}
@@ -220,10 +229,12 @@ func TestPooledReaderExactWhileHoursAreDirty(t *testing.T) {
 		t.Errorf("read %d rows, %d of them pools of 4 VMs, for %d hours of 6 VMs: want most hours pooled and a quarter fewer rows than records", rows, pools, hours)
 	}
 
-	// Late records into hours already pooled: those hours are dirty
-	// again, the others are read pooled.
+	// Late records into hours already pooled, and of 3 more VMs into the
+	// sparse hours of the 3rd: those hours are dirty again, the others are
+	// read pooled; once drained, the 3rd is pooled.
 	late := collectorRecords(rnd, "late", 2, time.Date(2025, 6, 9, 0, 0, 0, 0, time.UTC), time.Date(2025, 6, 10, 0, 0, 0, 0, time.UTC),
 		time.Date(2025, 7, 10, 0, 0, 0, 0, time.UTC))
+	late = append(late, collectorRecords(rnd, "late3", 3, third, third.Add(24*time.Hour), time.Date(2025, 7, 10, 0, 0, 0, 0, time.UTC))...)
 	for i := range late {
 		late[i].ResourceID += "-late"
 	}
@@ -234,6 +245,9 @@ func TestPooledReaderExactWhileHoursAreDirty(t *testing.T) {
 	}
 	if err := db.store.FlushRollups(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if n := sparseThird(); n != 0 {
+		t.Errorf("after late records of 3 VMs more: %d sparse hours on the 3rd, want them pooled", n)
 	}
 	if fmt.Sprint(compare("late, caught up")) != fmt.Sprint(mixed) {
 		t.Error("the results changed when the pools caught up with the late records")

@@ -11,18 +11,20 @@
 -- time-weighted average's integral) and has as many rows for 200 VMs as
 -- for one (internal/billing, "pool"; store/postgres/usage_pooled_read.go).
 --
--- usage_pooled holds those sums for every hour the rollup worker has
--- drained; usage_pooled_hours lists the hours a pool cannot stand for,
--- which billing reads record by record: those with records reaching past
--- the hour (spans), and, for gauges, those with point samples (a sample's
+-- usage_pooled holds those sums for the hours the rollup worker has
+-- drained; usage_pooled_hours lists the hours pools do not stand for,
+-- which billing reads record by record: those the drain left sparse (a
+-- batch's hint of fewer than two records an hour, where a pool would be a
+-- row per record: the 0008 lesson), those with records reaching past the
+-- hour (spans), and, for gauges, those with point samples (a sample's
 -- level holds per resource until its next sample). An hour with a row in
 -- usage_hourly_dirty is read raw as well, so billing is exact at every
 -- moment: an hour is read raw, or its pools were written in one snapshot
 -- that every later record left a dirty row after (0012's argument).
 --
 -- Both are rewritten, hour by hour, by usage_pooled_recompute_customer,
--- which the drain calls for every hour it takes, and the tools' entry
--- usage_hourly_recompute for theirs.
+-- which the drain calls for the hours it takes that are dense or pooled
+-- already, and the tools' entry usage_hourly_recompute for theirs.
 
 CREATE TABLE usage_pooled (
     customer_id     text COLLATE "C" NOT NULL,
@@ -45,6 +47,7 @@ CREATE TABLE usage_pooled_hours (
     hour        timestamptz NOT NULL,
     points      integer NOT NULL, -- point records starting in the hour
     spans       integer NOT NULL, -- records starting in the hour and ending after it
+    sparse      boolean NOT NULL, -- not pooled: too few records when drained
     PRIMARY KEY (customer_id, metric_key, hour)
 );
 
@@ -75,9 +78,9 @@ BEGIN
     GROUP BY t.m, t.h, r.organisation_id, r.vdc_id, r.site, r.dimensions
     ORDER BY 1, 2, 3, 4; -- key order, as every writer locks
 
-    INSERT INTO usage_pooled_hours (customer_id, metric_key, hour, points, spans)
+    INSERT INTO usage_pooled_hours (customer_id, metric_key, hour, points, spans, sparse)
     SELECT c, t.m, t.h, count(*) FILTER (WHERE r.end_time = r.start_time),
-           count(*) FILTER (WHERE r.end_time > t.h + interval '1 hour')
+           count(*) FILTER (WHERE r.end_time > t.h + interval '1 hour'), false
     FROM (SELECT DISTINCT t.m, t.h FROM unnest(m, h) AS t(m, h)) t
     JOIN usage_records r ON r.customer_id = c AND r.metric_key = t.m
         AND r.start_time >= t.h AND r.start_time < t.h + interval '1 hour'
@@ -87,9 +90,10 @@ BEGIN
 END
 $fn$;
 
--- usage_hourly_drain_customer (0012), and now the pools of every hour of
--- the runs it takes (a sparse hour has pools too: one record per resource
--- and hour is where they pay most).
+-- usage_hourly_drain_customer (0012), and now the pools of the hours of
+-- the runs it takes: recomputed where the batch's hint has two records an
+-- hour or more, or the hour has pools already (late records must reach
+-- them); the others are listed sparse, without reading their records.
 CREATE OR REPLACE FUNCTION usage_hourly_drain_customer(c text, n int)
 RETURNS int LANGUAGE plpgsql AS $fn$
 DECLARE
@@ -107,6 +111,9 @@ DECLARE
     hh timestamptz[];
     pm text[];
     ph timestamptz[];
+    sm text[];
+    sh timestamptz[];
+    pooled text[];
     lo timestamptz;
     hi timestamptz;
 BEGIN
@@ -155,13 +162,31 @@ BEGIN
         PERFORM usage_hourly_recompute_customer(c, hm, hh);
     END IF;
 
-    SELECT array_agg(p.m), array_agg(p.hour) INTO pm, ph
+    SELECT array_agg(DISTINCT u.metric_key || chr(1) || u.hour::text) INTO pooled
+    FROM usage_pooled u
+    WHERE u.customer_id = c AND u.metric_key = ANY (dm) AND u.hour >= lo AND u.hour <= hi;
+
+    SELECT array_agg(p.m) FILTER (WHERE p.dense), array_agg(p.hour) FILTER (WHERE p.dense),
+           array_agg(p.m) FILTER (WHERE NOT p.dense), array_agg(p.hour) FILTER (WHERE NOT p.dense)
+    INTO pm, ph, sm, sh
     FROM (
-        SELECT DISTINCT t.m, x.hour
-        FROM unnest(dm, df, dl) AS t(m, f, l)
+        SELECT t.m, x.hour, sum(t.rec / t.hours) >= 2 OR (t.m || chr(1) || x.hour::text) = ANY (coalesce(pooled, '{}')) AS dense
+        FROM (
+            SELECT t.*, extract(epoch FROM t.l - t.f) / 3600 + 1 AS hours
+            FROM unnest(dm, df, dl, drec) AS t(m, f, l, rec)
+        ) t
         CROSS JOIN LATERAL generate_series(t.f, t.l, interval '1 hour') AS x(hour)
+        GROUP BY t.m, x.hour
     ) p;
-    PERFORM usage_pooled_recompute_customer(c, pm, ph);
+    IF pm IS NOT NULL THEN
+        PERFORM usage_pooled_recompute_customer(c, pm, ph);
+    END IF;
+    IF sm IS NOT NULL THEN
+        INSERT INTO usage_pooled_hours (customer_id, metric_key, hour, points, spans, sparse)
+        SELECT c, t.m, t.h, 0, 0, true FROM unnest(sm, sh) AS t(m, h)
+        ORDER BY 1, 2, 3
+        ON CONFLICT DO NOTHING;
+    END IF;
     RETURN taken;
 END
 $fn$;
