@@ -17,7 +17,6 @@ import (
 	"github.com/billingd/billingd/internal/pricing"
 	"github.com/billingd/billingd/internal/rating"
 	"github.com/billingd/billingd/internal/store/postgres"
-	"github.com/billingd/billingd/internal/store/postgres/pgtest"
 )
 
 // The big customer's month (issue 16): October 2026 (744 hours, UTC), one
@@ -41,17 +40,7 @@ func BenchmarkBigCustomerMonth(b *testing.B) {
 		b.Skip("loads 448,632 usage records")
 	}
 	ctx := context.Background()
-	url := pgtest.NewDatabase(b)
-	store, err := postgres.Open(ctx, url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer store.Close()
-	db, err := pgxpool.New(ctx, url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	store, db := openBenchDB(b)
 	start := time.Now()
 	n := seedBig(b, ctx, store, db)
 	b.Logf("loaded and pooled %d records in %s", n, time.Since(start).Round(time.Millisecond))
@@ -63,6 +52,7 @@ func BenchmarkBigCustomerMonth(b *testing.B) {
 	}
 	run := func(b *testing.B, svc *billing.Service, id string) float64 {
 		var res billing.Result
+		var err error
 		for b.Loop() {
 			if res, err = svc.Query(ctx, query(id)); err != nil {
 				b.Fatal(err)

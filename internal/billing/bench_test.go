@@ -59,17 +59,8 @@ func BenchmarkQueryMonth(b *testing.B) {
 		b.Skip("loads 1,000,000 usage records")
 	}
 	ctx := context.Background()
-	url := pgtest.NewDatabase(b)
-	store, err := postgres.Open(ctx, url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer store.Close()
-	db, err := pgxpool.New(ctx, url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	store, db := openBenchDB(b)
+	var err error
 	start := time.Now()
 	seedBench(b, ctx, store, db)
 	b.Logf("loaded %d records in %s", benchCustomers*len(benchMetrics)*benchResources*benchRecords, time.Since(start).Round(time.Millisecond))
@@ -218,4 +209,22 @@ func seedBench(b *testing.B, ctx context.Context, store *postgres.Store, db *pgx
 	if _, err := db.Exec(ctx, "VACUUM ANALYZE usage_records, usage_hourly"); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// openBenchDB creates a migrated database for a benchmark and opens the
+// store and a pool on it, closed when b ends.
+func openBenchDB(b *testing.B) (*postgres.Store, *pgxpool.Pool) {
+	ctx := context.Background()
+	url := pgtest.NewDatabase(b)
+	store, err := postgres.Open(ctx, url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(store.Close)
+	db, err := pgxpool.New(ctx, url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(db.Close)
+	return store, db
 }

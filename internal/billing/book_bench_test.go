@@ -17,7 +17,6 @@ import (
 	"github.com/billingd/billingd/internal/pricing"
 	"github.com/billingd/billingd/internal/rating"
 	"github.com/billingd/billingd/internal/store/postgres"
-	"github.com/billingd/billingd/internal/store/postgres/pgtest"
 )
 
 // smallQuery is one customer's month grouped by product: the query of a
@@ -43,17 +42,7 @@ var smallQuery = billing.Query{CustomerIDs: []string{"acme"}, Month: "2026-10",
 //     derived metric's formula compiled; the customers; the version).
 func BenchmarkSmallQuery(b *testing.B) {
 	ctx := context.Background()
-	url := pgtest.NewDatabase(b)
-	store, err := postgres.Open(ctx, url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer store.Close()
-	db, err := pgxpool.New(ctx, url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	store, db := openBenchDB(b)
 	seedDemoBook(b, ctx, store, db)
 	svc := billing.New(store.Billing(), billing.Config{})
 	uncached := billing.New(&newBookEachTime{Store: store.Billing()}, billing.Config{})

@@ -20,7 +20,6 @@ import (
 	"github.com/billingd/billingd/internal/pricing"
 	"github.com/billingd/billingd/internal/rating"
 	"github.com/billingd/billingd/internal/store/postgres"
-	"github.com/billingd/billingd/internal/store/postgres/pgtest"
 )
 
 // Cached-read data: one customer with 50 VMs, each with vCPU and RAM as
@@ -44,17 +43,7 @@ func BenchmarkCachedReads(b *testing.B) {
 		b.Skip("loads 146,400 usage records")
 	}
 	ctx := context.Background()
-	url := pgtest.NewDatabase(b)
-	store, err := postgres.Open(ctx, url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer store.Close()
-	db, err := pgxpool.New(ctx, url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	store, db := openBenchDB(b)
 	start := time.Now()
 	seedCacheBench(b, ctx, store, db)
 	b.Logf("loaded %d records in %s", cacheBenchVMs*len(cacheBenchMetrics)*(744+720), time.Since(start).Round(time.Millisecond))
@@ -101,6 +90,7 @@ func BenchmarkCachedReads(b *testing.B) {
 				}
 				lines := 0
 				for b.Loop() {
+					var err error
 					if lines, err = r.read(c.svc); err != nil {
 						b.Fatal(err)
 					}
@@ -124,6 +114,7 @@ func BenchmarkCachedReads(b *testing.B) {
 			runtime.GC()
 			var m0, m1 runtime.MemStats
 			runtime.ReadMemStats(&m0)
+			var err error
 			if res, err = plain.Query(ctx, paged); err != nil {
 				b.Fatal(err)
 			}

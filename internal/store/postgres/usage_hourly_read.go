@@ -121,14 +121,19 @@ const (
 )
 
 // The two forms of sqlScanHourly: records of dirty hours read by hour or by range.
-var (
-	sqlScanHourlyByHour = strings.NewReplacer("DIRTY_NOW", sqlDirtyRecordsByHour, "DIRTY_BEFORE", sqlDirtyRecordsByHour).
-				Replace(sqlScanHourlyTemplate)
-	sqlScanHourlyByRange = strings.NewReplacer(
+var sqlScanHourlyByHour, sqlScanHourlyByRange = readForms(sqlScanHourlyTemplate)
+
+// readForms makes the two forms of a template that reads the records of
+// its dirty hours as DIRTY_NOW (those of [$5, $4), metrics $2) and
+// DIRTY_BEFORE (those of [$5, $3), gauges $6).
+func readForms(template string) (byHour, byRange string) {
+	byHour = strings.NewReplacer("DIRTY_NOW", sqlDirtyRecordsByHour, "DIRTY_BEFORE", sqlDirtyRecordsByHour).Replace(template)
+	byRange = strings.NewReplacer(
 		"DIRTY_NOW", strings.NewReplacer("ALL", "$2", "MIN", "$5", "MAX", "$4").Replace(sqlDirtyRecordsByRange),
 		"DIRTY_BEFORE", strings.NewReplacer("ALL", "$6", "MIN", "$5", "MAX", "$3").Replace(sqlDirtyRecordsByRange),
-	).Replace(sqlScanHourlyTemplate)
-)
+	).Replace(template)
+	return byHour, byRange
+}
 
 // hourlyForm forces a form for tests: 1 by hour, 2 by range, 0 by the hint.
 var hourlyForm atomic.Int32

@@ -145,38 +145,7 @@ func TestBillingExactWhileHoursAreDirty(t *testing.T) {
 	}
 	compare := func(phase string) []string {
 		t.Helper()
-		var out []string
-		for i, q := range queries {
-			got, err := rolled.Query(ctx, q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			// the same through each form of reading the dirty hours' records
-			for form := int32(1); form <= 2; form++ {
-				postgres.ForceHourlyReadForm(form)
-				other, err := rolled.Query(ctx, q)
-				postgres.ForceHourlyReadForm(0)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if g, o := renderBilling(got), renderBilling(other); g != o {
-					t.Errorf("%s, query %d: form %d\n%s\nautomatic form\n%s", phase, i, form, o, g)
-				}
-			}
-			want, err := raw.Query(ctx, q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			g, w := renderBilling(got), renderBilling(want)
-			if g != w {
-				t.Errorf("%s, query %d: rollup reader\n%s\nraw reader\n%s", phase, i, g, w)
-			}
-			if len(want.Lines) == 0 {
-				t.Errorf("%s, query %d: no lines", phase, i)
-			}
-			out = append(out, g)
-		}
-		return out
+		return readersAgree(t, phase, "rollup reader", rolled, raw, queries)
 	}
 	dirty := func() int {
 		return db.count(t, `SELECT count(DISTINCT (customer_id, metric_key, x.hour))::int
@@ -221,4 +190,43 @@ func TestBillingExactWhileHoursAreDirty(t *testing.T) {
 	if fmt.Sprint(compare("late, caught up")) != fmt.Sprint(mixed) {
 		t.Error("the results changed when the rollups caught up with the late records")
 	}
+}
+
+// readersAgree rates each query through svc, once in each form of reading
+// the records of dirty hours and once as svc chooses, and through raw, the
+// raw-record reader: every result must be the same and have lines. It
+// returns svc's results rendered; what names svc in messages.
+func readersAgree(t *testing.T, phase, what string, svc, raw *billing.Service, queries []billing.Query) []string {
+	t.Helper()
+	ctx := context.Background()
+	var out []string
+	for i, q := range queries {
+		got, err := svc.Query(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for form := int32(1); form <= 2; form++ {
+			postgres.ForceHourlyReadForm(form)
+			other, err := svc.Query(ctx, q)
+			postgres.ForceHourlyReadForm(0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g, o := renderBilling(got), renderBilling(other); g != o {
+				t.Errorf("%s, query %d: form %d\n%s\nautomatic form\n%s", phase, i, form, o, g)
+			}
+		}
+		want, err := raw.Query(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g, w := renderBilling(got), renderBilling(want); g != w {
+			t.Errorf("%s, query %d: %s\n%s\nraw reader\n%s", phase, i, what, g, w)
+		}
+		if len(want.Lines) == 0 {
+			t.Errorf("%s, query %d: no lines", phase, i)
+		}
+		out = append(out, renderBilling(got))
+	}
+	return out
 }

@@ -69,14 +69,7 @@ const (
 )
 
 // The two forms of sqlScanPooled, as of sqlScanHourly.
-var (
-	sqlScanPooledByHour = strings.NewReplacer("DIRTY_NOW", sqlDirtyRecordsByHour, "DIRTY_BEFORE", sqlDirtyRecordsByHour).
-				Replace(sqlScanPooledTemplate)
-	sqlScanPooledByRange = strings.NewReplacer(
-		"DIRTY_NOW", strings.NewReplacer("ALL", "$2", "MIN", "$5", "MAX", "$4").Replace(sqlDirtyRecordsByRange),
-		"DIRTY_BEFORE", strings.NewReplacer("ALL", "$6", "MIN", "$5", "MAX", "$3").Replace(sqlDirtyRecordsByRange),
-	).Replace(sqlScanPooledTemplate)
-)
+var sqlScanPooledByHour, sqlScanPooledByRange = readForms(sqlScanPooledTemplate)
 
 // sqlCountPooled counts the window's hours of the pooled metrics that are
 // read record by record, and the pools of [$3, $4) with the records they

@@ -13,7 +13,6 @@ import (
 	"github.com/billingd/billingd/internal/catalog"
 	"github.com/billingd/billingd/internal/pricing"
 	"github.com/billingd/billingd/internal/rating"
-	"github.com/billingd/billingd/internal/store/postgres"
 	"github.com/billingd/billingd/internal/usage"
 )
 
@@ -154,36 +153,7 @@ func TestPooledReaderExactWhileHoursAreDirty(t *testing.T) {
 	}
 	compare := func(phase string) []string {
 		t.Helper()
-		var out []string
-		for i, q := range queries {
-			got, err := pooled.Query(ctx, q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for form := int32(1); form <= 2; form++ {
-				postgres.ForceHourlyReadForm(form)
-				other, err := pooled.Query(ctx, q)
-				postgres.ForceHourlyReadForm(0)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if g, o := renderBilling(got), renderBilling(other); g != o {
-					t.Errorf("%s, query %d: form %d\n%s\nautomatic form\n%s", phase, i, form, o, g)
-				}
-			}
-			want, err := raw.Query(ctx, q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if g, w := renderBilling(got), renderBilling(want); g != w {
-				t.Errorf("%s, query %d: pooled reader\n%s\nraw reader\n%s", phase, i, g, w)
-			}
-			if len(want.Lines) == 0 {
-				t.Errorf("%s, query %d: no lines", phase, i)
-			}
-			out = append(out, renderBilling(got))
-		}
-		return out
+		return readersAgree(t, phase, "pooled reader", pooled, raw, queries)
 	}
 	allDirty := compare("all dirty")
 
