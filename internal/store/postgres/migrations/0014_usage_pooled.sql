@@ -15,9 +15,10 @@
 -- drained; usage_pooled_hours lists the hours pools do not stand for,
 -- which billing reads record by record: those the drain left sparse (a
 -- batch's hint of fewer than two records an hour, where a pool would be a
--- row per record: the 0008 lesson), those with records reaching past the
--- hour (spans), and, for gauges, those with point samples (a sample's
--- level holds per resource until its next sample). An hour with a row in
+-- row per record: the 0008 lesson; samples of a time-weighted average;
+-- every hour of a metric no query pools), those with records reaching
+-- past the hour (spans), and, for gauges, those with point samples (a
+-- sample's level holds per resource until its next sample). An hour with a row in
 -- usage_hourly_dirty is read raw as well, so billing is exact at every
 -- moment: an hour is read raw, or its pools were written in one snapshot
 -- that every later record left a dirty row after (0012's argument).
@@ -55,38 +56,63 @@ SELECT billingd_distribute('usage_pooled', 'customer');
 SELECT billingd_distribute('usage_pooled_hours', 'customer');
 
 -- usage_pooled_recompute_customer brings the pools of the hours (m[i],
--- h[i]) of customer c up to date with usage_records. Each statement reads
--- and writes one customer's rows, so that Citus runs it on one worker
--- (0012).
+-- h[i]) of customer c up to date with usage_records. An hour billing would
+-- read raw anyway gets no pools: one with spans, or with samples of a
+-- time-weighted average (then listed sparse), and every hour of a metric
+-- no query pools (max, latest, unique_count: listed sparse without reading
+-- its records). Listing by today's aggregation is safe if it changes: a
+-- sparse hour is read raw whatever the metric has become. Each statement
+-- reads and writes one customer's rows, so that Citus runs it on one
+-- worker (0012).
 CREATE FUNCTION usage_pooled_recompute_customer(c text, m text[], h timestamptz[])
 RETURNS void LANGUAGE plpgsql AS $fn$
+DECLARE
+    linear text[];  -- metrics a query may pool
+    average text[]; -- those among them whose samples are levels
 BEGIN
+    SELECT coalesce(array_agg(key) FILTER (WHERE aggregation IN ('sum', 'time_weighted_avg')), '{}'),
+           coalesce(array_agg(key) FILTER (WHERE aggregation = 'time_weighted_avg'), '{}')
+    INTO linear, average
+    FROM metrics WHERE key = ANY (m);
+
     DELETE FROM usage_pooled u
     WHERE u.customer_id = c AND (u.metric_key, u.hour) IN (SELECT t.m, t.h FROM unnest(m, h) AS t(m, h));
     DELETE FROM usage_pooled_hours u
     WHERE u.customer_id = c AND (u.metric_key, u.hour) IN (SELECT t.m, t.h FROM unnest(m, h) AS t(m, h));
+
+    INSERT INTO usage_pooled_hours (customer_id, metric_key, hour, points, spans, sparse)
+    SELECT c, t.m, t.h, 0, 0, true
+    FROM (SELECT DISTINCT t.m, t.h FROM unnest(m, h) AS t(m, h)) t
+    WHERE NOT t.m = ANY (linear)
+    ORDER BY 1, 2, 3;
+
+    INSERT INTO usage_pooled_hours (customer_id, metric_key, hour, points, spans, sparse)
+    SELECT c, t.m, t.h, count(*) FILTER (WHERE r.end_time = r.start_time),
+           count(*) FILTER (WHERE r.end_time > t.h + interval '1 hour'),
+           t.m = ANY (average) AND bool_or(r.end_time = r.start_time)
+    FROM (SELECT DISTINCT t.m, t.h FROM unnest(m, h) AS t(m, h) WHERE t.m = ANY (linear)) t
+    JOIN usage_records r ON r.customer_id = c AND r.metric_key = t.m
+        AND r.start_time >= t.h AND r.start_time < t.h + interval '1 hour'
+        AND (r.end_time = r.start_time OR r.end_time > t.h + interval '1 hour')
+    GROUP BY t.m, t.h
+    ORDER BY 1, 2, 3;
 
     INSERT INTO usage_pooled (customer_id, metric_key, hour, pool_key, organisation_id, vdc_id, site, dimensions,
         records, sum, integral)
     SELECT c, t.m, t.h, usage_series_key('', r.organisation_id, r.vdc_id, r.site, r.dimensions),
            r.organisation_id, r.vdc_id, r.site, r.dimensions, count(*), sum(r.quantity),
            sum(r.quantity * (extract(epoch FROM r.end_time) - extract(epoch FROM r.start_time))) FILTER (WHERE r.end_time > r.start_time)
-    FROM (SELECT DISTINCT t.m, t.h FROM unnest(m, h) AS t(m, h)) t
+    FROM (
+        SELECT DISTINCT t.m, t.h FROM unnest(m, h) AS t(m, h)
+        WHERE t.m = ANY (linear) AND NOT EXISTS ( -- read raw anyway
+            SELECT 1 FROM usage_pooled_hours f
+            WHERE f.customer_id = c AND f.metric_key = t.m AND f.hour = t.h AND (f.sparse OR f.spans > 0))
+    ) t
     JOIN usage_records r ON r.customer_id = c AND r.metric_key = t.m
         AND r.start_time >= t.h AND r.start_time < t.h + interval '1 hour'
     WHERE r.end_time <= t.h + interval '1 hour'
     GROUP BY t.m, t.h, r.organisation_id, r.vdc_id, r.site, r.dimensions
     ORDER BY 1, 2, 3, 4; -- key order, as every writer locks
-
-    INSERT INTO usage_pooled_hours (customer_id, metric_key, hour, points, spans, sparse)
-    SELECT c, t.m, t.h, count(*) FILTER (WHERE r.end_time = r.start_time),
-           count(*) FILTER (WHERE r.end_time > t.h + interval '1 hour'), false
-    FROM (SELECT DISTINCT t.m, t.h FROM unnest(m, h) AS t(m, h)) t
-    JOIN usage_records r ON r.customer_id = c AND r.metric_key = t.m
-        AND r.start_time >= t.h AND r.start_time < t.h + interval '1 hour'
-        AND (r.end_time = r.start_time OR r.end_time > t.h + interval '1 hour')
-    GROUP BY t.m, t.h
-    ORDER BY 1, 2, 3;
 END
 $fn$;
 
