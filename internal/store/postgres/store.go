@@ -26,7 +26,7 @@ type Store struct {
 	metrics *storeMetrics
 	closed  atomic.Bool // the rollup worker stops (silently) once set
 	citus   bool        // the database has the citus extension (when opened)
-	hints   poolHints   // how pooled windows were last found (usage_pooled_read.go)
+	hints   readHints   // how usage windows were last counted (usage_pooled_read.go)
 }
 
 // Open connects to url (a postgres:// URL or key=value DSN; pool_* settings

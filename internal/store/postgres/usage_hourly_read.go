@@ -148,14 +148,20 @@ const sqlCountRolled = `SELECT count(*) FROM usage_hourly_rolled
 // resource and hour) the plain record scan reads the same records without
 // the bookkeeping. When more than a quarter of the hours are read raw, one
 // range scan reads their records for less than an index scan per hour
-// does. The count is only a hint: every form is exact, and sqlScanHourly
-// decides which hours are clean again in its own snapshot.
+// does. The count is only a hint (kept a while, see readHints): every form
+// is exact, and sqlScanHourly decides which hours are clean again in its
+// own snapshot.
 func (b billingReader) scanHourly(ctx context.Context, w billing.UsageWindow, fn func(*billing.UsageRow) error) error {
 	from := w.From.Add(-w.Lookback)
-	var rolled int64
-	if err := b.q.QueryRow(ctx, sqlCountRolled, w.CustomerID, w.Metrics, from, w.To).Scan(&rolled); err != nil {
-		return mapErr(err)
+	key := readHintKey{hintRolled, w.CustomerID, strings.Join(w.Metrics, ","), w.From.UnixNano(), w.To.UnixNano()}
+	h, ok := b.s.hints.get(key, time.Now())
+	if !ok {
+		if err := b.q.QueryRow(ctx, sqlCountRolled, w.CustomerID, w.Metrics, from, w.To).Scan(&h.rolled); err != nil {
+			return mapErr(err)
+		}
+		b.s.hints.put(key, h, time.Now())
 	}
+	rolled := h.rolled
 	hours := int64(w.To.Sub(from)/time.Hour) * int64(len(w.Metrics))
 	raw := hours - rolled
 	switch f := hourlyForm.Load(); {

@@ -90,7 +90,7 @@ func (b billingReader) scanPooled(ctx context.Context, w billing.UsageWindow, fn
 	pooled := w
 	pooled.Metrics = w.Pool
 	// The counts are hints, read before the snapshot: each form is exact.
-	key := poolHintKey{w.CustomerID, strings.Join(w.Pool, ","), w.From.UnixNano(), w.To.UnixNano()}
+	key := readHintKey{hintPooled, w.CustomerID, strings.Join(w.Pool, ","), w.From.UnixNano(), w.To.UnixNano()}
 	h, ok := b.s.hints.get(key, time.Now())
 	if !ok {
 		if err := b.q.QueryRow(ctx, sqlCountPooled, b.args(pooled)...).Scan(&h.raw, &h.pools, &h.records); err != nil {
@@ -102,9 +102,9 @@ func (b billingReader) scanPooled(ctx context.Context, w billing.UsageWindow, fn
 	form := sqlScanPooledByHour
 	hours := int64(w.To.Sub(w.From.Add(-w.Lookback)).Hours()) * int64(len(pooled.Metrics))
 	switch f := hourlyForm.Load(); {
-	case f == 0 && 2*records < 3*pools:
-		// Pools of fewer than 1.5 records each (one resource, or samples
-		// an hour or more apart): reading them saves next to nothing.
+	case f == 0 && (pools == 0 || 2*records < 3*pools):
+		// No pools (every hour sparse or sampled), or pools of fewer than
+		// 1.5 records each: reading them saves next to nothing.
 		return b.scanHourly(ctx, w, fn)
 	case f == 2 || f == 0 && 4*raw > hours:
 		form = sqlScanPooledByRange
@@ -121,42 +121,50 @@ func (b billingReader) scanPooled(ctx context.Context, w billing.UsageWindow, fn
 	})
 }
 
-// poolHints keeps sqlCountPooled's answers for poolHintTTL. They only
-// choose how to read, every way being exact, and a month read again and
-// again (a console, an ERP polling, many clients) need not be counted for
-// every query: the count read as many rows as the pooled read itself.
-type poolHints struct {
+// readHints keeps the counts the usage reads take as hints (sqlCountPooled,
+// sqlCountRolled) for readHintTTL. They only choose how to read, every way
+// being exact, and a month read again and again (a console, an ERP
+// polling, many clients) need not be counted for every query: the pooled
+// count read as many rows as the pooled read itself.
+type readHints struct {
 	mu sync.Mutex
-	m  map[poolHintKey]poolHint
+	m  map[readHintKey]readHint
 }
 
-type poolHintKey struct {
+type readHintKey struct {
+	kind              byte // hintPooled, hintRolled
 	customer, metrics string
 	from, to          int64
 }
 
-type poolHint struct {
-	raw, pools, records int64
+const (
+	hintPooled byte = iota + 1
+	hintRolled
+)
+
+type readHint struct {
+	raw, pools, records int64 // sqlCountPooled
+	rolled              int64 // sqlCountRolled
 	at                  time.Time
 }
 
 const (
-	poolHintTTL  = 30 * time.Second
-	maxPoolHints = 4096 // then they are all dropped: a few counts more
+	readHintTTL  = 30 * time.Second
+	maxReadHints = 4096 // then they are all dropped: a few counts more
 )
 
-func (h *poolHints) get(k poolHintKey, now time.Time) (poolHint, bool) {
+func (h *readHints) get(k readHintKey, now time.Time) (readHint, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	v, ok := h.m[k]
-	return v, ok && now.Sub(v.at) < poolHintTTL
+	return v, ok && now.Sub(v.at) < readHintTTL
 }
 
-func (h *poolHints) put(k poolHintKey, v poolHint, now time.Time) {
+func (h *readHints) put(k readHintKey, v readHint, now time.Time) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.m == nil || len(h.m) >= maxPoolHints {
-		h.m = map[poolHintKey]poolHint{}
+	if h.m == nil || len(h.m) >= maxReadHints {
+		h.m = map[readHintKey]readHint{}
 	}
 	v.at = now
 	h.m[k] = v
