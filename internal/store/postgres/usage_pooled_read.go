@@ -21,9 +21,9 @@ import (
 // sqlScanHourly, whose fragments it shares) when it has a row in
 // usage_hourly_dirty (records its pools do not hold yet), was left sparse
 // (not pooled), has records reaching past its end, or, for a gauge ($6),
-// point samples. Every other hour is
-// its pools, or has no records. The statement has one snapshot, in which
-// each hour is either read raw or pooled with all its committed records.
+// point samples. Every other hour is its pools, or has no records. The
+// statement has one snapshot, in which each hour is either read raw or
+// pooled with all its committed records.
 // Rows:
 //   - the pools of the other hours in [$3, $4) (kind 2);
 //   - every record of the dirty hours in [$3, $4), and those of the dirty
@@ -81,9 +81,9 @@ const sqlCountPooled = `SELECT (SELECT count(*) FROM (` + sqlPooledRawHours + `)
 
 // scanPooled reads w's pooled metrics (w.Pool) as pooled hours and the
 // records of the hours pools do not stand for, and its other metrics as
-// ScanUsage would, all in one snapshot. When the pools would sum
-// up fewer than 1.5 records each it reads w as scanHourly does. w is hour
-// aligned.
+// ScanUsage would, all in one snapshot. When the window has no pools, or
+// pools of fewer than 1.5 records each, it reads w as scanHourly does. w
+// is hour aligned.
 func (b billingReader) scanPooled(ctx context.Context, w billing.UsageWindow, fn func(*billing.UsageRow) error) error {
 	rest := w
 	rest.Metrics = slices.DeleteFunc(slices.Clone(w.Metrics), func(k string) bool { return slices.Contains(w.Pool, k) })
