@@ -18,10 +18,11 @@
 -- row per record: the 0008 lesson; samples of a time-weighted average;
 -- every hour of a metric no query pools), those with records reaching
 -- past the hour (spans), and, for gauges, those with point samples (a
--- sample's level holds per resource until its next sample). An hour with a row in
--- usage_hourly_dirty is read raw as well, so billing is exact at every
--- moment: an hour is read raw, or its pools were written in one snapshot
--- that every later record left a dirty row after (0012's argument).
+-- sample's level holds per resource until its next sample). An hour with
+-- a row in usage_hourly_dirty is read raw as well, so billing is exact at
+-- every moment: an hour is read raw, or its pools were written in one
+-- snapshot that every later record left a dirty row after (0012's
+-- argument).
 --
 -- Both are rewritten, hour by hour, by usage_pooled_recompute_customer,
 -- which the drain calls for the hours it takes that are dense or pooled
@@ -48,7 +49,7 @@ CREATE TABLE usage_pooled_hours (
     hour        timestamptz NOT NULL,
     points      integer NOT NULL, -- point records starting in the hour
     spans       integer NOT NULL, -- records starting in the hour and ending after it
-    sparse      boolean NOT NULL, -- not pooled: too few records when drained
+    sparse      boolean NOT NULL, -- not pooled: too few records, samples of an average, or no pooled metric
     PRIMARY KEY (customer_id, metric_key, hour)
 );
 
