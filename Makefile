@@ -148,15 +148,15 @@ test-tools: ## Install (root + apt-get) or require pdftotext, pdftoppm and xmlli
 # one locally finds more). Seeds also run as plain tests in `make test`.
 FUZZTIME ?= 10s
 fuzz: ## Run every fuzz target for FUZZTIME: REST JSON bodies, query strings and methods, raw gRPC bytes, usage validation, the rating engine, derived-metric formulas, the gRPC codec
-	go test -run '^$$' -fuzz '^FuzzUsageValidation$$' -fuzztime $(FUZZTIME) ./internal/app/
-	go test -run '^$$' -fuzz '^FuzzRESTJSONBodies$$' -fuzztime $(FUZZTIME) ./internal/app/
-	go test -run '^$$' -fuzz '^FuzzCreateProductJSON$$' -fuzztime $(FUZZTIME) ./internal/app/
-	go test -run '^$$' -fuzz '^FuzzRESTQuery$$' -fuzztime $(FUZZTIME) ./internal/app/
-	go test -run '^$$' -fuzz '^FuzzGRPCRawBytes$$' -fuzztime $(FUZZTIME) ./internal/app/
-	go test -run '^$$' -fuzz '^FuzzRESTMethods$$' -fuzztime $(FUZZTIME) ./internal/app/
-	go test -run '^$$' -fuzz '^FuzzRate$$' -fuzztime $(FUZZTIME) ./internal/rating/
-	go test -run '^$$' -fuzz '^FuzzCompile$$' -fuzztime $(FUZZTIME) ./internal/formula/
-	go test -run '^$$' -fuzz '^FuzzUnmarshalAsStrictAsProto$$' -fuzztime $(FUZZTIME) ./internal/rpc/codec/
+	scripts/fuzz.sh ./internal/app/ FuzzUsageValidation $(FUZZTIME)
+	scripts/fuzz.sh ./internal/app/ FuzzRESTJSONBodies $(FUZZTIME)
+	scripts/fuzz.sh ./internal/app/ FuzzCreateProductJSON $(FUZZTIME)
+	scripts/fuzz.sh ./internal/app/ FuzzRESTQuery $(FUZZTIME)
+	scripts/fuzz.sh ./internal/app/ FuzzGRPCRawBytes $(FUZZTIME)
+	scripts/fuzz.sh ./internal/app/ FuzzRESTMethods $(FUZZTIME)
+	scripts/fuzz.sh ./internal/rating/ FuzzRate $(FUZZTIME)
+	scripts/fuzz.sh ./internal/formula/ FuzzCompile $(FUZZTIME)
+	scripts/fuzz.sh ./internal/rpc/codec/ FuzzUnmarshalAsStrictAsProto $(FUZZTIME)
 
 .PHONY: bench
 # Each harness measures its baseline in the same run and prints the ratio,
