@@ -338,6 +338,9 @@ func pooledUnpriced(unpriced [][]rating.UnpricedUsage) bool {
 	return false
 }
 
+// rateOnce reads and rates as rateEach does, once; it tells the store
+// whether hourly aggregates rate like the records (UsageWindow.Aligned:
+// for every book) and which metrics it may hand over pooled.
 func (s *Service) rateOnce(ctx context.Context, books []rateWith, customerID string, loc *time.Location,
 	from, to time.Time, scan usageScan, pool bool) ([][]rating.UnpricedUsage, error) {
 	// The engine rates instants from 1970 on; so does the lookback.
