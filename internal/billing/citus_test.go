@@ -31,5 +31,9 @@ func TestCitus(t *testing.T) {
 		"EveryBookEditIsSeen":               TestEveryBookEditIsSeenByTheNextQuery,
 		"PriceEditOnAnotherReplicaIsSeen":   TestAPriceEditOnAnotherReplicaIsSeen,
 		"QueriesSeeEveryAcknowledgedEdit":   TestConcurrentQueriesSeeEveryAcknowledgedEdit,
+		// pools: a customer's resources summed per metric and hour (0014)
+		"PoolDividesOnce":                    TestPoolDividesOnce,
+		"PoolNamesUnpricedResources":         TestPoolNamesUnpricedResources,
+		"PropertyPoolIsTheSumOfItsResources": TestPropertyPoolIsTheSumOfItsResources,
 	})
 }

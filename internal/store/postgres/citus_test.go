@@ -33,6 +33,8 @@ func TestCitus(t *testing.T) {
 		"UsageRollupHintMarksThenRecomputes":          TestUsageRollupHintMarksThenRecomputes,
 		"UsageRollupDrainFailuresAreLoggedAndCounted": TestUsageRollupDrainFailuresAreLoggedAndCounted,
 		"BillingExactWhileHoursAreDirty":              TestBillingExactWhileHoursAreDirty,
+		// pooled hours (0014), drained beside the rollups and read in their place
+		"PooledReaderExactWhileHoursAreDirty": TestPooledReaderExactWhileHoursAreDirty,
 		// the price book's version, a reference table written beside the book
 		"EveryBookWriteRaisesTheBookVersion": TestEveryBookWriteRaisesTheBookVersion,
 		// a database migrated and filled before Citus laid it out
@@ -66,9 +68,10 @@ func testCitusLayout(t *testing.T) {
 	if len(group) < len("customer:customer_id:") || group[:len("customer:customer_id:")] != "customer:customer_id:" {
 		t.Fatalf("usage_records is laid out as %q, want distributed by customer_id", group)
 	}
-	want := map[string]string{"usage_records": group, "usage_hourly": group, "usage_hourly_rolled": group, "usage_hourly_dirty": group}
+	want := map[string]string{"usage_records": group, "usage_hourly": group, "usage_hourly_rolled": group, "usage_hourly_dirty": group,
+		"usage_pooled": group, "usage_pooled_hours": group}
 	for _, ref := range []string{"customers", "organisations", "vdcs", "metrics", "product_groups", "products", "price_lists", "prices",
-		"campaigns", "campaign_entries", "contracts", "idempotent_requests", "api_keys", "closed_periods", "usage_late", "period_adjustments"} {
+		"campaigns", "campaign_entries", "contracts", "idempotent_requests", "api_keys", "closed_periods", "usage_late", "period_adjustments", "book_version"} {
 		want[ref] = "reference"
 	}
 	if !maps.Equal(got, want) {
