@@ -73,10 +73,23 @@ func Create(ctx context.Context, adminURL, name string) (string, func(context.Co
 	for _, n := range nodes[1:] {
 		setup = append(setup, fmt.Sprintf("SELECT citus_add_node('%s', %d)", n.host, n.port))
 	}
+	// Registering a node makes the coordinator ALTER ROLE its user on the
+	// worker (worker_create_or_alter_role), a row of the worker's shared
+	// pg_authid: two databases registered at once (parallel tests, or
+	// test binaries of several packages) fail one with "tuple concurrently
+	// updated". The admin session's advisory lock, in the one database
+	// all of them connect to, takes them one at a time.
+	if _, err := admin.Exec(ctx, "SELECT pg_advisory_lock($1)", registerLockKey); err != nil {
+		return fail(fmt.Errorf("wait to register the nodes: %w", err))
+	}
 	for _, sql := range setup {
 		if err := exec(ctx, adminURL, coord, name, sql); err != nil {
+			_, _ = admin.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", registerLockKey)
 			return fail(fmt.Errorf("%s: %w", sql, err))
 		}
+	}
+	if _, err := admin.Exec(ctx, "SELECT pg_advisory_unlock($1)", registerLockKey); err != nil {
+		return fail(err)
 	}
 	u, err := at(adminURL, coord, name)
 	if err != nil {
@@ -84,6 +97,10 @@ func Create(ctx context.Context, adminURL, name string) (string, func(context.Co
 	}
 	return u, drop, nil
 }
+
+// registerLockKey is the advisory lock Create holds on the admin database
+// while it registers the nodes in a new one ("citusreg").
+const registerLockKey int64 = 0x6369747573726567
 
 func exec(ctx context.Context, adminURL string, n node, db, sql string) error {
 	u, err := at(adminURL, n, db)
