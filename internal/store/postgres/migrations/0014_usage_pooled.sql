@@ -87,20 +87,23 @@ BEGIN
     WHERE NOT t.m = ANY (linear)
     ORDER BY 1, 2, 3;
 
+    -- r.customer_id (not c) in the inserts that read usage_records: Citus
+    -- then runs each one whole on the customer's worker, not through the
+    -- coordinator
     INSERT INTO usage_pooled_hours (customer_id, metric_key, hour, points, spans, sparse)
-    SELECT c, t.m, t.h, count(*) FILTER (WHERE r.end_time = r.start_time),
+    SELECT r.customer_id, t.m, t.h, count(*) FILTER (WHERE r.end_time = r.start_time),
            count(*) FILTER (WHERE r.end_time > t.h + interval '1 hour'),
            t.m = ANY (average) AND bool_or(r.end_time = r.start_time)
     FROM (SELECT DISTINCT t.m, t.h FROM unnest(m, h) AS t(m, h) WHERE t.m = ANY (linear)) t
     JOIN usage_records r ON r.customer_id = c AND r.metric_key = t.m
         AND r.start_time >= t.h AND r.start_time < t.h + interval '1 hour'
         AND (r.end_time = r.start_time OR r.end_time > t.h + interval '1 hour')
-    GROUP BY t.m, t.h
+    GROUP BY r.customer_id, t.m, t.h
     ORDER BY 1, 2, 3;
 
     INSERT INTO usage_pooled (customer_id, metric_key, hour, pool_key, organisation_id, vdc_id, site, dimensions,
         records, sum, integral)
-    SELECT c, t.m, t.h, usage_series_key('', r.organisation_id, r.vdc_id, r.site, r.dimensions),
+    SELECT r.customer_id, t.m, t.h, usage_series_key('', r.organisation_id, r.vdc_id, r.site, r.dimensions),
            r.organisation_id, r.vdc_id, r.site, r.dimensions, count(*), sum(r.quantity),
            sum(r.quantity * (extract(epoch FROM r.end_time) - extract(epoch FROM r.start_time))) FILTER (WHERE r.end_time > r.start_time)
     FROM (
@@ -112,7 +115,7 @@ BEGIN
     JOIN usage_records r ON r.customer_id = c AND r.metric_key = t.m
         AND r.start_time >= t.h AND r.start_time < t.h + interval '1 hour'
     WHERE r.end_time <= t.h + interval '1 hour'
-    GROUP BY t.m, t.h, r.organisation_id, r.vdc_id, r.site, r.dimensions
+    GROUP BY r.customer_id, t.m, t.h, r.organisation_id, r.vdc_id, r.site, r.dimensions
     ORDER BY 1, 2, 3, 4; -- key order, as every writer locks
 END
 $fn$;
