@@ -7,13 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/billingd/billingd/internal/billing"
 	"github.com/billingd/billingd/internal/billing/billingtest"
 	"github.com/billingd/billingd/internal/catalog"
-	"github.com/billingd/billingd/internal/customer"
 	"github.com/billingd/billingd/internal/pricing"
 	"github.com/billingd/billingd/internal/rating"
 	"github.com/billingd/billingd/internal/store/postgres"
@@ -83,38 +81,13 @@ func BenchmarkBigCustomerMonth(b *testing.B) {
 // COPY), and brings the rollups and pools up to date as the rollup worker
 // would. It returns how many records it stored.
 func seedBig(b testing.TB, ctx context.Context, store *postgres.Store, db *pgxpool.Pool) int64 {
-	cat, pri, cus := catalog.New(store.Catalog(), nil), pricing.New(store.Pricing(), nil), customer.New(store.Customers(), nil)
-	try := func(_ any, err error) {
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-	try(cat.CreateProductGroup(ctx, catalog.CreateProductGroupInput{Group: catalog.ProductGroup{ID: "iaas", DisplayName: "IaaS"}}))
-	try(pri.CreatePriceList(ctx, pricing.CreatePriceListInput{PriceList: pricing.PriceList{ID: "default", DisplayName: "Default", Currency: "EUR"}}))
-	for _, p := range []struct {
-		metric, product, price string
-		filter                 map[string]string
-		g                      pricing.Granularity
-	}{
-		{"vm.vcpu", "vcpu", "0.01", nil, pricing.GranularityHour},
-		{"vm.memory_gb", "ram", "0.005", nil, pricing.GranularityHour},
-		{"storage.gb", "storage-gold", "0.08", map[string]string{"policy": "gold"}, pricing.GranularityMonth},
-		{"storage.gb", "storage-silver", "0.05", map[string]string{"policy": "silver"}, pricing.GranularityMonth},
-	} {
-		if p.product != "storage-silver" {
-			try(cat.CreateMetric(ctx, catalog.CreateMetricInput{Metric: catalog.Metric{Key: p.metric, Unit: "u", Aggregation: catalog.AggregationTimeWeightedAvg}}))
-		}
-		try(cat.CreateProduct(ctx, catalog.CreateProductInput{Product: catalog.Product{ID: p.product, GroupID: "iaas", MetricKey: p.metric, DisplayName: p.product, DimensionFilter: p.filter}}))
-		try(pri.CreatePrice(ctx, pricing.CreatePriceInput{Price: pricing.Price{
-			PriceListID: "default", ID: p.product, ProductID: p.product, UnitPrice: dec(p.price), Granularity: p.g, ValidFrom: utc(2025, 1, 1, 0),
-		}}))
-	}
-	for _, id := range []string{"big", "small"} {
-		try(cus.CreateCustomer(ctx, customer.CreateCustomerInput{Customer: customer.Customer{ID: id, DisplayName: id}}))
-	}
-	if err := billingtest.EnsureUsageTable(ctx, db, bigMonth); err != nil {
-		b.Fatal(err)
-	}
+	twa, hour, month := catalog.AggregationTimeWeightedAvg, pricing.GranularityHour, pricing.GranularityMonth
+	seedCatalog(b, ctx, store, []benchProduct{
+		{metric: "vm.vcpu", agg: twa, id: "vcpu", price: "0.01", g: hour},
+		{metric: "vm.memory_gb", agg: twa, id: "ram", price: "0.005", g: hour},
+		{metric: "storage.gb", agg: twa, id: "storage-gold", price: "0.08", g: month, filter: map[string]string{"policy": "gold"}},
+		{metric: "storage.gb", agg: twa, id: "storage-silver", price: "0.05", g: month, filter: map[string]string{"policy": "silver"}},
+	}, "big", "small")
 	type vm struct {
 		customer string
 		i        int
@@ -124,9 +97,9 @@ func seedBig(b testing.TB, ctx context.Context, store *postgres.Store, db *pgxpo
 		vms = append(vms, vm{"big", i})
 	}
 	v, h, m := 0, 0, 0
-	n, err := db.CopyFrom(ctx, pgx.Identifier{"usage_records"}, billingtest.Columns(), pgx.CopyFromFunc(func() ([]any, error) {
+	n := copyUsage(b, ctx, db, []time.Time{bigMonth}, func() (billingtest.Record, bool) {
 		if v == len(vms) {
-			return nil, nil
+			return billingtest.Record{}, false
 		}
 		x := vms[v]
 		start := bigMonth.Add(time.Duration(h) * time.Hour)
@@ -150,19 +123,10 @@ func seedBig(b testing.TB, ctx context.Context, store *postgres.Store, db *pgxpo
 				v++
 			}
 		}
-		return billingtest.Values(rec), nil
-	}))
-	if err != nil {
-		b.Fatal(err)
-	}
+		return rec, true
+	})
 	if want := int64(len(vms) * bigHours * 3); n != want {
 		b.Fatalf("copied %d records, want %d", n, want)
-	}
-	if err := billingtest.RefreshRollups(ctx, db); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := db.Exec(ctx, "VACUUM ANALYZE usage_records, usage_hourly, usage_pooled, usage_pooled_hours"); err != nil {
-		b.Fatal(err)
 	}
 	return n
 }

@@ -151,34 +151,20 @@ func BenchmarkQueryMonth(b *testing.B) {
 
 // seedBench creates the catalog, the customers and the usage (by COPY).
 func seedBench(b *testing.B, ctx context.Context, store *postgres.Store, db *pgxpool.Pool) {
-	cat := catalog.New(store.Catalog(), nil)
-	pri := pricing.New(store.Pricing(), nil)
-	cus := customer.New(store.Customers(), nil)
-	try := func(_ any, err error) {
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-	try(cat.CreateProductGroup(ctx, catalog.CreateProductGroupInput{Group: catalog.ProductGroup{ID: "g", DisplayName: "g"}}))
-	try(pri.CreatePriceList(ctx, pricing.CreatePriceListInput{PriceList: pricing.PriceList{ID: "default", DisplayName: "Default", Currency: "EUR"}}))
+	var products []benchProduct
 	for i, m := range benchMetrics {
-		try(cat.CreateMetric(ctx, catalog.CreateMetricInput{Metric: catalog.Metric{Key: m.key, Unit: "u", Aggregation: m.agg}}))
-		try(cat.CreateProduct(ctx, catalog.CreateProductInput{Product: catalog.Product{ID: m.key, GroupID: "g", MetricKey: m.key, DisplayName: m.key}}))
-		try(pri.CreatePrice(ctx, pricing.CreatePriceInput{Price: pricing.Price{
-			PriceListID: "default", ID: m.key, ProductID: m.key, UnitPrice: dec([]string{"0.0125", "0.0042", "0.00011", "0.01"}[i]),
-			Granularity: pricing.GranularityHour, ValidFrom: utc(2025, 1, 1, 0),
-		}}))
+		products = append(products, benchProduct{metric: m.key, agg: m.agg, id: m.key,
+			price: []string{"0.0125", "0.0042", "0.00011", "0.01"}[i], g: pricing.GranularityHour})
 	}
-	for c := range benchCustomers {
-		try(cus.CreateCustomer(ctx, customer.CreateCustomerInput{Customer: customer.Customer{ID: "c" + strconv.Itoa(c), DisplayName: "c"}}))
+	customers := make([]string, benchCustomers)
+	for c := range customers {
+		customers[c] = "c" + strconv.Itoa(c)
 	}
-	if err := billingtest.EnsureUsageTable(ctx, db, benchFrom); err != nil {
-		b.Fatal(err)
-	}
+	seedCatalog(b, ctx, store, products, customers...)
 	c, m, r, k := 0, 0, 0, 0
-	n, err := db.CopyFrom(ctx, pgx.Identifier{"usage_records"}, billingtest.Columns(), pgx.CopyFromFunc(func() ([]any, error) {
+	n := copyUsage(b, ctx, db, []time.Time{benchFrom}, func() (billingtest.Record, bool) {
 		if c == benchCustomers {
-			return nil, nil
+			return billingtest.Record{}, false
 		}
 		rec := billingtest.Record{
 			Key: fmt.Sprintf("%d/%d/%d/%d", c, m, r, k), Customer: "c" + strconv.Itoa(c), Metric: benchMetrics[m].key,
@@ -195,20 +181,77 @@ func seedBench(b *testing.B, ctx context.Context, store *postgres.Store, db *pgx
 				}
 			}
 		}
-		return billingtest.Values(rec), nil
-	}))
-	if err != nil {
-		b.Fatal(err)
-	}
+		return rec, true
+	})
 	if n != benchCustomers*int64(len(benchMetrics))*benchResources*benchRecords {
 		b.Fatalf("copied %d records", n)
 	}
+}
+
+// benchProduct is a product of a benchmark's catalog, in group "g", with
+// one default EUR price from 2025 on.
+type benchProduct struct {
+	metric    string
+	agg       catalog.Aggregation
+	id, price string
+	g         pricing.Granularity
+	filter    map[string]string
+}
+
+// seedCatalog creates the products of a benchmark (and their metrics,
+// each once), the default price list and the customers, in UTC.
+func seedCatalog(tb testing.TB, ctx context.Context, store *postgres.Store, products []benchProduct, customers ...string) {
+	cat, pri, cus := catalog.New(store.Catalog(), nil), pricing.New(store.Pricing(), nil), customer.New(store.Customers(), nil)
+	try := func(_ any, err error) {
+		tb.Helper()
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+	try(cat.CreateProductGroup(ctx, catalog.CreateProductGroupInput{Group: catalog.ProductGroup{ID: "g", DisplayName: "g"}}))
+	try(pri.CreatePriceList(ctx, pricing.CreatePriceListInput{PriceList: pricing.PriceList{ID: "default", DisplayName: "Default", Currency: "EUR"}}))
+	metrics := map[string]bool{}
+	for _, p := range products {
+		if !metrics[p.metric] {
+			metrics[p.metric] = true
+			try(cat.CreateMetric(ctx, catalog.CreateMetricInput{Metric: catalog.Metric{Key: p.metric, Unit: "u", Aggregation: p.agg}}))
+		}
+		try(cat.CreateProduct(ctx, catalog.CreateProductInput{Product: catalog.Product{
+			ID: p.id, GroupID: "g", MetricKey: p.metric, DisplayName: p.id, DimensionFilter: p.filter}}))
+		try(pri.CreatePrice(ctx, pricing.CreatePriceInput{Price: pricing.Price{
+			PriceListID: "default", ID: p.id, ProductID: p.id, UnitPrice: dec(p.price), Granularity: p.g, ValidFrom: utc(2025, 1, 1, 0),
+		}}))
+	}
+	for _, id := range customers {
+		try(cus.CreateCustomer(ctx, customer.CreateCustomerInput{Customer: customer.Customer{ID: id, DisplayName: id}}))
+	}
+}
+
+// copyUsage stores the records next hands out (until it says no more) by
+// COPY into the monthly partitions of months, brings the hourly rollups
+// and pools up to date as the rollup worker would, and analyses the
+// tables. It returns how many records it stored.
+func copyUsage(tb testing.TB, ctx context.Context, db *pgxpool.Pool, months []time.Time, next func() (billingtest.Record, bool)) int64 {
+	if err := billingtest.EnsureUsageTable(ctx, db, months...); err != nil {
+		tb.Fatal(err)
+	}
+	n, err := db.CopyFrom(ctx, pgx.Identifier{"usage_records"}, billingtest.Columns(), pgx.CopyFromFunc(func() ([]any, error) {
+		rec, ok := next()
+		if !ok {
+			return nil, nil
+		}
+		return billingtest.Values(rec), nil
+	}))
+	if err != nil {
+		tb.Fatal(err)
+	}
 	if err := billingtest.RefreshRollups(ctx, db); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	if _, err := db.Exec(ctx, "VACUUM ANALYZE usage_records, usage_hourly"); err != nil {
-		b.Fatal(err)
+	if _, err := db.Exec(ctx, "VACUUM ANALYZE usage_records, usage_hourly, usage_pooled, usage_pooled_hours"); err != nil {
+		tb.Fatal(err)
 	}
+	return n
 }
 
 // openBenchDB creates a migrated database for a benchmark and opens the

@@ -8,14 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/billingd/billingd/internal/billing"
 	"github.com/billingd/billingd/internal/billing/billingtest"
 	"github.com/billingd/billingd/internal/catalog"
 	"github.com/billingd/billingd/internal/clock"
-	"github.com/billingd/billingd/internal/customer"
 	"github.com/billingd/billingd/internal/period"
 	"github.com/billingd/billingd/internal/pricing"
 	"github.com/billingd/billingd/internal/rating"
@@ -129,33 +127,17 @@ func BenchmarkCachedReads(b *testing.B) {
 
 // seedCacheBench creates the catalog, acme and its usage (by COPY).
 func seedCacheBench(b *testing.B, ctx context.Context, store *postgres.Store, db *pgxpool.Pool) {
-	cat := catalog.New(store.Catalog(), nil)
-	pri := pricing.New(store.Pricing(), nil)
-	cus := customer.New(store.Customers(), nil)
-	try := func(_ any, err error) {
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-	try(cat.CreateProductGroup(ctx, catalog.CreateProductGroupInput{Group: catalog.ProductGroup{ID: "g", DisplayName: "Compute"}}))
-	try(pri.CreatePriceList(ctx, pricing.CreatePriceListInput{PriceList: pricing.PriceList{ID: "default", DisplayName: "Default", Currency: "EUR"}}))
+	var products []benchProduct
 	for i, key := range cacheBenchMetrics {
-		try(cat.CreateMetric(ctx, catalog.CreateMetricInput{Metric: catalog.Metric{Key: key, Unit: "u", Aggregation: catalog.AggregationTimeWeightedAvg}}))
-		try(cat.CreateProduct(ctx, catalog.CreateProductInput{Product: catalog.Product{ID: key, GroupID: "g", MetricKey: key, DisplayName: key}}))
-		try(pri.CreatePrice(ctx, pricing.CreatePriceInput{Price: pricing.Price{
-			PriceListID: "default", ID: key, ProductID: key, UnitPrice: dec([]string{"0.0125", "0.0042"}[i]),
-			Granularity: pricing.GranularityHour, ValidFrom: utc(2025, 1, 1, 0),
-		}}))
+		products = append(products, benchProduct{metric: key, agg: catalog.AggregationTimeWeightedAvg, id: key,
+			price: []string{"0.0125", "0.0042"}[i], g: pricing.GranularityHour})
 	}
-	try(cus.CreateCustomer(ctx, customer.CreateCustomerInput{Customer: customer.Customer{ID: "acme", DisplayName: "Acme"}}))
+	seedCatalog(b, ctx, store, products, "acme")
 	from, hours := utc(2026, 10, 1, 0), 744+720
-	if err := billingtest.EnsureUsageTable(ctx, db, from, utc(2026, 11, 1, 0)); err != nil {
-		b.Fatal(err)
-	}
 	vm, m, h := 0, 0, 0
-	_, err := db.CopyFrom(ctx, pgx.Identifier{"usage_records"}, billingtest.Columns(), pgx.CopyFromFunc(func() ([]any, error) {
+	copyUsage(b, ctx, db, []time.Time{from, utc(2026, 11, 1, 0)}, func() (billingtest.Record, bool) {
 		if vm == cacheBenchVMs {
-			return nil, nil
+			return billingtest.Record{}, false
 		}
 		at := from.Add(time.Duration(h) * time.Hour)
 		rec := billingtest.Record{
@@ -169,15 +151,6 @@ func seedCacheBench(b *testing.B, ctx context.Context, store *postgres.Store, db
 				vm++
 			}
 		}
-		return billingtest.Values(rec), nil
-	}))
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := billingtest.RefreshRollups(ctx, db); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := db.Exec(ctx, "VACUUM ANALYZE usage_records"); err != nil {
-		b.Fatal(err)
-	}
+		return rec, true
+	})
 }
